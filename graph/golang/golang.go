@@ -1,0 +1,363 @@
+package golang
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Input is one repository file that can change the build of the analysed
+// package.
+type Input struct {
+	// Path is the repository-relative, slash-separated path of a file.
+	Path string `json:"path"`
+	// Why explains the file's presence: the chain of package directories
+	// from the analysed package to the one that owns the file (for example
+	// ["cmd/api", "internal/auth", "pkg/token"]), or a one-element reason such
+	// as "go.mod of module example.com/x".
+	Why []string `json:"why"`
+}
+
+// Closure is the input set of one Go package.
+type Closure struct {
+	// MainDir is the repository-relative directory of the analysed package.
+	MainDir string `json:"mainDir"`
+	// Module is the path of the module that contains MainDir.
+	Module string `json:"module"`
+	// ModuleDir is the repository-relative directory of that module.
+	ModuleDir string `json:"moduleDir"`
+	// Files are the inputs, sorted by Path, without duplicates.
+	Files []Input `json:"files"`
+	// ExternalModules are the paths of the modules outside the repository
+	// whose packages the closure imports, sorted.
+	ExternalModules []string `json:"externalModules"`
+	// ExternalComplete reports whether ExternalModules is transitive: true
+	// when the build vendors (the vendored packages were followed) or the
+	// closure imports no external module. When false, ExternalModules lists
+	// only the modules imported directly by packages of the repository, and a
+	// changed module that is not listed may still reach the build through
+	// one that is.
+	ExternalComplete bool `json:"externalComplete"`
+	// Packages are the repository-relative directories of the packages in
+	// the closure, sorted.
+	Packages []string `json:"packages"`
+}
+
+// VendorMode says whether imports of other modules resolve to vendor/.
+type VendorMode int
+
+const (
+	// VendorAuto vendors like the go command without -mod: when
+	// vendor/modules.txt exists and the go directive is at least 1.14 (1.22
+	// for a go.work).
+	VendorAuto VendorMode = iota
+	// VendorOn behaves like -mod=vendor.
+	VendorOn
+	// VendorOff behaves like -mod=mod or -mod=readonly: vendor/ is ignored.
+	VendorOff
+)
+
+// Option configures an Analyzer.
+type Option func(*config)
+
+type config struct {
+	tests       bool
+	vendor      VendorMode
+	goWork      string
+	concurrency int
+}
+
+// WithTests includes the _test.go files of the analysed package (not of its
+// dependencies), the packages they import, and its testdata directory, as
+// `go test` of that package needs them. Off by default.
+func WithTests(on bool) Option { return func(c *config) { c.tests = on } }
+
+// WithVendor sets how vendor/ is used; the default is VendorAuto. It plays
+// the part of the -mod flag in GOFLAGS.
+func WithVendor(m VendorMode) Option { return func(c *config) { c.vendor = m } }
+
+// WithGoWork plays the part of the GOWORK environment variable: "" (the
+// default) looks for a go.work in the package directory and its parents up
+// to the repository root, "off" disables workspace mode, and anything else
+// is the repository-relative path of the go.work file to use.
+func WithGoWork(file string) Option { return func(c *config) { c.goWork = file } }
+
+// WithConcurrency bounds the number of files read and parsed at once; the
+// default (0) is GOMAXPROCS.
+func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
+
+// Analyzer computes closures of packages of one repository and caches what
+// it reads, so that repeated Analyze calls are cheap. It assumes that the
+// repository does not change while it is in use. It is safe for concurrent
+// use.
+type Analyzer struct {
+	root string // absolute repository root
+	cfg  config
+	sem  chan struct{}
+
+	mu    sync.Mutex
+	dirs  map[string]*dirEntry // by repo-relative directory
+	envs  map[string]*envEntry // by repo-relative package directory's module dir
+	stats map[string]statResult
+}
+
+type statResult struct {
+	exists, isDir bool
+}
+
+// NewAnalyzer returns an Analyzer of the repository at repoRoot.
+func NewAnalyzer(repoRoot string, opts ...Option) (*Analyzer, error) {
+	abs, err := filepath.Abs(repoRoot)
+	if err != nil {
+		return nil, fmt.Errorf("resolving repository root %q: %w", repoRoot, err)
+	}
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n := cfg.concurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return &Analyzer{
+		root:  abs,
+		cfg:   cfg,
+		sem:   make(chan struct{}, n),
+		dirs:  make(map[string]*dirEntry),
+		envs:  make(map[string]*envEntry),
+		stats: make(map[string]statResult),
+	}, nil
+}
+
+// Analyze returns the closure of the package in the repository-relative
+// directory pkgDir of the repository at repoRoot. It is a shorthand for
+// NewAnalyzer followed by Analyzer.Analyze; use an Analyzer to analyse
+// several packages of the same repository.
+func Analyze(ctx context.Context, repoRoot, pkgDir string, opts ...Option) (*Closure, error) {
+	a, err := NewAnalyzer(repoRoot, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return a.Analyze(ctx, pkgDir)
+}
+
+// Analyze returns the closure of the package in the repository-relative
+// directory pkgDir, usually a main package. The package's module is the
+// nearest directory with a go.mod at or above pkgDir.
+func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error) {
+	dir, err := cleanRel(pkgDir)
+	if err != nil {
+		return nil, err
+	}
+	if st := a.stat(dir); !st.isDir {
+		return nil, fmt.Errorf("analyzing %q: %w", dir, fs.ErrNotExist)
+	}
+	env, err := a.env(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("analyzing %q: %w", dir, err)
+	}
+
+	var rootTests *dirInfo
+	if a.cfg.tests {
+		rootTests, err = a.scanTests(ctx, dir)
+		if err != nil {
+			return nil, fmt.Errorf("analyzing %q: %w", dir, err)
+		}
+	}
+
+	// Discover the closure in parallel; the cache makes repeated walks cheap.
+	infos, err := a.discover(ctx, env, dir, rootTests)
+	if err != nil {
+		return nil, fmt.Errorf("analyzing %q: %w", dir, err)
+	}
+
+	// Walk it again, sequentially and in sorted order, for deterministic
+	// shortest Why chains.
+	c := &Closure{MainDir: dir, Module: env.mainPath, ModuleDir: env.mainDir}
+	chains := map[string][]string{dir: {dir}}
+	queue := []string{dir}
+	external := map[string]bool{}
+	seenFile := map[string]bool{}
+	add := func(p string, why []string) {
+		if !seenFile[p] {
+			seenFile[p] = true
+			c.Files = append(c.Files, Input{Path: p, Why: why})
+		}
+	}
+	for len(queue) > 0 {
+		d := queue[0]
+		queue = queue[1:]
+		info := infos[d]
+		chain := chains[d]
+		c.Packages = append(c.Packages, d)
+		imports := info.imports
+		if d == dir && rootTests != nil {
+			imports = mergeSorted(imports, rootTests.imports)
+			for _, f := range rootTests.files {
+				add(f, chain)
+			}
+			for _, f := range rootTests.embeds {
+				add(f, chain)
+			}
+		}
+		for _, f := range info.files {
+			add(f, chain)
+		}
+		for _, f := range info.embeds {
+			add(f, chain)
+		}
+		for _, imp := range imports {
+			r := env.resolve(a, imp)
+			switch r.kind {
+			case kindLocal, kindVendor:
+				if r.module != "" && r.kind == kindVendor {
+					external[r.module] = true
+				}
+				if _, ok := chains[r.dir]; !ok {
+					chains[r.dir] = append(append([]string(nil), chain...), r.dir)
+					queue = append(queue, r.dir)
+				}
+			case kindExternal:
+				external[r.module] = true
+			}
+		}
+	}
+	for _, in := range env.inputs {
+		add(in.Path, in.Why)
+	}
+	sort.Slice(c.Files, func(i, j int) bool { return c.Files[i].Path < c.Files[j].Path })
+	sort.Strings(c.Packages)
+	c.ExternalModules = sortedKeys(external)
+	c.ExternalComplete = env.vendorDir != "" || len(external) == 0
+	return c, nil
+}
+
+// discover returns the scanned package directories of the closure of dir,
+// reading and parsing uncached directories in parallel.
+func (a *Analyzer) discover(ctx context.Context, env *buildEnv, dir string, rootTests *dirInfo) (map[string]*dirInfo, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	var mu sync.Mutex
+	infos := map[string]*dirInfo{}
+	visit := func(d string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := infos[d]; ok {
+			return false
+		}
+		infos[d] = nil
+		return true
+	}
+	var schedule func(d string, extra []string)
+	schedule = func(d string, extra []string) {
+		if !visit(d) {
+			return
+		}
+		g.Go(func() error {
+			info, err := a.scanDir(gctx, d)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			infos[d] = info
+			mu.Unlock()
+			for _, list := range [][]string{info.imports, extra} {
+				for _, imp := range list {
+					if r := env.resolve(a, imp); r.kind == kindLocal || r.kind == kindVendor {
+						schedule(r.dir, nil)
+					}
+				}
+			}
+			return nil
+		})
+	}
+	var extra []string
+	if rootTests != nil {
+		extra = rootTests.imports
+	}
+	schedule(dir, extra)
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return infos, nil
+}
+
+// stat reports, with caching, whether the repository-relative path exists
+// and is a directory (following symbolic links).
+func (a *Analyzer) stat(rel string) statResult {
+	a.mu.Lock()
+	r, ok := a.stats[rel]
+	a.mu.Unlock()
+	if ok {
+		return r
+	}
+	fi, err := os.Stat(a.abs(rel))
+	r = statResult{exists: err == nil, isDir: err == nil && fi.IsDir()}
+	a.mu.Lock()
+	a.stats[rel] = r
+	a.mu.Unlock()
+	return r
+}
+
+func (a *Analyzer) abs(rel string) string {
+	return filepath.Join(a.root, filepath.FromSlash(rel))
+}
+
+// acquire takes one of the analyzer's I/O slots.
+func (a *Analyzer) acquire(ctx context.Context) error {
+	select {
+	case a.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *Analyzer) release() { <-a.sem }
+
+// cleanRel validates and cleans a repository-relative path.
+func cleanRel(p string) (string, error) {
+	p = path.Clean(filepath.ToSlash(p))
+	if p == "" {
+		p = "."
+	}
+	if path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") {
+		return "", fmt.Errorf("path %q: %w", p, errNotRelative)
+	}
+	return p, nil
+}
+
+var errNotRelative = errors.New("not a path inside the repository")
+
+// join joins repository-relative slash paths.
+func join(elem ...string) string { return path.Join(elem...) }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// mergeSorted returns the sorted union of two sorted lists.
+func mergeSorted(a, b []string) []string {
+	m := map[string]bool{}
+	for _, s := range a {
+		m[s] = true
+	}
+	for _, s := range b {
+		m[s] = true
+	}
+	return sortedKeys(m)
+}

@@ -1,0 +1,279 @@
+package golang
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// ParseError is a syntax error in the import section (or the //go:embed
+// directives) of a Go file.
+type ParseError struct {
+	Path      string // repository-relative file path
+	Line, Col int
+	Msg       string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg)
+}
+
+// dirEntry is a cache slot for one scanned directory; done is closed when
+// info or err is set.
+type dirEntry struct {
+	done chan struct{}
+	info *dirInfo
+	err  error
+}
+
+// dirInfo is what one package directory contributes to a closure.
+type dirInfo struct {
+	files   []string // repo-relative files directly in the directory, sorted
+	imports []string // import paths, sorted, unique
+	embeds  []string // repo-relative files matched by //go:embed, sorted
+}
+
+// scanDir returns the non-test view of the directory dir, from the cache or
+// by reading it.
+func (a *Analyzer) scanDir(ctx context.Context, dir string) (*dirInfo, error) {
+	a.mu.Lock()
+	e, ok := a.dirs[dir]
+	if !ok {
+		e = &dirEntry{done: make(chan struct{})}
+		a.dirs[dir] = e
+	}
+	a.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.info, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	e.info, e.err = a.readDir(ctx, dir, false)
+	if e.err != nil && ctx.Err() != nil {
+		// Do not cache a cancellation.
+		a.mu.Lock()
+		delete(a.dirs, dir)
+		a.mu.Unlock()
+	}
+	close(e.done)
+	return e.info, e.err
+}
+
+// scanTests returns the _test.go files of dir, their imports and embeds, and
+// the testdata directory's files. It is not cached.
+func (a *Analyzer) scanTests(ctx context.Context, dir string) (*dirInfo, error) {
+	info, err := a.readDir(ctx, dir, true)
+	if err != nil {
+		return nil, err
+	}
+	td := join(dir, "testdata")
+	if a.stat(td).isDir {
+		files, err := walkAll(a.abs(td), td)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", td, err)
+		}
+		info.files = mergeSorted(info.files, files)
+	}
+	return info, nil
+}
+
+// readDir reads the directory dir. With tests false it returns every regular
+// file except _test.go files, and parses the .go files the go command would
+// consider (not starting with "." or "_"); with tests true it returns and
+// parses only the _test.go files.
+func (a *Analyzer) readDir(ctx context.Context, dir string, tests bool) (*dirInfo, error) {
+	if err := a.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer a.release()
+	abs := a.abs(dir)
+	ents, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, fmt.Errorf("reading package directory %s: %w", dir, err)
+	}
+	info := &dirInfo{}
+	imports := map[string]bool{}
+	var patterns []string
+	for _, de := range ents {
+		name := de.Name()
+		if de.IsDir() {
+			continue
+		}
+		if !de.Type().IsRegular() {
+			// A symbolic link or something stranger: keep links to files.
+			fi, err := os.Stat(abs + string(os.PathSeparator) + name)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+		}
+		isTest := strings.HasSuffix(name, "_test.go")
+		if isTest != tests {
+			continue
+		}
+		rel := join(dir, name)
+		info.files = append(info.files, rel)
+		if !strings.HasSuffix(name, ".go") || name[0] == '.' || name[0] == '_' {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		imps, embeds, err := parseGoFile(abs+string(os.PathSeparator)+name, rel)
+		if err != nil {
+			return nil, err
+		}
+		for _, imp := range imps {
+			imports[imp] = true
+		}
+		patterns = append(patterns, embeds...)
+	}
+	sort.Strings(info.files)
+	info.imports = sortedKeys(imports)
+	if len(patterns) > 0 {
+		embedded := map[string]bool{}
+		for _, p := range patterns {
+			files, err := resolveEmbed(abs, dir, p)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range files {
+				embedded[f] = true
+			}
+		}
+		info.embeds = sortedKeys(embedded)
+	}
+	return info, nil
+}
+
+// parseGoFile returns the imports of a Go file and, when it imports "embed",
+// the patterns of its //go:embed directives. rel names the file in errors.
+func parseGoFile(abs, rel string) (imports, embeds []string, err error) {
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, rel, src, parser.ImportsOnly|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, parseError(rel, err)
+	}
+	usesEmbed := false
+	for _, spec := range f.Imports {
+		p, err := strconv.Unquote(spec.Path.Value)
+		if err != nil {
+			pos := fset.Position(spec.Path.Pos())
+			return nil, nil, &ParseError{Path: rel, Line: pos.Line, Col: pos.Column, Msg: "invalid import path " + spec.Path.Value}
+		}
+		imports = append(imports, p)
+		if p == "embed" {
+			usesEmbed = true
+		}
+	}
+	if usesEmbed && bytes.Contains(src, []byte("//go:embed")) {
+		embeds, err = embedPatterns(rel, src)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return imports, embeds, nil
+}
+
+// embedPatterns returns the arguments of the //go:embed directives of a Go
+// source file. It reads real comments from a full parse, and falls back to a
+// line scan when the body does not parse (a file excluded by build tags need
+// not compile).
+func embedPatterns(rel string, src []byte) ([]string, error) {
+	var lines []string
+	f, err := parser.ParseFile(token.NewFileSet(), rel, src, parser.ParseComments|parser.SkipObjectResolution)
+	if err == nil {
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				lines = append(lines, c.Text)
+			}
+		}
+	} else {
+		sc := bufio.NewScanner(bytes.NewReader(src))
+		sc.Buffer(make([]byte, 0, 64*1024), len(src)+1)
+		for sc.Scan() {
+			lines = append(lines, strings.TrimSpace(sc.Text()))
+		}
+	}
+	var out []string
+	for _, text := range lines {
+		args, ok := strings.CutPrefix(text, "//go:embed")
+		if !ok || args == "" || (args[0] != ' ' && args[0] != '\t') {
+			continue
+		}
+		pats, err := parseEmbedArgs(args)
+		if err != nil {
+			return nil, fmt.Errorf("%s: //go:embed %s: %w", rel, strings.TrimSpace(args), err)
+		}
+		out = append(out, pats...)
+	}
+	return out, nil
+}
+
+// parseEmbedArgs splits the arguments of a //go:embed directive: space
+// separated words, "double-quoted" or `back-quoted` strings.
+func parseEmbedArgs(args string) ([]string, error) {
+	var out []string
+	s := strings.TrimLeftFunc(args, unicode.IsSpace)
+	for s != "" {
+		var arg string
+		switch s[0] {
+		case '"', '`':
+			q := s[0]
+			i := 1
+			for ; i < len(s); i++ {
+				if q == '"' && s[i] == '\\' {
+					i++
+					continue
+				}
+				if s[i] == q {
+					break
+				}
+			}
+			if i >= len(s) {
+				return nil, errors.New("unterminated quoted string")
+			}
+			v, err := strconv.Unquote(s[:i+1])
+			if err != nil {
+				return nil, fmt.Errorf("invalid quoted string %s", s[:i+1])
+			}
+			arg, s = v, s[i+1:]
+		default:
+			i := strings.IndexFunc(s, unicode.IsSpace)
+			if i < 0 {
+				i = len(s)
+			}
+			arg, s = s[:i], s[i:]
+		}
+		out = append(out, arg)
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	}
+	return out, nil
+}
+
+// parseError converts a go/parser error to a *ParseError at the first
+// reported position.
+func parseError(rel string, err error) error {
+	var list scanner.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		e := list[0]
+		return &ParseError{Path: rel, Line: e.Pos.Line, Col: e.Pos.Column, Msg: e.Msg}
+	}
+	return fmt.Errorf("parsing %s: %w", rel, err)
+}

@@ -1,0 +1,5 @@
+//go:build !linux && !windows
+
+package auth
+
+func platform() string { return "other" }

@@ -1,0 +1,5 @@
+package auth
+
+import "example.com/mono/internal/winonly"
+
+func platform() string { return winonly.Name }

@@ -1,0 +1,2 @@
+// Assembly is an input of the build too.
+#include "textflag.h"

@@ -1,0 +1,5 @@
+// Package testonly is imported only by tests.
+package testonly
+
+// X is a value.
+const X = 1
