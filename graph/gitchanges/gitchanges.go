@@ -1,0 +1,358 @@
+package gitchanges
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Status says how a path differs between two states of a repository.
+type Status string
+
+// The statuses of a [Change]. A rename is reported as [Deleted] for the old
+// path plus [Added] for the new one; a type or mode change is [Modified].
+const (
+	Added    Status = "added"
+	Modified Status = "modified"
+	Deleted  Status = "deleted"
+)
+
+// Change is one changed path.
+type Change struct {
+	// Path is repo-relative and slash-separated, e.g. "apps/api/main.go".
+	Path string
+	// Status says whether the path was added, modified or deleted.
+	Status Status
+}
+
+// Engine names accepted by [WithEngine] and returned by [Repo.Engine].
+const (
+	// EngineAuto uses EngineGit when a git binary is on PATH and
+	// EngineGoGit otherwise.
+	EngineAuto = "auto"
+	// EngineGit runs the git command-line tool.
+	EngineGit = "git"
+	// EngineGoGit uses the pure-Go go-git library.
+	EngineGoGit = "go-git"
+)
+
+// Option configures [Open].
+type Option func(*options)
+
+type options struct {
+	engine string
+	gitBin string
+}
+
+// WithEngine chooses the implementation: [EngineAuto] (the default),
+// [EngineGit] or [EngineGoGit]. Callers map a flag or config value onto it;
+// an empty name means [EngineAuto].
+func WithEngine(name string) Option {
+	return func(o *options) { o.engine = name }
+}
+
+// WithGitBinary sets the git executable used by [EngineGit] (and by
+// [EngineAuto] to decide whether git is available). The default is "git",
+// looked up on PATH.
+func WithGitBinary(path string) Option {
+	return func(o *options) { o.gitBin = path }
+}
+
+// engine is what each implementation provides. Inputs are already resolved
+// to full commit hashes where the method says sha.
+type engine interface {
+	name() string
+	// resolve returns the full hash of the commit ref names, or
+	// errRefNotFound when ref names no commit.
+	resolve(ctx context.Context, ref string) (string, error)
+	// mergeBase returns the best common ancestor of two commits, or ""
+	// when they have none in this clone.
+	mergeBase(ctx context.Context, a, b string) (string, error)
+	// diffTrees lists the paths that differ between the trees of two commits.
+	diffTrees(ctx context.Context, base, head string) ([]Change, error)
+	// diffWorkTree lists the paths that differ between the tree of base and
+	// the work tree, untracked-but-not-ignored files included.
+	diffWorkTree(ctx context.Context, base string) ([]Change, error)
+	// staged lists the paths that differ between HEAD and the index.
+	staged(ctx context.Context) ([]Change, error)
+	// readBlob returns the content of path in commit sha, or in the index
+	// when sha is "". A missing path is an error wrapping fs.ErrNotExist.
+	readBlob(ctx context.Context, sha, path string) ([]byte, error)
+	// shallowRoots lists the commits where a shallow clone's history stops.
+	shallowRoots(ctx context.Context) ([]string, error)
+}
+
+// errRefNotFound is returned by engine.resolve when a ref names no commit.
+var errRefNotFound = errors.New("ref not found")
+
+// Repo is an opened git work tree. Its methods are safe for concurrent use.
+type Repo struct {
+	root      string
+	gitDir    string
+	commonDir string
+	shallow   bool
+	eng       engine
+}
+
+// Open finds the git work tree containing dir (any subdirectory of a work
+// tree, or of a linked worktree) and opens it. It returns a
+// [*NotWorkTreeError] when dir is not inside a work tree (a bare repository
+// has none).
+func Open(ctx context.Context, dir string, opts ...Option) (*Repo, error) {
+	o := options{engine: EngineAuto, gitBin: "git"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch o.engine {
+	case "", EngineAuto:
+		if _, err := exec.LookPath(o.gitBin); err == nil {
+			return openCLI(ctx, dir, o.gitBin)
+		}
+		return openGoGit(ctx, dir)
+	case EngineGit:
+		return openCLI(ctx, dir, o.gitBin)
+	case EngineGoGit:
+		return openGoGit(ctx, dir)
+	default:
+		return nil, fmt.Errorf("unknown git engine %q (want %q, %q or %q)", o.engine, EngineAuto, EngineGit, EngineGoGit)
+	}
+}
+
+// Root returns the absolute path of the work tree's top-level directory.
+func (r *Repo) Root() string { return r.root }
+
+// GitDir returns the absolute path of this work tree's git directory. For a
+// linked worktree it is the worktree's private directory
+// (.git/worktrees/NAME), which holds its HEAD and index.
+func (r *Repo) GitDir() string { return r.gitDir }
+
+// CommonDir returns the absolute path of the git directory shared by all
+// worktrees of the repository: objects, refs, config and hooks live there.
+// It equals GitDir outside linked worktrees.
+func (r *Repo) CommonDir() string { return r.commonDir }
+
+// Engine returns the name of the implementation in use: [EngineGit] or
+// [EngineGoGit].
+func (r *Repo) Engine() string { return r.eng.name() }
+
+// IsShallow reports whether the repository is a shallow clone.
+func (r *Repo) IsShallow() bool { return r.shallow }
+
+// Resolve returns the full hash of the commit that ref names: a branch, tag,
+// remote-tracking ref, revision expression such as HEAD~1, or a full or
+// abbreviated hash. An unknown name is a [*UnknownRefError]; a hash that is
+// not in this clone (or the all-zero hash) is a [*MissingBaseError].
+func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
+	if ref == "" || strings.HasPrefix(ref, "-") || strings.ContainsAny(ref, "\x00\n") {
+		return "", &UnknownRefError{Ref: ref}
+	}
+	if isZeroHash(ref) {
+		return "", &MissingBaseError{Ref: ref}
+	}
+	sha, err := r.eng.resolve(ctx, ref)
+	if errors.Is(err, errRefNotFound) {
+		if isHexPrefix(ref) {
+			return "", r.missing(ctx, ref, "")
+		}
+		return "", &UnknownRefError{Ref: ref}
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolving %q: %w", ref, err)
+	}
+	return sha, nil
+}
+
+// missing builds a MissingBaseError, naming the shallow boundary when the
+// clone is shallow.
+func (r *Repo) missing(ctx context.Context, ref, head string) error {
+	e := &MissingBaseError{Ref: ref, Head: head, Shallow: r.shallow}
+	if r.shallow {
+		roots, err := r.eng.shallowRoots(ctx)
+		if err != nil {
+			return fmt.Errorf("reading shallow boundary: %w", err)
+		}
+		e.Boundary = roots
+	}
+	return e
+}
+
+// defaultBaseCandidates are tried in order by DefaultBase.
+var defaultBaseCandidates = [...]struct{ name, full string }{
+	{"origin/HEAD", "refs/remotes/origin/HEAD"},
+	{"origin/main", "refs/remotes/origin/main"},
+	{"main", "refs/heads/main"},
+	{"origin/master", "refs/remotes/origin/master"},
+	{"master", "refs/heads/master"},
+}
+
+// DefaultBase returns the merge base of HEAD with the first of origin/HEAD,
+// origin/main, main, origin/master and master that exists: ref is that
+// name and sha the merge base. It fails with a fix when none exists.
+func (r *Repo) DefaultBase(ctx context.Context) (ref, sha string, err error) {
+	for _, c := range defaultBaseCandidates {
+		if _, err := r.eng.resolve(ctx, c.full); err != nil {
+			if errors.Is(err, errRefNotFound) {
+				continue
+			}
+			return "", "", fmt.Errorf("resolving %s: %w", c.name, err)
+		}
+		mb, err := r.MergeBase(ctx, c.full, "HEAD")
+		if err != nil {
+			return "", "", fmt.Errorf("finding the merge base of HEAD and %s: %w", c.name, err)
+		}
+		return c.name, mb, nil
+	}
+	names := make([]string, len(defaultBaseCandidates))
+	for i, c := range defaultBaseCandidates {
+		names[i] = c.name
+	}
+	return "", "", fmt.Errorf("no default base: none of %s exists in this clone; pass a base ref explicitly or fetch the default branch (git fetch origin main)", strings.Join(names, ", "))
+}
+
+// MergeBase returns the best common ancestor of the commits a and b name, as
+// "git merge-base" does. It works in a shallow clone as long as the merge
+// base is present, even as a boundary commit. When the clone is shallow and
+// holds no common ancestor it returns a [*MissingBaseError] with Shallow set;
+// when a full clone holds none (unrelated histories) a [*NoMergeBaseError].
+func (r *Repo) MergeBase(ctx context.Context, a, b string) (string, error) {
+	sa, err := r.Resolve(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	sb, err := r.Resolve(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	mb, err := r.eng.mergeBase(ctx, sa, sb)
+	if err != nil {
+		return "", fmt.Errorf("finding the merge base of %s and %s: %w", a, b, err)
+	}
+	if mb == "" {
+		if r.shallow {
+			return "", r.missing(ctx, a, b)
+		}
+		return "", &NoMergeBaseError{A: a, B: b}
+	}
+	return mb, nil
+}
+
+// Changes lists the paths that differ between the trees of the commits base
+// and head name, without rename detection, sorted by path.
+//
+// When head is "", it compares base with the work tree instead: the changes
+// base..HEAD plus staged, unstaged and untracked-but-not-ignored files, as a
+// net status relative to base (a file added since base and deleted again in
+// the work tree is not a change). Ignored files never appear.
+func (r *Repo) Changes(ctx context.Context, base, head string) ([]Change, error) {
+	sb, err := r.Resolve(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	var cs []Change
+	if head == "" {
+		cs, err = r.eng.diffWorkTree(ctx, sb)
+		if err != nil {
+			return nil, fmt.Errorf("comparing %s with the work tree: %w", base, err)
+		}
+	} else {
+		sh, err := r.Resolve(ctx, head)
+		if err != nil {
+			return nil, err
+		}
+		cs, err = r.eng.diffTrees(ctx, sb, sh)
+		if err != nil {
+			return nil, fmt.Errorf("comparing %s with %s: %w", base, head, err)
+		}
+	}
+	return normalize(cs), nil
+}
+
+// StagedChanges lists the paths that differ between HEAD and the index,
+// sorted by path: what the next commit would change. Unstaged edits and
+// untracked files are not included. With an unborn HEAD (no commit yet)
+// every staged path is [Added].
+func (r *Repo) StagedChanges(ctx context.Context) ([]Change, error) {
+	cs, err := r.eng.staged(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("comparing HEAD with the index: %w", err)
+	}
+	return normalize(cs), nil
+}
+
+// IndexRev is the rev that makes [Repo.ReadFile] read the index (the staged
+// version of a file) instead of a commit.
+const IndexRev = ":"
+
+// ReadFile returns the content of the repo-relative, slash-separated path at
+// rev (any ref [Repo.Resolve] accepts), or in the index when rev is
+// [IndexRev]. A symlink's content is its target. A path that does not exist
+// at rev is an error wrapping [io/fs.ErrNotExist].
+func (r *Repo) ReadFile(ctx context.Context, rev, p string) ([]byte, error) {
+	clean := path.Clean(strings.TrimPrefix(p, "/"))
+	if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
+		return nil, fmt.Errorf("reading %q: not a repo-relative file path", p)
+	}
+	sha := ""
+	if rev != IndexRev {
+		var err error
+		if sha, err = r.Resolve(ctx, rev); err != nil {
+			return nil, err
+		}
+	}
+	b, err := r.eng.readBlob(ctx, sha, clean)
+	if err != nil {
+		where := rev
+		if rev == IndexRev {
+			where = "the index"
+		}
+		return nil, fmt.Errorf("reading %s at %s: %w", clean, where, err)
+	}
+	return b, nil
+}
+
+// normalize sorts changes by path and merges duplicates: the last status
+// given for a path wins, except that deleted+added is modified.
+func normalize(cs []Change) []Change {
+	if len(cs) == 0 {
+		return []Change{}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Path < cs[j].Path })
+	out := cs[:1]
+	for _, c := range cs[1:] {
+		last := &out[len(out)-1]
+		if c.Path != last.Path {
+			out = append(out, c)
+			continue
+		}
+		if c.Status != last.Status {
+			last.Status = Modified
+		}
+	}
+	return out
+}
+
+// isZeroHash reports whether s is the all-zero object name (SHA-1 or
+// SHA-256), as CI systems pass for a newly created branch.
+func isZeroHash(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	return strings.Trim(s, "0") == ""
+}
+
+// isHexPrefix reports whether s looks like a full or abbreviated object name.
+func isHexPrefix(s string) bool {
+	if len(s) < 4 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
+}

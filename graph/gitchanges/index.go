@@ -1,0 +1,116 @@
+package gitchanges
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+)
+
+// indexPath is the index file git would use: $GIT_INDEX_FILE (which git
+// sets for pre-commit hooks of "git commit -a" and "git commit PATH") or
+// GITDIR/index.
+func indexPath(root, gitDir string) string {
+	if p := os.Getenv("GIT_INDEX_FILE"); p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		return p
+	}
+	return filepath.Join(gitDir, "index")
+}
+
+// readIndex decodes the index and returns it with the index file's
+// modification time (for git's "racily clean" check). A missing index is an
+// empty one.
+func readIndex(root, gitDir string) (*index.Index, time.Time, error) {
+	p := indexPath(root, gitDir)
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return &index.Index{Version: 2}, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading the index: %w", err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading the index: %w", err)
+	}
+	idx := &index.Index{}
+	if err := index.NewDecoder(bytes.NewReader(b)).Decode(idx); err != nil {
+		return nil, time.Time{}, fmt.Errorf("decoding the index %s: %w", p, err)
+	}
+	return idx, fi.ModTime(), nil
+}
+
+// TrackedSize sums the files tracked under the repo-relative, slash-separated
+// directory dir ("." or "" for the whole repository) and their sizes, as
+// recorded in the index's stat data: nothing is hashed and the work tree is
+// not walked. Sizes are those of the last checkout or "git add" (the index
+// keeps the low 32 bits of a size, so files of 4 GiB or more are
+// undercounted), and entries outside a sparse checkout may record 0.
+func (r *Repo) TrackedSize(ctx context.Context, dir string) (files int, size int64, err error) {
+	prefix := path.Clean(strings.TrimPrefix(filepath.ToSlash(dir), "/"))
+	if prefix == ".." || strings.HasPrefix(prefix, "../") {
+		return 0, 0, fmt.Errorf("sizing %q: not a repo-relative directory", dir)
+	}
+	if prefix == "." {
+		prefix = ""
+	} else {
+		prefix += "/"
+	}
+	idx, _, err := readIndex(r.root, r.gitDir)
+	if err != nil {
+		if cli, ok := r.eng.(*cliEngine); ok {
+			// Index formats go-git cannot decode (split or sparse index):
+			// ask git for the same stat data.
+			return cli.trackedSize(ctx, prefix)
+		}
+		return 0, 0, fmt.Errorf("sizing %q: %w", dir, err)
+	}
+	last := ""
+	for _, e := range idx.Entries {
+		if !strings.HasPrefix(e.Name, prefix) || e.Name == last {
+			continue
+		}
+		last = e.Name
+		files++
+		size += int64(e.Size)
+	}
+	return files, size, nil
+}
+
+// trackedSize sums the sizes "git ls-files --debug" reports from the index.
+func (g *cliEngine) trackedSize(ctx context.Context, prefix string) (int, int64, error) {
+	args := []string{"ls-files", "-z", "--debug", "--cached"}
+	if prefix != "" {
+		args = append(args, "--", ":(literal)"+prefix)
+	}
+	out, err := g.git(ctx, args...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sizing %q: %w", prefix, err)
+	}
+	files, total := 0, int64(0)
+	for _, line := range bytes.Split(out, []byte{'\n'}) {
+		s := strings.TrimSpace(string(line))
+		rest, ok := strings.CutPrefix(s, "size: ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("parsing git ls-files --debug output %q: %w", s, err)
+		}
+		files++
+		total += n
+	}
+	return files, total, nil
+}
