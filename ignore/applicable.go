@@ -1,0 +1,52 @@
+package ignore
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Applicable returns the ignore file BuildKit applies when building the
+// Dockerfile at dockerfile (an OS path) with the context directory
+// contextDir: "<dir of dockerfile>/<base of dockerfile>.dockerignore" if
+// that exists (perDockerfile is true; it replaces the context's file, the
+// two are never merged), else "<contextDir>/.dockerignore", which may not
+// exist.
+//
+// Like buildx, a Dockerfile named "Dockerfile" whose directory holds no
+// "Dockerfile" but a "dockerfile" is read as "dockerfile", and then only
+// "dockerfile.dockerignore" is looked up. The classic builder never reads
+// per-Dockerfile ignore files; it always uses the context's.
+func Applicable(dockerfile, contextDir string) (path string, perDockerfile bool) {
+	dir, base := filepath.Split(dockerfile)
+	if base == "Dockerfile" && lowercaseOnly(dir) {
+		base = "dockerfile"
+	}
+	candidate := filepath.Join(dir, base+".dockerignore")
+	if fi, err := os.Stat(candidate); err == nil && !fi.IsDir() {
+		return candidate, true
+	}
+	return filepath.Join(contextDir, ".dockerignore"), false
+}
+
+// lowercaseOnly reports whether dir has an entry named exactly "dockerfile"
+// and none named exactly "Dockerfile" (buildx compares names, so this holds
+// on case-insensitive file systems too).
+func lowercaseOnly(dir string) bool {
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	lower := false
+	for _, e := range entries {
+		switch e.Name() {
+		case "Dockerfile":
+			return false
+		case "dockerfile":
+			lower = true
+		}
+	}
+	return lower
+}
