@@ -1,0 +1,278 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/monoctx/monoctx/graph"
+	"github.com/monoctx/monoctx/graph/gitchanges"
+)
+
+type affectedOptions struct {
+	Base          string
+	Head          string
+	Files         string
+	OnMissingBase string
+	Format        string
+}
+
+// affectedResult is the stable JSON shape of `monoctx affected --format json`.
+type affectedResult struct {
+	Base string           `json:"base"`
+	Head string           `json:"head"`
+	Apps []graph.Affected `json:"apps"`
+}
+
+func newAffectedCmd(env *Env, g *globalOptions) *cobra.Command {
+	o := &affectedOptions{}
+	c := &cobra.Command{
+		Use:   "affected",
+		Short: "List the apps a change affects, with reasons",
+		Long: `List the apps whose input set contains a path changed between --base and --head (or in the
+work tree: staged, unstaged and untracked files count when --head is not given), apps whose
+definition changed, and apps whose Dockerfile is gone (status "removed").
+
+A base commit that is not in the clone is an error that names the fix; --on-missing-base=all
+selects every app instead, with the reason "missing-base".`,
+		Example: `  monoctx affected                                   # since the merge-base with origin/main
+  monoctx affected --base origin/main --format json
+  monoctx affected --base "$BEFORE_SHA" --head HEAD --format github
+  git diff --name-only A B | monoctx affected --files -`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkFormat(o.Format, "text", "json", "github"); err != nil {
+				return err
+			}
+			if err := checkFormat(o.OnMissingBase, "error", "all"); err != nil {
+				return usageErrorf("unknown --on-missing-base %q (want error or all)", o.OnMissingBase)
+			}
+			if o.Files != "" && (o.Base != "" || o.Head != "") {
+				return usageErrorf("--files replaces git: it cannot be combined with --base or --head")
+			}
+			return affectedRun(c.Context(), env, g, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Base, "base", "", "base ref (default: merge-base of HEAD with origin/HEAD, origin/main, main, origin/master or master)")
+	f.StringVar(&o.Head, "head", "", "head ref (default: HEAD plus the work tree's staged, unstaged and untracked files)")
+	f.StringVar(&o.Files, "files", "", "read changed paths (one per line, repo-relative) from FILE, or - for stdin, instead of git")
+	f.StringVar(&o.OnMissingBase, "on-missing-base", "error", "when the base commit is not in the clone: error, or all (select every app)")
+	f.StringVar(&o.Format, "format", "text", "output format: text (app names), json, or github (an Actions matrix)")
+	return c
+}
+
+func affectedRun(ctx context.Context, env *Env, g *globalOptions, o *affectedOptions) error {
+	s, err := g.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, o.Files, o.OnMissingBase)
+	if err != nil {
+		return err
+	}
+	return writeAffected(env, o.Format, res)
+}
+
+// computeAffected resolves the range, reads the changes and loads the graph at head.
+func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session, base, head, files, onMissing string) (*affectedResult, error) {
+	res := &affectedResult{}
+	var changes []graph.Change
+	var reader graph.BaseReader
+	graphDir := s.root
+	switch {
+	case files != "":
+		paths, err := readFileList(env, files)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			changes = append(changes, graph.Change{Path: s.repoPath(p)})
+		}
+	default:
+		if s.repo == nil {
+			return nil, errors.New("not in a git work tree: pass --files to name the changed paths")
+		}
+		headSHA := ""
+		if head != "" {
+			sha, err := s.repo.Resolve(ctx, head)
+			if err != nil {
+				return nil, err
+			}
+			headSHA = sha
+			if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {
+				dir, cleanup, err := s.repo.Checkout(ctx, sha)
+				if err != nil {
+					return nil, fmt.Errorf("reading the tree of --head %s: %w", head, err)
+				}
+				defer cleanup()
+				graphDir = dir
+			}
+		}
+		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
+		var mb *gitchanges.MissingBaseError
+		if errors.As(err, &mb) && onMissing == "all" {
+			if err := s.loadGraph(ctx, env, g, graphDir); err != nil {
+				return nil, err
+			}
+			res.Base, res.Head = mb.Ref, headOrWorktree(headSHA)
+			res.Apps = s.g.All(graph.RuleMissingBase)
+			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
+			return res, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		cs, err := s.repo.Changes(ctx, baseSHA, headSHA)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			changes = append(changes, graph.Change{Path: c.Path, Status: string(c.Status)})
+		}
+		reader = revReader{repo: s.repo, rev: baseSHA}
+		res.Base, res.Head = baseSHA, headOrWorktree(headSHA)
+	}
+	if err := s.loadGraph(ctx, env, g, graphDir); err != nil {
+		return nil, err
+	}
+	apps, err := s.g.Affected(ctx, changes, reader)
+	if err != nil {
+		return nil, err
+	}
+	res.Apps = apps
+	return res, nil
+}
+
+func headOrWorktree(sha string) string {
+	if sha == "" {
+		return "WORKTREE"
+	}
+	return sha
+}
+
+// resolveBase is the merge-base of the base ref (default: the default branch) with head.
+func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA string) (string, error) {
+	h := headSHA
+	if h == "" {
+		var err error
+		if h, err = repo.Resolve(ctx, "HEAD"); err != nil {
+			return "", fmt.Errorf("resolving HEAD: %w", err)
+		}
+	}
+	if base == "" {
+		_, sha, err := repo.DefaultBase(ctx)
+		if err != nil {
+			return "", err
+		}
+		if headSHA == "" {
+			return sha, nil
+		}
+		base = sha
+	}
+	b, err := repo.Resolve(ctx, base)
+	if err != nil {
+		return "", err
+	}
+	return repo.MergeBase(ctx, b, h)
+}
+
+type revReader struct {
+	repo *gitchanges.Repo
+	rev  string
+}
+
+func (r revReader) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	return r.repo.ReadFile(ctx, r.rev, p)
+}
+
+func readFileList(env *Env, name string) ([]string, error) {
+	var r io.Reader
+	if name == "-" {
+		r = env.In
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("reading --files: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		out = append(out, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading --files: %w", err)
+	}
+	return out, nil
+}
+
+type matrixEntry struct {
+	App        string `json:"app"`
+	Dockerfile string `json:"dockerfile"`
+	Context    string `json:"context"`
+}
+
+func writeAffected(env *Env, format string, res *affectedResult) error {
+	if res.Apps == nil {
+		res.Apps = []graph.Affected{}
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	case "github":
+		m := struct {
+			Include []matrixEntry `json:"include"`
+		}{Include: []matrixEntry{}}
+		for _, a := range res.Apps {
+			if a.Status == "affected" {
+				m.Include = append(m.Include, matrixEntry{App: a.Name, Dockerfile: a.Dockerfile, Context: a.Context})
+			}
+		}
+		data, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(env.Out, "%s\n", data); err != nil {
+			return err
+		}
+		if out := env.Getenv("GITHUB_OUTPUT"); out != "" {
+			f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return fmt.Errorf("writing $GITHUB_OUTPUT: %w", err)
+			}
+			_, werr := fmt.Fprintf(f, "matrix=%s\nany=%t\n", data, len(m.Include) > 0)
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				return fmt.Errorf("writing $GITHUB_OUTPUT: %w", werr)
+			}
+		}
+		return nil
+	}
+	for _, a := range res.Apps {
+		if a.Status == "removed" {
+			fmt.Fprintf(env.Err, "monoctx: removed: %s (%s)\n", a.Name, a.Reasons[0].Rule)
+			continue
+		}
+		fmt.Fprintln(env.Out, a.Name)
+	}
+	return nil
+}

@@ -1,0 +1,19 @@
+// Command monoctx computes each Docker app's input set in a monorepo: affected apps, minimal build
+// contexts and generated ignore files.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/monoctx/monoctx/cmd"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cmd.Execute(ctx, cmd.System())
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,253 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/monoctx/monoctx/graph"
+	"github.com/monoctx/monoctx/graph/gitchanges"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// Env is what commands touch of the outside world; tests replace it.
+type Env struct {
+	In       io.Reader
+	Out      io.Writer
+	Err      io.Writer
+	Getwd    func() (string, error)
+	Getenv   func(string) string
+	LookPath func(string) (string, error)
+	// Self is the path of the running monoctx binary (for hooks).
+	Self func() (string, error)
+}
+
+// System is the real environment.
+func System() *Env {
+	return &Env{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getwd: os.Getwd, Getenv: os.Getenv,
+		LookPath: exec.LookPath, Self: os.Executable}
+}
+
+// isTerminal reports whether w is a terminal; decided on the stream actually written.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// exitError carries an exit code chosen by a command (e.g. --check found stale files, a builder failed).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// silentExit is an exit code with nothing more to say (the command already printed what it had).
+type silentExit int
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	Repo   string
+	Config string
+	Engine string
+}
+
+// Execute runs monoctx with os.Args and returns the process exit code.
+func Execute(ctx context.Context, env *Env) int {
+	return ExecuteArgs(ctx, env, os.Args[1:])
+}
+
+// ExecuteArgs runs monoctx with args and returns the exit code: the one place errors become codes.
+func ExecuteArgs(ctx context.Context, env *Env, args []string) int {
+	// compose-go logs interpolation warnings through logrus; monoctx reports its own errors.
+	logrus.SetOutput(io.Discard)
+	root := NewRootCmd(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var se silentExit
+	if errors.As(err, &se) {
+		return int(se)
+	}
+	var ue *usageError
+	isUsage := errors.As(err, &ue) || isCobraUsage(err)
+	fmt.Fprintf(env.Err, "monoctx: %v\n", err)
+	if isUsage {
+		fmt.Fprintln(env.Err, "Run 'monoctx --help' for usage.")
+		return ExitUsage
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return ExitError
+}
+
+// isCobraUsage recognises cobra's own argument and flag errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(env *Env) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "monoctx",
+		Short: "Minimal Docker build contexts and affected-app detection for monorepos",
+		Long: `monoctx computes, for each app of a monorepo that builds Docker images, its input set: the
+paths whose change can change its image. From it: which apps a change affects, generated
+.dockerignore files, and a minimal build context streamed into the builder.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(env.Out)
+	root.SetErr(env.Err)
+	root.SetIn(env.In)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.Repo, "repo", "", "repository root (default: the git work tree containing the current directory)")
+	pf.StringVar(&g.Config, "config", "", "config file (default: monoctx.yaml at the repository root, optional)")
+	pf.StringVar(&g.Engine, "git", "auto", "git engine: auto (git CLI when on PATH), git or go-git")
+
+	root.AddCommand(
+		newAppsCmd(env, g),
+		newGraphCmd(env, g),
+		newWhyCmd(env, g),
+		newAffectedCmd(env, g),
+		newContextCmd(env, g),
+		newBuildCmd(env, g),
+		newIgnoreCmd(env, g),
+		newHookCmd(env, g),
+	)
+	return root
+}
+
+// session is what a command works on: the repo root, the git repo when there is one, and the graph.
+type session struct {
+	root string
+	repo *gitchanges.Repo // nil outside a git work tree
+	g    *graph.Graph
+	cwd  string
+}
+
+// open finds the repository (and git, when there is a work tree) without loading the graph.
+func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
+	cwd, err := env.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("finding the current directory: %w", err)
+	}
+	dir := cwd
+	if g.Repo != "" {
+		dir = g.Repo
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(cwd, dir)
+		}
+		st, err := os.Stat(dir)
+		if err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--repo %s: not a directory", g.Repo)
+		}
+	}
+	s := &session{root: dir, cwd: cwd}
+	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(g.Engine))
+	switch {
+	case err == nil:
+		s.repo = repo
+		s.root = repo.Root()
+	case g.Repo == "":
+		return nil, fmt.Errorf("%w (run monoctx inside a git work tree, or pass --repo DIR)", err)
+	}
+	return s, nil
+}
+
+// load opens the repository and loads the graph.
+func (g *globalOptions) load(ctx context.Context, env *Env) (*session, error) {
+	s, err := g.open(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.loadGraph(ctx, env, g, s.root); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir string) error {
+	var opts []graph.Option
+	if g.Config != "" {
+		c := g.Config
+		if !filepath.IsAbs(c) {
+			c = filepath.Join(s.cwd, c)
+		}
+		opts = append(opts, graph.WithConfigFile(c))
+	}
+	gr, err := graph.Load(ctx, dir, opts...)
+	if err != nil {
+		return err
+	}
+	for _, w := range gr.Warnings {
+		fmt.Fprintf(env.Err, "monoctx: warning: %s\n", w)
+	}
+	s.g = gr
+	return nil
+}
+
+// repoPath turns a user-given path (relative to the current directory, or repo-relative when it does
+// not exist there) into a repo-relative slash path.
+func (s *session) repoPath(p string) string {
+	if filepath.IsAbs(p) {
+		if rel, err := filepath.Rel(s.root, p); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+		return filepath.ToSlash(p)
+	}
+	abs := filepath.Join(s.cwd, p)
+	if rel, err := filepath.Rel(s.root, abs); err == nil && !strings.HasPrefix(rel, "..") && s.cwd != s.root {
+		if _, err := os.Lstat(abs); err == nil {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return strings.TrimPrefix(filepath.ToSlash(filepath.Clean(p)), "./")
+}
+
+// app finds an app by name, or by a Dockerfile or directory path relative to the current directory.
+func (s *session) app(ref string) (*graph.App, error) {
+	if a, err := s.g.App(ref); err == nil {
+		return a, nil
+	}
+	return s.g.App(s.repoPath(ref))
+}

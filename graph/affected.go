@@ -1,0 +1,373 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// Change is one changed path between base and head. A rename is a deletion plus an addition.
+type Change struct {
+	Path   string // repo-relative, slash-separated
+	Status string // "added", "modified", "deleted"; "" when unknown (a --files list)
+}
+
+// BaseReader reads files as they were at the base commit. ReadFile returns an error wrapping
+// fs.ErrNotExist for a path absent at base.
+type BaseReader interface {
+	ReadFile(ctx context.Context, path string) ([]byte, error)
+}
+
+// Affected is one app a change affects.
+type Affected struct {
+	Name       string   `json:"name"`
+	Dockerfile string   `json:"dockerfile"`
+	Context    string   `json:"context"`
+	Status     string   `json:"status"` // "affected" or "removed"
+	Reasons    []Reason `json:"reasons"`
+}
+
+// Reason is one changed path and the rule that makes it matter.
+type Reason struct {
+	Path string `json:"path"`
+	Rule string `json:"rule"`
+}
+
+// Reason rules that are not input rules.
+const (
+	RuleMissingBase = "missing-base: the base commit is not in this clone; every app is selected (--on-missing-base=all)"
+)
+
+// Affected returns the apps whose input set contains a changed path, apps whose definition changed
+// (compose, skaffold, bake, monoctx.yaml, compared with base when base is not nil) and apps whose
+// Dockerfile is gone (status "removed"). Sorted by name.
+func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader) ([]Affected, error) {
+	hits := map[string]*Affected{}
+	hit := func(a *App, status string, r Reason) {
+		h, ok := hits[a.Name]
+		if !ok {
+			h = &Affected{Name: a.Name, Dockerfile: a.Dockerfile, Context: a.Context, Status: status}
+			hits[a.Name] = h
+		}
+		h.Reasons = append(h.Reasons, r)
+	}
+	for _, c := range changes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, ok := g.Config.excluded(c.Path); ok {
+			continue // an excluded path never counts, for any app
+		}
+		if rule, ok := g.Config.GlobalRule(c.Path); ok {
+			for _, a := range g.Apps {
+				hit(a, "affected", Reason{Path: c.Path, Rule: rule})
+			}
+			continue
+		}
+		for _, a := range g.Apps {
+			if !a.mayContain(c.Path) {
+				continue
+			}
+			if ex := a.Explain(c.Path); ex.Input {
+				hit(a, "affected", Reason{Path: c.Path, Rule: ex.Rules[0].String()})
+			}
+		}
+	}
+
+	defs, err := g.definitionChanges(ctx, changes, base)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range defs {
+		if d.app != nil {
+			hit(d.app, "affected", d.reason)
+			continue
+		}
+		hits[d.removed.Name] = d.removed
+	}
+
+	out := make([]Affected, 0, len(hits))
+	for _, h := range hits {
+		sort.SliceStable(h.Reasons, func(i, j int) bool { return h.Reasons[i].Path < h.Reasons[j].Path })
+		h.Reasons = dedupReasons(h.Reasons)
+		out = append(out, *h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// All selects every app with one reason, for --on-missing-base=all.
+func (g *Graph) All(rule string) []Affected {
+	out := make([]Affected, 0, len(g.Apps))
+	for _, a := range g.Apps {
+		out = append(out, Affected{Name: a.Name, Dockerfile: a.Dockerfile, Context: a.Context, Status: "affected",
+			Reasons: []Reason{{Path: "", Rule: rule}}})
+	}
+	return out
+}
+
+func dedupReasons(rs []Reason) []Reason {
+	out := rs[:0]
+	for i, r := range rs {
+		if i > 0 && r == rs[i-1] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// mayContain is a cheap pre-filter: can any input of the app cover p at all?
+func (a *App) mayContain(p string) bool {
+	for i := range a.Inputs {
+		in := &a.Inputs[i]
+		if in.Match == "glob" || in.pm != nil || in.Path == "." {
+			return true
+		}
+		if p == in.Path || strings.HasPrefix(p, in.Path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+type defChange struct {
+	app     *App
+	reason  Reason
+	removed *Affected
+}
+
+// appDef is what defines an app besides its Dockerfile: compared at base and head.
+type appDef struct {
+	Dockerfile, Context, Target string
+	Args                        map[string]string
+	Config                      *AppConfig
+}
+
+func defOf(a *App) appDef {
+	d := appDef{Dockerfile: a.Dockerfile, Context: a.Context, Target: a.Target, Args: a.Args, Config: a.config}
+	if len(d.Args) == 0 {
+		d.Args = nil
+	}
+	return d
+}
+
+// definitionChanges compares app definitions at base and head when a definition file changed, and
+// reports apps whose Dockerfile is gone.
+func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base BaseReader) ([]defChange, error) {
+	head := map[string]*App{}
+	byDockerfile := map[string]bool{}
+	for _, a := range g.Apps {
+		head[a.Name] = a
+		byDockerfile[a.Dockerfile] = true
+	}
+	defFiles := map[string]bool{g.Config.file: true}
+	for _, f := range definitionFiles(g.Root) {
+		defFiles[f] = true
+	}
+	var changedDefs []string
+	for _, c := range changes {
+		if defFiles[c.Path] || isComposeName(c.Path) {
+			changedDefs = append(changedDefs, c.Path)
+		}
+	}
+
+	var out []defChange
+	var baseApps map[string]*App
+	if len(changedDefs) > 0 {
+		why := strings.Join(changedDefs, ", ")
+		var err error
+		if base == nil {
+			err = errors.New("no base commit to compare with (--files)")
+		} else {
+			baseApps, err = g.loadBaseDefinitions(ctx, base)
+		}
+		if err != nil {
+			// Cannot tell what changed: every app defined by a changed file is affected.
+			for _, a := range g.Apps {
+				if definedBy(a, changedDefs, g.Config.file) {
+					out = append(out, defChange{app: a, reason: Reason{Path: changedDefs[0],
+						Rule: fmt.Sprintf("definition file changed (%s) and could not be compared with base: %v", why, err)}})
+				}
+			}
+		} else {
+			for _, a := range g.Apps {
+				b, ok := baseApps[a.Name]
+				switch {
+				case !ok && a.Origin != "dockerfile":
+					out = append(out, defChange{app: a, reason: Reason{Path: originFile(a), Rule: "new app in " + originFile(a)}})
+				case ok && !reflect.DeepEqual(defOf(a), defOf(b)):
+					out = append(out, defChange{app: a, reason: Reason{Path: originFile(a), Rule: "app definition changed in " + why}})
+				}
+			}
+			if g.globalsChanged(ctx, base) {
+				for _, a := range g.Apps {
+					out = append(out, defChange{app: a, reason: Reason{Path: g.Config.file, Rule: "global or exclude globs changed in " + g.Config.file}})
+				}
+			}
+			for name, b := range baseApps {
+				if _, ok := head[name]; !ok && !byDockerfile[b.Dockerfile] {
+					out = append(out, defChange{removed: &Affected{Name: name, Dockerfile: b.Dockerfile, Context: b.Context, Status: "removed",
+						Reasons: []Reason{{Path: originFile(b), Rule: "app removed from " + originFile(b)}}}})
+				}
+			}
+		}
+	}
+
+	// A deleted Dockerfile that no app at head uses: the app is removed.
+	for _, c := range changes {
+		if c.Status != "deleted" || !IsDockerfileName(path.Base(c.Path)) || byDockerfile[c.Path] {
+			continue
+		}
+		name := dockerfileAppName(g.Root, c.Path)
+		for n, b := range baseApps {
+			if b.Dockerfile == c.Path {
+				name = n
+			}
+		}
+		if a, ok := head[name]; ok && a.Dockerfile != c.Path {
+			name = c.Path // the name now belongs to another Dockerfile
+		}
+		dup := false
+		for _, d := range out {
+			if d.removed != nil && d.removed.Name == name {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, defChange{removed: &Affected{Name: name, Dockerfile: c.Path, Context: path.Dir(c.Path), Status: "removed",
+				Reasons: []Reason{{Path: c.Path, Rule: "Dockerfile deleted"}}}})
+		}
+	}
+	return out, nil
+}
+
+func isComposeName(p string) bool {
+	return !strings.Contains(p, "/") && strings.HasPrefix(p, "compose.") && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml"))
+}
+
+func originFile(a *App) string {
+	_, f, _ := strings.Cut(a.Origin, ":")
+	if f == "" {
+		return a.Dockerfile
+	}
+	return f
+}
+
+func definedBy(a *App, files []string, cfgFile string) bool {
+	for _, f := range files {
+		switch {
+		case f == cfgFile && a.config != nil, originFile(a) == f:
+			return true
+		case f == ".env" && strings.HasPrefix(a.Origin, "compose:"):
+			return true
+		case f == cfgFile && a.config == nil:
+			// A new entry may now override this app: compare impossible, over-select.
+			return true
+		}
+	}
+	return false
+}
+
+// loadBaseDefinitions rebuilds the app definitions (not the Dockerfiles) from the definition files as
+// they were at base, in a scratch directory.
+func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader) (map[string]*App, error) {
+	dir, err := os.MkdirTemp("", "monoctx-base-")
+	if err != nil {
+		return nil, fmt.Errorf("making a scratch directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	files := append([]string{g.Config.file}, definitionFiles(g.Root)...)
+	for _, f := range files {
+		data, err := base.ReadFile(ctx, f)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, fmt.Errorf("reading %s at base: %w", f, err)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := LoadConfig(dir, g.Config.file, false)
+	if err != nil {
+		return nil, fmt.Errorf("at base: %w", err)
+	}
+	off := false
+	cfg.Discovery.Dockerfiles = &off
+	// Config apps that override Dockerfile-discovered apps need those Dockerfiles to exist; at base
+	// they are matched by name against the head's apps instead.
+	apps, err := discoverDefinitions(ctx, dir, cfg, g)
+	if err != nil {
+		return nil, fmt.Errorf("at base: %w", err)
+	}
+	out := map[string]*App{}
+	for _, a := range apps {
+		out[a.Name] = a
+	}
+	return out, nil
+}
+
+// discoverDefinitions runs discovery at base without a tree: Dockerfile-only apps are taken from the
+// head graph (their definition is the Dockerfile itself, compared through the change list).
+func discoverDefinitions(ctx context.Context, dir string, cfg *Config, head *Graph) ([]*App, error) {
+	// Seed the scratch tree with the head's Dockerfile paths, empty, so config overrides resolve.
+	for _, a := range head.Apps {
+		p := filepath.Join(dir, filepath.FromSlash(a.Dockerfile))
+		if fileExists(p) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	var extra []found
+	for _, a := range head.Apps {
+		if a.Origin == "dockerfile" || (a.config != nil && !strings.HasPrefix(a.Origin, "compose:")) {
+			extra = append(extra, found{app: App{Name: dockerfileAppName(head.Root, a.Dockerfile), Dockerfile: a.Dockerfile, Origin: "dockerfile"}, authority: 3})
+		}
+	}
+	return discoverWith(ctx, dir, cfg, func(string) {}, extra)
+}
+
+// globalsChanged reports whether the global or exclude globs differ between base and head.
+func (g *Graph) globalsChanged(ctx context.Context, base BaseReader) bool {
+	data, err := base.ReadFile(ctx, g.Config.file)
+	var old *Config
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		old = &Config{}
+	case err != nil:
+		return true
+	default:
+		if old, err = ParseConfig(g.Config.file, data); err != nil {
+			return true
+		}
+	}
+	return !reflect.DeepEqual(old.Global, g.Config.Global) || !reflect.DeepEqual(old.Exclude, g.Config.Exclude)
+}
+
+// MarshalJSON keeps reasons an empty list rather than null.
+func (a Affected) MarshalJSON() ([]byte, error) {
+	type plain Affected
+	if a.Reasons == nil {
+		a.Reasons = []Reason{}
+	}
+	return json.Marshal(plain(a))
+}

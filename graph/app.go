@@ -1,0 +1,112 @@
+package graph
+
+import (
+	"path"
+	"strings"
+
+	"github.com/moby/patternmatcher"
+
+	"github.com/monoctx/monoctx/ignore"
+)
+
+// App is one image: a Dockerfile plus its build context.
+type App struct {
+	Name       string            `json:"name"`
+	Dockerfile string            `json:"dockerfile"` // repo-relative, slash-separated
+	Context    string            `json:"context"`    // repo-relative directory; "." is the repo root
+	Origin     string            `json:"origin"`     // "config:monoctx.yaml", "compose:compose.yaml", "skaffold:skaffold.yaml", "bake:docker-bake.json", "dockerfile"
+	Target     string            `json:"target,omitempty"`
+	Args       map[string]string `json:"args,omitempty"`
+	Tags       []string          `json:"tags,omitempty"`
+	// ContextReason says why the context is not the Dockerfile's directory, when it is not.
+	ContextReason string `json:"context_reason,omitempty"`
+	// IgnoreFile is the ignore file that applies (repo-relative), "" when there is none. A
+	// <Dockerfile>.dockerignore beside the Dockerfile replaces <context>/.dockerignore.
+	IgnoreFile string `json:"ignore_file,omitempty"`
+
+	// Inputs are the contributions to the app's input set, in a stable order.
+	Inputs []Input `json:"-"`
+	// Whole is set when the whole context (minus the ignore file) is the input set, with the rule that
+	// made it so.
+	Whole *Rule `json:"-"`
+
+	ignore   *ignore.File
+	config   *AppConfig
+	excludes []string // config exclude globs
+}
+
+// Input is one contribution to an app's input set.
+type Input struct {
+	// Path is repo-relative: a file, a directory (everything under it), or a pattern.
+	Path string
+	// Match says how Path is matched: "path" (Docker's semantics: the path or anything under it, with
+	// Docker wildcards), "glob" (doublestar, from monoctx.yaml).
+	Match string
+	// Context marks inputs that reach the image through the build context, so the ignore file applies.
+	Context bool
+	// Exclude holds COPY --exclude patterns, relative to Path.
+	Exclude []string
+	Rule    Rule
+
+	isDir bool                           // a directory on disk when the graph was loaded
+	pm    *patternmatcher.PatternMatcher // Path, when it holds Docker wildcards
+	excl  *patternmatcher.PatternMatcher // Exclude
+}
+
+// Rule explains why a path is an input.
+type Rule struct {
+	// Kind: dockerfile, ignorefile, copy, add, mount, whole-context, config-input, config-dep, global,
+	// definition, go, js.
+	Kind string `json:"kind"`
+	// Where: "apps/web/Dockerfile:7", "monoctx.yaml:12".
+	Where string `json:"where,omitempty"`
+	// Text: the instruction or a short description.
+	Text string `json:"text,omitempty"`
+}
+
+func (r Rule) String() string {
+	switch {
+	case r.Where != "" && r.Text != "":
+		return r.Where + " " + r.Text
+	case r.Where != "":
+		return r.Where
+	}
+	return r.Text
+}
+
+// Dir is the directory holding the app's Dockerfile.
+func (a *App) Dir() string { return path.Dir(a.Dockerfile) }
+
+// ContextPath maps a repo-relative path to a context-relative one; ok is false outside the context.
+func (a *App) ContextPath(p string) (string, bool) {
+	return relTo(a.Context, p)
+}
+
+// IgnorePatterns returns the parsed applicable ignore file, nil when there is none.
+func (a *App) IgnorePatterns() *ignore.File { return a.ignore }
+
+// Config returns the app's monoctx.yaml entry, nil when it has none.
+func (a *App) Config() *AppConfig { return a.config }
+
+// relTo returns p relative to dir ("." for dir itself); ok is false when p is outside dir.
+func relTo(dir, p string) (string, bool) {
+	if dir == "." || dir == "" {
+		return p, true
+	}
+	if p == dir {
+		return ".", true
+	}
+	if strings.HasPrefix(p, dir+"/") {
+		return p[len(dir)+1:], true
+	}
+	return "", false
+}
+
+// joinRel joins repo-relative parts and cleans the result ("." for the root).
+func joinRel(parts ...string) string {
+	p := path.Join(parts...)
+	if p == "" {
+		return "."
+	}
+	return p
+}

@@ -1,0 +1,584 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/compose-spec/compose-go/v2/cli"
+	"gopkg.in/yaml.v3"
+)
+
+// composeFiles are the compose file names looked for at the repo root, in compose's own order.
+var composeFiles = []string{"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}
+
+// definitionFiles are the root files apps are declared in besides Dockerfiles. A change to one can
+// change an app's definition (context, args, target), so they are compared at base and head.
+func definitionFiles(root string) []string {
+	out := append([]string{}, composeFiles...)
+	if m, _ := filepath.Glob(filepath.Join(root, "compose.*.yaml")); len(m) > 0 {
+		for _, f := range m {
+			out = append(out, filepath.Base(f))
+		}
+	}
+	return append(out, ".env", "skaffold.yaml", "skaffold.yml", "docker-bake.json", "docker-bake.override.json", "docker-bake.hcl")
+}
+
+// IsDefinitionFile reports whether a repo-relative path is a root file apps are defined in: compose
+// files, .env, skaffold and bake files.
+func IsDefinitionFile(p string) bool {
+	if strings.Contains(p, "/") {
+		return false
+	}
+	if isComposeName(p) {
+		return true
+	}
+	for _, f := range definitionFiles("") {
+		if f == p {
+			return true
+		}
+	}
+	return false
+}
+
+// IsDockerfileName reports whether a file name is one monoctx treats as a Dockerfile: Dockerfile,
+// dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile — but never an ignore file.
+func IsDockerfileName(name string) bool {
+	if strings.HasSuffix(name, ".dockerignore") || strings.HasSuffix(name, ".containerignore") {
+		return false
+	}
+	return name == "Dockerfile" || name == "dockerfile" || name == "Containerfile" ||
+		strings.HasPrefix(name, "Dockerfile.") ||
+		strings.HasSuffix(name, ".Dockerfile") || strings.HasSuffix(name, ".dockerfile")
+}
+
+// found is an app definition before its input set is computed.
+type found struct {
+	app       App
+	authority int // lower wins: 0 config, 1 compose, 2 skaffold/bake, 3 Dockerfile
+}
+
+// discover finds every app definition under root.
+func discover(ctx context.Context, root string, cfg *Config, warn func(string)) ([]*App, error) {
+	return discoverWith(ctx, root, cfg, warn, nil)
+}
+
+// discoverWith is discover with extra definitions of the lowest authority.
+func discoverWith(ctx context.Context, root string, cfg *Config, warn func(string), extra []found) ([]*App, error) {
+	defs := append([]found{}, extra...)
+
+	// 2. compose files at the root.
+	var composePaths []string
+	for _, n := range composeFiles {
+		if fileExists(filepath.Join(root, n)) {
+			composePaths = append(composePaths, n)
+			break // compose reads the first of these names only
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(root, "compose.*.yaml")); len(m) > 0 {
+		sort.Strings(m)
+		for _, f := range m {
+			composePaths = append(composePaths, filepath.Base(f))
+		}
+	}
+	for _, cf := range composePaths {
+		apps, err := loadCompose(ctx, root, cf)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range apps {
+			defs = append(defs, found{app: a, authority: 1})
+		}
+	}
+
+	// 3. skaffold and bake.
+	for _, n := range []string{"skaffold.yaml", "skaffold.yml"} {
+		if fileExists(filepath.Join(root, n)) {
+			apps, err := loadSkaffold(root, n)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range apps {
+				defs = append(defs, found{app: a, authority: 2})
+			}
+		}
+	}
+	for _, n := range []string{"docker-bake.json", "docker-bake.override.json"} {
+		if fileExists(filepath.Join(root, n)) {
+			apps, err := loadBakeJSON(root, n)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range apps {
+				defs = append(defs, found{app: a, authority: 2})
+			}
+		}
+	}
+	if fileExists(filepath.Join(root, "docker-bake.hcl")) {
+		warn("docker-bake.hcl is not read (only the JSON form is); its Dockerfiles are still found by the tree walk")
+	}
+
+	// 4. every Dockerfile in the tree.
+	if cfg.Discovery.Dockerfiles == nil || *cfg.Discovery.Dockerfiles {
+		files, err := findDockerfiles(ctx, root, cfg.skipGlobs())
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			defs = append(defs, found{app: App{Name: dockerfileAppName(root, f), Dockerfile: f, Origin: "dockerfile"}, authority: 3})
+		}
+	}
+
+	// 1. monoctx.yaml, highest authority: declares new apps and overrides discovered ones by name.
+	byName := map[string]int{}
+	var apps []*App
+	sort.SliceStable(defs, func(i, j int) bool { return defs[i].authority < defs[j].authority })
+	seen := map[string]int{} // dockerfile + context → index in apps
+	for _, d := range defs {
+		a := d.app
+		if a.Context == "" {
+			a.Context = path.Dir(a.Dockerfile)
+		}
+		key := a.Dockerfile + "\x00" + a.Context
+		if d.authority == 3 {
+			// A bare Dockerfile matches a more authoritative definition of the same file, whatever
+			// context that definition chose.
+			dup := false
+			for _, b := range apps {
+				if b.Dockerfile == a.Dockerfile {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+		}
+		if _, dup := seen[key]; dup {
+			continue // the more authoritative name wins
+		}
+		if _, clash := byName[a.Name]; clash {
+			// Two different apps under one name (e.g. compose.yaml and compose.prod.yaml both define
+			// "web" with different args): keep both, told apart by the file that defines the second.
+			_, file, _ := strings.Cut(a.Origin, ":")
+			a.Name += "@" + file
+			if _, again := byName[a.Name]; again {
+				continue
+			}
+		}
+		ap := a
+		seen[key] = len(apps)
+		byName[ap.Name] = len(apps)
+		apps = append(apps, &ap)
+	}
+
+	names := make([]string, 0, len(cfg.Apps))
+	for n := range cfg.Apps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ac := cfg.Apps[n]
+		where := fmt.Sprintf("%s:%d", cfg.file, cfg.lines["apps."+n])
+		var a *App
+		if i, ok := byName[n]; ok {
+			a = apps[i]
+		} else if ac.Dockerfile != "" {
+			for _, b := range apps {
+				if b.Dockerfile == path.Clean(ac.Dockerfile) && (ac.Context == "" || b.Context == path.Clean(ac.Context)) {
+					a = b
+					break
+				}
+			}
+		}
+		if a == nil {
+			if ac.Dockerfile == "" {
+				if ac.Skip {
+					continue
+				}
+				return nil, &ParseError{File: cfg.file, Line: cfg.lines["apps."+n], Msg: fmt.Sprintf("app %q matches no discovered app and has no dockerfile", n)}
+			}
+			a = &App{}
+			apps = append(apps, a)
+		} else {
+			delete(byName, a.Name)
+		}
+		a.Name = n
+		byName[n] = -1
+		a.config = ac
+		if ac.Skip {
+			a.Name = "" // dropped below
+			continue
+		}
+		a.Origin = "config:" + cfg.file
+		if ac.Dockerfile != "" {
+			a.Dockerfile = path.Clean(ac.Dockerfile)
+			if ac.Context == "" {
+				a.Context = path.Dir(a.Dockerfile)
+			}
+		}
+		if ac.Context != "" {
+			a.Context = path.Clean(ac.Context)
+			a.ContextReason = "set in " + where
+		}
+		if ac.Target != "" {
+			a.Target = ac.Target
+		}
+		if len(ac.Args) > 0 {
+			if a.Args == nil {
+				a.Args = map[string]string{}
+			}
+			for k, v := range ac.Args {
+				a.Args[k] = v
+			}
+		}
+		if len(ac.Tags) > 0 {
+			a.Tags = ac.Tags
+		}
+		if !fileExists(filepath.Join(root, filepath.FromSlash(a.Dockerfile))) {
+			return nil, &ParseError{File: cfg.file, Line: cfg.lineOf(ac.Dockerfile), Msg: fmt.Sprintf("app %q: Dockerfile %s does not exist", n, a.Dockerfile)}
+		}
+	}
+	out := apps[:0]
+	for _, a := range apps {
+		if a.Name != "" {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// dockerfileAppName names a Dockerfile-only app by its directory; a second Dockerfile in the same
+// directory is named by its path.
+func dockerfileAppName(root, df string) string {
+	dir, base := path.Split(df)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		dir = filepath.Base(root)
+	}
+	if base == "Dockerfile" || base == "dockerfile" || base == "Containerfile" {
+		return dir
+	}
+	return df
+}
+
+// findDockerfiles walks the tree in parallel, pruning skipped directories, and returns repo-relative
+// Dockerfile paths, sorted. Only directory entries are read (no stat per file).
+func findDockerfiles(ctx context.Context, root string, skip []string) ([]string, error) {
+	var (
+		mu    sync.Mutex
+		out   []string
+		wg    sync.WaitGroup
+		first error
+	)
+	sem := make(chan struct{}, 8)
+	var walk func(rel string)
+	walk = func(rel string) {
+		defer wg.Done()
+		if ctx.Err() != nil {
+			return
+		}
+		sem <- struct{}{}
+		entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(rel)))
+		<-sem
+		if err != nil {
+			if rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
+				return // unreadable or vanished directories hold no Dockerfile we could build from
+			}
+			mu.Lock()
+			if first == nil {
+				first = fmt.Errorf("searching for Dockerfiles: %w", err)
+			}
+			mu.Unlock()
+			return
+		}
+		for _, e := range entries {
+			name := e.Name()
+			p := name
+			if rel != "." {
+				p = rel + "/" + name
+			}
+			if e.IsDir() {
+				if skipDir(p, skip) {
+					continue
+				}
+				wg.Add(1)
+				go walk(p)
+				continue
+			}
+			if IsDockerfileName(name) && (e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0) {
+				mu.Lock()
+				out = append(out, p)
+				mu.Unlock()
+			}
+		}
+	}
+	wg.Add(1)
+	walk(".")
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func skipDir(p string, skip []string) bool {
+	if p == ".git" {
+		return true
+	}
+	for _, g := range skip {
+		if ok, _ := doublestar.Match(g, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// loadCompose reads a compose file with compose-go: .env interpolation, the spec's defaults, every
+// profile. Each service with a build section is an app.
+func loadCompose(ctx context.Context, root, file string) ([]App, error) {
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, file)},
+		cli.WithWorkingDirectory(root),
+		cli.WithOsEnv,
+		cli.WithEnvFiles(), // the default .env beside the compose file
+		cli.WithDotEnv,
+		cli.WithProfiles([]string{"*"}),
+		cli.WithName("monoctx"),
+		cli.WithResolvedPaths(true),
+		cli.WithoutEnvironmentResolution,
+	)
+	if err != nil {
+		return nil, &ParseError{File: file, Msg: err.Error(), Err: err}
+	}
+	proj, err := opts.LoadProject(ctx)
+	if err != nil {
+		return nil, composeError(file, err)
+	}
+	var apps []App
+	for name, svc := range proj.AllServices() {
+		b := svc.Build
+		if b == nil {
+			continue
+		}
+		if b.DockerfileInline != "" {
+			continue // no Dockerfile on disk to read; its context still counts for nothing we can see
+		}
+		ctxDir, err := repoRel(root, b.Context)
+		if err != nil {
+			return nil, &ParseError{File: file, Msg: fmt.Sprintf("service %q: build context %q: %v", name, b.Context, err)}
+		}
+		df := b.Dockerfile
+		if df == "" {
+			df = "Dockerfile"
+		}
+		if !filepath.IsAbs(df) {
+			df = filepath.Join(root, filepath.FromSlash(ctxDir), df)
+		}
+		dfRel, err := repoRel(root, df)
+		if err != nil {
+			return nil, &ParseError{File: file, Msg: fmt.Sprintf("service %q: dockerfile %q: %v", name, b.Dockerfile, err)}
+		}
+		args := map[string]string{}
+		for k, v := range b.Args {
+			if v != nil {
+				args[k] = *v
+			}
+		}
+		tags := append([]string{}, b.Tags...)
+		if svc.Image != "" {
+			tags = append([]string{svc.Image}, tags...)
+		}
+		apps = append(apps, App{Name: name, Dockerfile: dfRel, Context: ctxDir, Origin: "compose:" + file,
+			Target: b.Target, Args: args, Tags: tags})
+	}
+	sort.Slice(apps, func(i, j int) bool { return apps[i].Name < apps[j].Name })
+	return apps, nil
+}
+
+var composeLineRE = regexp.MustCompile(`line (\d+): (.*)$`)
+
+func composeError(file string, err error) error {
+	msg := err.Error()
+	// compose-go reports "yaml: line 3: …" or "services.web.build Additional property x is not allowed".
+	if m := composeLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ParseError{File: file, Line: line, Msg: m[2], Err: err}
+	}
+	return &ParseError{File: file, Msg: msg, Err: err}
+}
+
+type skaffoldDoc struct {
+	Build struct {
+		Artifacts []struct {
+			Image   string `yaml:"image"`
+			Context string `yaml:"context"`
+			Docker  *struct {
+				Dockerfile string             `yaml:"dockerfile"`
+				Target     string             `yaml:"target"`
+				BuildArgs  map[string]*string `yaml:"buildArgs"`
+			} `yaml:"docker"`
+		} `yaml:"artifacts"`
+	} `yaml:"build"`
+}
+
+// loadSkaffold reads skaffold artifacts: image, context, docker.dockerfile. Every document in the file
+// counts (skaffold allows several configs in one file).
+func loadSkaffold(root, file string) ([]App, error) {
+	data, err := os.ReadFile(filepath.Join(root, file))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	var apps []App
+	for {
+		var doc skaffoldDoc
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, yamlError(file, err)
+		}
+		for _, a := range doc.Build.Artifacts {
+			if a.Image == "" {
+				continue
+			}
+			if a.Docker == nil && a.Context == "" {
+				continue // a buildpacks/jib/ko artifact has no Dockerfile
+			}
+			c := a.Context
+			if c == "" {
+				c = "."
+			}
+			df := "Dockerfile"
+			app := App{Name: imageName(a.Image), Origin: "skaffold:" + file, Tags: []string{a.Image}}
+			if a.Docker != nil {
+				if a.Docker.Dockerfile != "" {
+					df = a.Docker.Dockerfile
+				}
+				app.Target = a.Docker.Target
+				for k, v := range a.Docker.BuildArgs {
+					if app.Args == nil {
+						app.Args = map[string]string{}
+					}
+					if v != nil {
+						app.Args[k] = *v
+					}
+				}
+			}
+			if escapesContext(c) || escapesContext(path.Join(c, df)) {
+				return nil, &ParseError{File: file, Msg: fmt.Sprintf("artifact %q: context or dockerfile leaves the repository", a.Image)}
+			}
+			app.Context = joinRel(c)
+			app.Dockerfile = joinRel(c, df)
+			apps = append(apps, app)
+		}
+	}
+	return apps, nil
+}
+
+// imageName turns "registry.example.com/team/web:tag" into "web".
+func imageName(image string) string {
+	n := image
+	if i := strings.LastIndexByte(n, '/'); i >= 0 {
+		n = n[i+1:]
+	}
+	if i := strings.IndexAny(n, ":@"); i >= 0 {
+		n = n[:i]
+	}
+	return n
+}
+
+type bakeFile struct {
+	Target map[string]struct {
+		Context    *string            `json:"context"`
+		Dockerfile *string            `json:"dockerfile"`
+		Target     string             `json:"target"`
+		Args       map[string]*string `json:"args"`
+		Tags       []string           `json:"tags"`
+	} `json:"target"`
+}
+
+// loadBakeJSON reads docker-bake.json targets: the dockerfile is relative to the context, as in bake.
+func loadBakeJSON(root, file string) ([]App, error) {
+	data, err := os.ReadFile(filepath.Join(root, file))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", file, err)
+	}
+	var b bakeFile
+	if err := json.Unmarshal(data, &b); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, &ParseError{File: file, Line: 1 + strings.Count(string(data[:se.Offset]), "\n"), Msg: err.Error(), Err: err}
+		}
+		return nil, &ParseError{File: file, Msg: err.Error(), Err: err}
+	}
+	names := make([]string, 0, len(b.Target))
+	for n := range b.Target {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var apps []App
+	for _, n := range names {
+		t := b.Target[n]
+		c, df := ".", "Dockerfile"
+		if t.Context != nil {
+			c = *t.Context
+		}
+		if t.Dockerfile != nil {
+			df = *t.Dockerfile
+		}
+		if strings.Contains(c, "://") {
+			continue // a remote context is not in this repository
+		}
+		df = strings.TrimPrefix(df, "cwd://")
+		if escapesContext(c) || escapesContext(path.Join(c, df)) {
+			return nil, &ParseError{File: file, Msg: fmt.Sprintf("target %q: context or dockerfile leaves the repository", n)}
+		}
+		app := App{Name: n, Origin: "bake:" + file, Context: joinRel(c), Dockerfile: joinRel(c, df), Target: t.Target, Tags: t.Tags}
+		for k, v := range t.Args {
+			if v != nil {
+				if app.Args == nil {
+					app.Args = map[string]string{}
+				}
+				app.Args[k] = *v
+			}
+		}
+		apps = append(apps, app)
+	}
+	return apps, nil
+}
+
+// repoRel turns an absolute path into a repo-relative slash path, refusing paths outside the repo.
+func repoRel(root, p string) (string, error) {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return "", err
+	}
+	rel = filepath.ToSlash(rel)
+	if rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("outside the repository")
+	}
+	return rel, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}

@@ -1,0 +1,268 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Graph is the monorepo's apps with their input sets.
+type Graph struct {
+	Root   string // absolute repository root
+	Config *Config
+	Apps   []*App // sorted by name
+	// Warnings are things the user should know that did not stop the analysis.
+	Warnings []string
+}
+
+type options struct {
+	configFile     string
+	configRequired bool
+}
+
+// Option configures Load.
+type Option func(*options)
+
+// WithConfigFile reads the config from a repo-relative (or absolute) file instead of monoctx.yaml.
+// Precedence: the --config flag, then monoctx.yaml at the root, then no config. A file named this way
+// must exist.
+func WithConfigFile(name string) Option {
+	return func(o *options) { o.configFile, o.configRequired = name, true }
+}
+
+// Load discovers the apps under root and computes their input sets.
+func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
+	o := options{configFile: ConfigFile}
+	for _, f := range opts {
+		f(&o)
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("resolving repository root: %w", err)
+	}
+	cfgName := o.configFile
+	if filepath.IsAbs(cfgName) {
+		if rel, err := repoRel(root, cfgName); err == nil {
+			cfgName = rel
+		}
+	}
+	cfg, err := LoadConfig(root, cfgName, o.configRequired)
+	if err != nil {
+		return nil, err
+	}
+	g := &Graph{Root: root, Config: cfg}
+	warn := func(s string) { g.Warnings = append(g.Warnings, s) }
+	apps, err := discover(ctx, root, cfg, warn)
+	if err != nil {
+		return nil, err
+	}
+	eg, _ := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
+	for _, a := range apps {
+		eg.Go(func() error {
+			if err := computeInputs(root, cfg, a); err != nil {
+				return err
+			}
+			return narrow(ctx, root, a)
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		a.prepare()
+	}
+	g.Apps = apps
+	return g, nil
+}
+
+// App finds an app by name or by its Dockerfile's repo-relative path.
+func (g *Graph) App(ref string) (*App, error) {
+	for _, a := range g.Apps {
+		if a.Name == ref {
+			return a, nil
+		}
+	}
+	clean := path.Clean(filepath.ToSlash(ref))
+	var hits []*App
+	for _, a := range g.Apps {
+		if a.Dockerfile == clean || path.Dir(a.Dockerfile) == clean {
+			hits = append(hits, a)
+		}
+	}
+	if len(hits) == 1 {
+		return hits[0], nil
+	}
+	if len(hits) > 1 {
+		names := make([]string, len(hits))
+		for i, a := range hits {
+			names[i] = a.Name
+		}
+		return nil, fmt.Errorf("%q names several apps (%s): use the app name", ref, strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("no app %q (see `monoctx apps`)", ref)
+}
+
+// Node is a directory in the graph: an app's directory or a directory its inputs come from.
+type Node struct {
+	Dir  string   `json:"dir"`
+	Apps []string `json:"apps,omitempty"` // apps whose Dockerfile lives here
+	Kind string   `json:"kind"`           // "app" or "lib"
+}
+
+// Edge says an app depends on a directory, and why.
+type Edge struct {
+	App   string   `json:"app"`
+	From  string   `json:"from"` // the app's directory
+	To    string   `json:"to"`   // the directory depended on
+	Rules []string `json:"rules"`
+}
+
+// Dirs returns the directory graph: every app directory and the directories outside it that its
+// inputs come from (shared libs), with one edge per app and directory.
+func (g *Graph) Dirs() ([]Node, []Edge) {
+	nodes := map[string]*Node{}
+	node := func(dir, kind string) *Node {
+		n, ok := nodes[dir]
+		if !ok {
+			n = &Node{Dir: dir, Kind: kind}
+			nodes[dir] = n
+		}
+		if kind == "app" {
+			n.Kind = "app"
+		}
+		return n
+	}
+	type key struct{ app, to string }
+	edges := map[key]*Edge{}
+	for _, a := range g.Apps {
+		n := node(a.Dir(), "app")
+		n.Apps = append(n.Apps, a.Name)
+		for _, in := range a.Inputs {
+			switch in.Rule.Kind {
+			case "dockerfile", "ignorefile":
+				continue
+			}
+			d := inputDir(in)
+			if d == a.Dir() || strings.HasPrefix(d, a.Dir()+"/") && a.Dir() != "." {
+				continue // the app's own directory
+			}
+			node(d, "lib")
+			k := key{a.Name, d}
+			e, ok := edges[k]
+			if !ok {
+				e = &Edge{App: a.Name, From: a.Dir(), To: d}
+				edges[k] = e
+			}
+			r := in.Rule.String()
+			if len(e.Rules) == 0 || e.Rules[len(e.Rules)-1] != r {
+				e.Rules = append(e.Rules, r)
+			}
+		}
+	}
+	var ns []Node
+	for _, n := range nodes {
+		sort.Strings(n.Apps)
+		ns = append(ns, *n)
+	}
+	sort.Slice(ns, func(i, j int) bool { return ns[i].Dir < ns[j].Dir })
+	var es []Edge
+	for _, e := range edges {
+		es = append(es, *e)
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].App != es[j].App {
+			return es[i].App < es[j].App
+		}
+		return es[i].To < es[j].To
+	})
+	return ns, es
+}
+
+// inputDir is the directory an input lives in: the input itself for a directory, the literal prefix
+// of a pattern, the parent of a file.
+func inputDir(in Input) string {
+	p := in.Path
+	if i := strings.IndexAny(p, "*?[{"); i >= 0 {
+		p = path.Dir(p[:i] + "x")
+		return p
+	}
+	if in.Match == "path" && !in.isDir {
+		return path.Dir(p)
+	}
+	return p
+}
+
+// WriteGraph renders the directory graph as text, json, dot or mermaid. Output is deterministic.
+func (g *Graph) WriteGraph(w io.Writer, format string) error {
+	nodes, edges := g.Dirs()
+	switch format {
+	case "", "text":
+		for _, a := range g.Apps {
+			fmt.Fprintf(w, "%s (%s)\n", a.Name, a.Dockerfile)
+			if a.Whole != nil {
+				fmt.Fprintf(w, "  -> %s [whole context] %s\n", a.Context, a.Whole)
+			}
+			for _, e := range edges {
+				if e.App != a.Name {
+					continue
+				}
+				fmt.Fprintf(w, "  -> %s  %s\n", e.To, strings.Join(e.Rules, "; "))
+			}
+		}
+		return nil
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if nodes == nil {
+			nodes = []Node{}
+		}
+		if edges == nil {
+			edges = []Edge{}
+		}
+		return enc.Encode(struct {
+			Nodes []Node `json:"nodes"`
+			Edges []Edge `json:"edges"`
+		}{nodes, edges})
+	case "dot":
+		fmt.Fprintln(w, "digraph monoctx {")
+		fmt.Fprintln(w, "  rankdir=LR;")
+		for _, n := range nodes {
+			shape := "folder"
+			if n.Kind == "app" {
+				shape = "box"
+			}
+			fmt.Fprintf(w, "  %q [shape=%s];\n", n.Dir, shape)
+		}
+		for _, e := range edges {
+			fmt.Fprintf(w, "  %q -> %q [label=%q];\n", e.From, e.To, e.App)
+		}
+		fmt.Fprintln(w, "}")
+		return nil
+	case "mermaid":
+		fmt.Fprintln(w, "graph LR")
+		id := map[string]string{}
+		for i, n := range nodes {
+			id[n.Dir] = fmt.Sprintf("n%d", i)
+			label := strings.ReplaceAll(n.Dir, `"`, "#quot;")
+			if n.Kind == "app" {
+				fmt.Fprintf(w, "  %s[\"%s\"]\n", id[n.Dir], label)
+			} else {
+				fmt.Fprintf(w, "  %s[(\"%s\")]\n", id[n.Dir], label)
+			}
+		}
+		for _, e := range edges {
+			fmt.Fprintf(w, "  %s -->|%s| %s\n", id[e.From], strings.ReplaceAll(e.App, "|", "/"), id[e.To])
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown graph format %q (want text, json, dot or mermaid)", format)
+}

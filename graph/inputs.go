@@ -1,0 +1,327 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/patternmatcher"
+
+	"github.com/monoctx/monoctx/ignore"
+)
+
+// computeInputs fills a.Inputs and a.Whole: the Dockerfile, the ignore files that can apply, every
+// context source of the reachable stages, and the app's declared inputs.
+func computeInputs(root string, cfg *Config, a *App) error {
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(a.Dockerfile)))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("app %s: Dockerfile %s does not exist", a.Name, a.Dockerfile)
+		}
+		return fmt.Errorf("app %s: reading Dockerfile: %w", a.Name, err)
+	}
+	info, err := analyzeDockerfile(a.Dockerfile, data, a.Args, a.Target)
+	if err != nil {
+		return err
+	}
+	if a.Origin == "dockerfile" && a.ContextReason == "" {
+		a.Context, a.ContextReason = inferContext(root, a, info)
+	}
+	if _, ok := relTo(".", a.Context); !ok || escapesContext(a.Context) {
+		return fmt.Errorf("app %s: context %q is outside the repository", a.Name, a.Context)
+	}
+	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(a.Context))); err != nil || !st.IsDir() {
+		return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
+	}
+
+	a.Inputs = append(a.Inputs[:0], Input{Path: a.Dockerfile, Match: "path",
+		Rule: Rule{Kind: "dockerfile", Where: a.Dockerfile, Text: "the Dockerfile"}})
+
+	// The per-Dockerfile ignore file replaces the context's .dockerignore (BuildKit; never merged).
+	// Creating it changes what the image sees, so it is an input even while absent; the context's
+	// file matters only while the per-Dockerfile one does not exist.
+	perDockerfile := a.Dockerfile + ".dockerignore"
+	applicable, isPer := ignore.Applicable(filepath.Join(root, filepath.FromSlash(a.Dockerfile)), filepath.Join(root, filepath.FromSlash(a.Context)))
+	a.Inputs = append(a.Inputs, Input{Path: perDockerfile, Match: "path",
+		Rule: Rule{Kind: "ignorefile", Where: perDockerfile, Text: "per-Dockerfile ignore file"}})
+	if !isPer {
+		ctxIgnore := joinRel(a.Context, ".dockerignore")
+		a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
+			Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file"}})
+	}
+	if rel, err := repoRel(root, applicable); err == nil && fileExists(applicable) {
+		f, err := ignore.ReadFile(applicable, rel)
+		if err != nil {
+			return err
+		}
+		a.IgnoreFile, a.ignore = rel, f
+		if isPer && generatedFile(applicable) {
+			// Our own generated file is derived from the input set: reading the input set through it
+			// would hide a new COPY source until regeneration. The user's intent is the context's
+			// .dockerignore, which the generated file carries over.
+			a.ignore = nil
+			ctxIgnore := joinRel(a.Context, ".dockerignore")
+			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fileExists(p) {
+				if a.ignore, err = ignore.ReadFile(p, ctxIgnore); err != nil {
+					return err
+				}
+			}
+			a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
+				Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file, carried into the generated " + rel}})
+		}
+	}
+
+	for _, s := range info.Sources {
+		if s.Path == "." {
+			continue
+		}
+		p := joinRel(a.Context, s.Path)
+		a.Inputs = append(a.Inputs, Input{Path: p, Match: "path", Context: true, Exclude: s.Exclude,
+			Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line), Text: s.Text}})
+		for _, t := range symlinkTargets(root, a.Context, p) {
+			a.Inputs = append(a.Inputs, Input{Path: t.target, Match: "path", Context: true,
+				Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line),
+					Text: fmt.Sprintf("%s (through the symlink %s -> %s)", s.Text, t.link, t.dest)}})
+		}
+	}
+	if w := info.Whole; w != nil {
+		a.Whole = &Rule{Kind: "whole-context", Where: fmt.Sprintf("%s:%d", a.Dockerfile, w.Line), Text: w.Text}
+		a.Inputs = append(a.Inputs, Input{Path: a.Context, Match: "path", Context: true, Rule: *a.Whole})
+	}
+
+	if ac := a.config; ac != nil {
+		for _, g := range ac.Inputs {
+			a.Inputs = append(a.Inputs, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
+				Rule: Rule{Kind: "config-input", Where: cfg.where(g), Text: "inputs: " + g}})
+		}
+		for _, d := range ac.Deps {
+			a.Inputs = append(a.Inputs, Input{Path: joinRel(d), Match: "path",
+				Rule: Rule{Kind: "config-dep", Where: cfg.where(d), Text: "deps: " + d}})
+		}
+	}
+	a.excludes = cfg.Exclude
+	for i := range a.Inputs {
+		in := &a.Inputs[i]
+		if in.Match == "path" && !hasGlob(in.Path) {
+			st, err := os.Stat(filepath.Join(root, filepath.FromSlash(in.Path)))
+			in.isDir = err == nil && st.IsDir()
+		}
+	}
+	return nil
+}
+
+// prepare compiles the inputs' patterns once, so matching many changed paths stays cheap.
+func (a *App) prepare() {
+	for i := range a.Inputs {
+		in := &a.Inputs[i]
+		if in.Match == "path" && hasGlob(in.Path) && in.pm == nil {
+			if pm, err := patternmatcher.New([]string{in.Path}); err == nil {
+				in.pm = pm
+			}
+		}
+		if len(in.Exclude) > 0 && in.excl == nil {
+			if pm, err := patternmatcher.New(in.Exclude); err == nil {
+				in.excl = pm
+			}
+		}
+	}
+}
+
+// generatedFile reports whether the file at p starts with monoctx's marker.
+func generatedFile(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 256)
+	n, _ := f.Read(head)
+	return ignore.IsGenerated(head[:n])
+}
+
+// inferContext picks the context of a Dockerfile found in the tree: its own directory, unless its COPY
+// sources only resolve from an ancestor (COPY ./src/api/go.mod . in src/api/Dockerfile), then the
+// nearest ancestor where every literal source exists.
+func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
+	dir := path.Dir(a.Dockerfile)
+	var lits []Source
+	for _, s := range info.Sources {
+		if s.Path != "." && !hasGlob(s.Path) {
+			lits = append(lits, s)
+		}
+	}
+	if len(lits) == 0 {
+		return dir, ""
+	}
+	missing := func(d string) *Source {
+		for i := range lits {
+			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(d, lits[i].Path)))); err != nil {
+				return &lits[i]
+			}
+		}
+		return nil
+	}
+	first := missing(dir)
+	if first == nil {
+		return dir, ""
+	}
+	for d := dir; d != "."; {
+		d = path.Dir(d)
+		if missing(d) == nil {
+			return d, fmt.Sprintf("%s:%d %s resolves only from %s", a.Dockerfile, first.Line, first.Text, d)
+		}
+	}
+	return dir, ""
+}
+
+type symlinkHop struct{ link, dest, target string }
+
+// symlinkTargets follows symlinks on the way to a literal source, as BuildKit's FollowPaths does:
+// COPY apps/web/shared, where shared -> ../../libs/ui, sends libs/ui too. Targets outside the
+// context are not followed (BuildKit reports them as not found).
+func symlinkTargets(root, ctxDir, p string) []symlinkHop {
+	if hasGlob(p) {
+		return nil
+	}
+	rel, ok := relTo(ctxDir, p)
+	if !ok || rel == "." {
+		return nil
+	}
+	var out []symlinkHop
+	cur := ctxDir
+	parts := strings.Split(rel, "/")
+	for i := 0; i < len(parts) && i < 64; i++ {
+		next := joinRel(cur, parts[i])
+		st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(next)))
+		if err != nil {
+			return out
+		}
+		if st.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		dest, err := os.Readlink(filepath.Join(root, filepath.FromSlash(next)))
+		if err != nil {
+			return out
+		}
+		var t string
+		if path.IsAbs(filepath.ToSlash(dest)) {
+			t = joinRel(ctxDir, strings.TrimPrefix(path.Clean(filepath.ToSlash(dest)), "/"))
+		} else {
+			t = joinRel(path.Dir(next), filepath.ToSlash(dest))
+		}
+		if _, inside := relTo(ctxDir, t); !inside || escapesContext(t) {
+			return out
+		}
+		rest := strings.Join(parts[i+1:], "/")
+		out = append(out, symlinkHop{link: next, dest: dest, target: joinRel(t, rest)})
+		// Continue resolving from the link's target.
+		rt, _ := relTo(ctxDir, t)
+		parts = append(strings.Split(rt, "/"), parts[i+1:]...)
+		cur, i = ctxDir, -1
+		if rt == "." {
+			parts = parts[1:]
+		}
+	}
+	return out
+}
+
+func hasGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+// Explanation says whether a path is an input of an app, and why or why not.
+type Explanation struct {
+	Input bool
+	// Rules that make the path an input (most specific first), when Input is set.
+	Rules []Rule
+	// Reason the path is not an input (ignored by which pattern, excluded by config, no rule names it).
+	Reason string
+}
+
+// Explain reports whether the repo-relative path p is in the app's input set, and by which rules.
+func (a *App) Explain(p string) Explanation {
+	p = strings.TrimPrefix(path.Clean("/"+p), "/")
+	if p == "" {
+		p = "."
+	}
+	var rules []Rule
+	var ignored string
+	for i := range a.Inputs {
+		in := &a.Inputs[i]
+		if !in.matches(p) {
+			continue
+		}
+		if in.Context {
+			rel, ok := relTo(a.Context, p)
+			if !ok {
+				continue
+			}
+			if a.ignore != nil {
+				if ex, by := a.ignore.Decide(rel); ex {
+					if ignored == "" {
+						ignored = fmt.Sprintf("excluded by %s:%d (%s)", a.ignore.Name, by.Line, by.String())
+					}
+					continue
+				}
+			}
+		}
+		rules = append(rules, in.Rule)
+	}
+	if len(rules) > 0 {
+		for _, g := range a.excludes {
+			if globMatch(g, p) {
+				return Explanation{Reason: fmt.Sprintf("excluded by the config's exclude glob %q", g)}
+			}
+		}
+		return Explanation{Input: true, Rules: rules}
+	}
+	if ignored != "" {
+		return Explanation{Reason: ignored}
+	}
+	if _, ok := relTo(a.Context, p); !ok {
+		return Explanation{Reason: fmt.Sprintf("outside the build context %s, and no rule names it", a.Context)}
+	}
+	return Explanation{Reason: "no COPY, ADD or RUN --mount source, and no declared input, names it"}
+}
+
+// matches reports whether path p falls under this input, before the ignore file is applied.
+func (in *Input) matches(p string) bool {
+	switch in.Match {
+	case "glob":
+		return globMatch(in.Path, p)
+	}
+	if in.Path == "." {
+		return excludeOK(in, p, p)
+	}
+	if !hasGlob(in.Path) {
+		if p == in.Path {
+			return true
+		}
+		if strings.HasPrefix(p, in.Path+"/") {
+			return excludeOK(in, p, p[len(in.Path)+1:])
+		}
+		return false
+	}
+	// Docker wildcards: "*" and "?" within a segment, character classes; the match covers everything
+	// under a matching directory, as BuildKit copies it whole.
+	if in.pm == nil {
+		return true // a pattern Docker's matcher cannot read: over-select
+	}
+	ok, err := in.pm.MatchesOrParentMatches(p)
+	return err != nil || ok
+}
+
+// excludeOK applies COPY --exclude patterns, relative to the copied directory.
+func excludeOK(in *Input, p, rel string) bool {
+	if len(in.Exclude) == 0 {
+		return true
+	}
+	if in.excl == nil {
+		return true // unreadable --exclude patterns: over-select
+	}
+	ex, err := in.excl.MatchesOrParentMatches(rel)
+	return err != nil || !ex
+}

@@ -1,0 +1,4 @@
+package auth
+
+// Token is shared by the api service.
+type Token string
