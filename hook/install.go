@@ -32,8 +32,8 @@ type Status struct {
 	Path string `json:"path"`
 	// Installed reports whether a monoctx script is at Path.
 	Installed bool `json:"installed"`
-	// Hook is the installed hook's configuration, when Installed.
-	Hook Hook `json:"hook"`
+	// Hook is the installed hook's configuration, or nil when not Installed.
+	Hook *Hook `json:"hook,omitempty"`
 	// Version is the installed script's format version, when Installed; it
 	// is older than ScriptVersion when `monoctx hook install` should be run
 	// again.
@@ -276,7 +276,7 @@ func List(ctx context.Context, repoDir string) ([]Status, error) {
 			}
 			st.Installed, st.Foreign = ours, !ours
 			if ours {
-				st.Hook, st.Version = h, v
+				st.Hook, st.Version = &h, v
 			}
 		}
 		out = append(out, st)

@@ -59,7 +59,7 @@ func TestInstallReplacesOurOwnScriptWhenTheModeChanges(t *testing.T) {
 		t.Fatalf("Install = %+v, want changed and nothing chained (our own script is not foreign)", res)
 	}
 	st := list(t, r.dir)[0]
-	if !st.Installed || st.Hook.Mode != hook.ModeCheck || st.Version != hook.ScriptVersion {
+	if !st.Installed || st.Hook == nil || st.Hook.Mode != hook.ModeCheck || st.Version != hook.ScriptVersion {
 		t.Errorf("List()[0] = %+v, want check mode installed", st)
 	}
 }
@@ -240,11 +240,11 @@ func TestListReportsEveryKnownHook(t *testing.T) {
 	if names := []string{got[0].Name, got[1].Name}; !slices.Equal(names, hook.Names()) {
 		t.Fatalf("names = %v, want %v", names, hook.Names())
 	}
-	if got[0].Installed || got[0].Foreign {
+	if got[0].Installed || got[0].Foreign || got[0].Hook != nil {
 		t.Errorf("pre-commit = %+v, want absent", got[0])
 	}
 	want := hook.Hook{Name: hook.PrePush, Mode: hook.ModeReport, FailOnAffected: true}
-	if !got[1].Installed || got[1].Hook != want {
+	if !got[1].Installed || got[1].Hook == nil || *got[1].Hook != want {
 		t.Errorf("pre-push = %+v, want installed %+v", got[1], want)
 	}
 }

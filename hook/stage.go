@@ -55,7 +55,11 @@ func ReadStaged(ctx context.Context, repoDir, path string) ([]byte, error) {
 
 // StageFiles stages the current work-tree state of paths (`git add`), taken
 // literally (no glob magic) and relative to repoDir. In a pre-commit hook it
-// honours GIT_INDEX_FILE, so `git commit -a` commits what it stages.
+// honours GIT_INDEX_FILE, so `git commit -a` commits what it stages. With
+// `git commit PATHS` git commits from a temporary index: what is staged
+// there is committed, but the real index keeps the old version, so `git
+// status` then shows the file as changed back (a git limitation shared by
+// every hook that stages files).
 func StageFiles(ctx context.Context, repoDir string, paths []string) error {
 	if len(paths) == 0 {
 		return nil
