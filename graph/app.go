@@ -29,10 +29,14 @@ type App struct {
 	// Whole is set when the whole context (minus the ignore file) is the input set, with the rule that
 	// made it so.
 	Whole *Rule `json:"-"`
+	// Narrowed is set when a whole-context input set was narrowed to a Go import closure or a JS
+	// workspace package's closure, with the rule saying so.
+	Narrowed *Rule `json:"-"`
 
 	ignore   *ignore.File
 	config   *AppConfig
 	excludes []string // config exclude globs
+	goInfo   *goInfo  // set when narrowed by Go analysis
 }
 
 // Input is one contribution to an app's input set.

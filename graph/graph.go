@@ -64,6 +64,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	lang := newLangCache(root)
 	eg, _ := errgroup.WithContext(ctx)
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
 	for _, a := range apps {
@@ -71,7 +72,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 			if err := computeInputs(root, cfg, a); err != nil {
 				return err
 			}
-			return narrow(ctx, root, a)
+			return lang.narrow(ctx, a)
 		})
 	}
 	if err := eg.Wait(); err != nil {
