@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/monoctx/monoctx/graph/golang"
 )
 
 // Change is one changed path between base and head. A rename is a deletion plus an addition.
@@ -59,6 +61,7 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 		}
 		h.Reasons = append(h.Reasons, r)
 	}
+	modCache := map[string]modDiff{}
 	for _, c := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -76,9 +79,19 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 			if !a.mayContain(c.Path) {
 				continue
 			}
-			if ex := a.Explain(c.Path); ex.Input {
-				hit(a, "affected", Reason{Path: c.Path, Rule: ex.Rules[0].String()})
+			ex := a.Explain(c.Path)
+			if !ex.Input {
+				continue
 			}
+			rule := ex.Rules[0].String()
+			if onlyGoMod(ex.Rules) && a.goInfo != nil {
+				var affected bool
+				affected, rule = g.goModChange(ctx, a, c.Path, base, modCache)
+				if !affected {
+					continue
+				}
+			}
+			hit(a, "affected", Reason{Path: c.Path, Rule: rule})
 		}
 	}
 
@@ -370,4 +383,91 @@ func (a Affected) MarshalJSON() ([]byte, error) {
 		a.Reasons = []Reason{}
 	}
 	return json.Marshal(plain(a))
+}
+
+func onlyGoMod(rules []Rule) bool {
+	for _, r := range rules {
+		if r.Kind != "go-mod" {
+			return false
+		}
+	}
+	return len(rules) > 0
+}
+
+// modDiff is the outcome of comparing one module's go.mod and go.sum at base and head.
+type modDiff struct {
+	changed map[string]bool
+	decided bool
+	why     string
+}
+
+// goModChange decides whether a go.mod or go.sum change reaches an app narrowed by Go analysis: only
+// when its closure imports a module whose requirement or sum changed. When that cannot be decided
+// (no base, a go directive change, an unparsable file) the app is affected, with the reason.
+func (g *Graph) goModChange(ctx context.Context, a *App, p string, base BaseReader, cache map[string]modDiff) (bool, string) {
+	dir := path.Dir(p)
+	name := path.Base(p)
+	if dir != a.goInfo.moduleDir || (name != "go.mod" && name != "go.sum") {
+		return true, "Go: " + p + " (workspace or other module file)"
+	}
+	d, ok := cache[dir]
+	if !ok {
+		d = g.diffModule(ctx, dir, base)
+		cache[dir] = d
+	}
+	if !d.decided {
+		return true, fmt.Sprintf("Go: %s changed and could not be narrowed to modules (%s): every Go app of the module is affected", p, d.why)
+	}
+	var hits []string
+	for m := range d.changed {
+		if a.goInfo.external[m] {
+			hits = append(hits, m)
+		}
+	}
+	if len(hits) == 0 {
+		if !a.goInfo.complete && len(d.changed) > 0 {
+			return true, fmt.Sprintf("Go: %s changed; without vendor/ the modules the closure imports indirectly are unknown, so any changed module may reach it", p)
+		}
+		return false, ""
+	}
+	sort.Strings(hits)
+	return true, fmt.Sprintf("Go: %s: the closure imports changed module(s) %s", p, strings.Join(hits, ", "))
+}
+
+func (g *Graph) diffModule(ctx context.Context, dir string, base BaseReader) modDiff {
+	if base == nil {
+		return modDiff{why: "no base commit to compare with"}
+	}
+	read := func(name string) ([]byte, []byte, error) {
+		p := joinRel(dir, name)
+		old, err := base.ReadFile(ctx, p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		cur, err := os.ReadFile(filepath.Join(g.Root, filepath.FromSlash(p)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		return old, cur, nil
+	}
+	oldMod, newMod, err := read("go.mod")
+	if err != nil {
+		return modDiff{why: err.Error()}
+	}
+	oldSum, newSum, err := read("go.sum")
+	if err != nil {
+		return modDiff{why: err.Error()}
+	}
+	changed, decided, err := golang.ChangedModules(oldMod, newMod, oldSum, newSum)
+	if err != nil {
+		return modDiff{why: err.Error()}
+	}
+	if !decided {
+		return modDiff{why: "a go, toolchain or module directive changed"}
+	}
+	d := modDiff{changed: map[string]bool{}, decided: true}
+	for _, m := range changed {
+		d.changed[m] = true
+	}
+	return d
 }

@@ -196,10 +196,17 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 		if i, ok := byName[n]; ok {
 			a = apps[i]
 		} else if ac.Dockerfile != "" {
+			// The same Dockerfile and context found elsewhere; or the tree walk's find of the same
+			// Dockerfile, whose context was only a guess.
 			for _, b := range apps {
 				if b.Dockerfile == path.Clean(ac.Dockerfile) && (ac.Context == "" || b.Context == path.Clean(ac.Context)) {
 					a = b
 					break
+				}
+			}
+			for _, b := range apps {
+				if a == nil && b.Origin == "dockerfile" && b.Dockerfile == path.Clean(ac.Dockerfile) {
+					a = b
 				}
 			}
 		}
