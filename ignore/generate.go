@@ -382,6 +382,12 @@ func carryOver(g *generator, user *File, keep []string, whole bool) {
 			g.pattern(p)
 			continue
 		}
+		if p.Text != strings.TrimSpace(p.Text) {
+			// Only a line like "!a/../ b" cleans to this; ReadAll would trim
+			// the space away if the text were written back.
+			g.comment(fmt.Sprintf("# Not carried over: %q (%s:%d): it cannot be written back unchanged.", p.String(), oneLine(user.Name), p.Line))
+			continue
+		}
 		if whole {
 			if p.Literal() {
 				g.pattern(p)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -239,8 +240,9 @@ func wildcardException(line string) bool {
 		case '\\':
 			i++
 		case '[':
-			if i+2 < len(s) && s[i+2] == ']' {
-				i += 2
+			_, size := utf8.DecodeRuneInString(s[i+1:])
+			if j := i + 1 + size; size > 0 && j < len(s) && s[j] == ']' {
+				i = j
 				continue
 			}
 			return true
@@ -468,6 +470,53 @@ func TestEscapeRoundTrips(t *testing.T) {
 		for _, other := range []string{"axb", "x", "ab", "a", "b"} {
 			if other != name && g.Excluded(other) {
 				t.Errorf("Escape(%q) = %q also matches %q", name, Escape(name), other)
+			}
+		}
+	}
+}
+
+// TestGenerateWithCorpusUserFiles crosses the differential corpus (as user
+// files) with several kept sets and checks both simulated builders send
+// exactly the specified files. User files with wildcard exceptions are left
+// out: Generate drops those exceptions by design.
+func TestGenerateWithCorpusUserFiles(t *testing.T) {
+	root := buildFixture(t)
+	keeps := [][]string{
+		{"apps/web"},
+		{"apps/web", "libs/auth/go.mod", "README.md"},
+		{"apps", "we b"},
+		{"."},
+		{"node_modules/keep", "a/x/b"},
+	}
+	users := append([]string{
+		"*\n!apps/web\n!libs\nlibs/ui\n",
+		"**/*.md\n!apps/web/README.md\n",
+		"apps\n!apps/web/src\n",
+		"!apps/web\napps/web/src\n",
+		"README.md\n!README.md\n",
+	}, corpus...)
+	for _, u := range users {
+		user, err := Parse(".dockerignore", []byte(u))
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(user.Patterns, func(p Pattern) bool { return p.Exception && !p.Literal() }) {
+			continue
+		}
+		for _, keep := range keeps {
+			s := Spec{Keep: keep, User: user, Heavy: []string{"**/.git", "apps/web/node_modules"}}
+			out, err := Generate(s)
+			if err != nil {
+				t.Errorf("user %q, keep %q: %v", u, keep, err)
+				continue
+			}
+			want := wantFiles(t, s)
+			pm := dockerMatcher(t, out)
+			if got := legacyFiles(t, root, pm); !slices.Equal(got, want) {
+				t.Errorf("user %q, keep %q: classic builder sends\n%q\nwant\n%q\nfile:\n%s", u, keep, got, want, out)
+			}
+			if got := buildkitFiles(t, root, pm); !slices.Equal(got, want) {
+				t.Errorf("user %q, keep %q: BuildKit sends\n%q\nwant\n%q\nfile:\n%s", u, keep, got, want, out)
 			}
 		}
 	}
