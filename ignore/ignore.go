@@ -127,7 +127,7 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+const utf8BOM = "\xEF\xBB\xBF"
 
 // Parse parses the contents of an ignore file. name is used in messages.
 //
@@ -146,7 +146,7 @@ func Parse(name string, data []byte) (*File, error) {
 	for sc.Scan() {
 		b := sc.Bytes()
 		if line == 0 {
-			b = bytes.TrimPrefix(b, utf8BOM)
+			b = bytes.TrimPrefix(b, []byte(utf8BOM))
 		}
 		line++
 		text := string(b)
