@@ -1,0 +1,439 @@
+package jsdeps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"gopkg.in/yaml.v3"
+)
+
+// Input is one repository path that a package's install or build reads.
+type Input struct {
+	// Path is repository-relative and slash-separated.
+	Path string `json:"path"`
+	// Dir is true when Path is a directory, all of whose files are inputs.
+	Dir bool `json:"dir,omitempty"`
+	// Why is the chain of package names from the requested package to the
+	// one that owns Path (["web", "@acme/ui"]), or a one-element reason such
+	// as "lockfile".
+	Why []string `json:"why"`
+}
+
+// Workspace is a JavaScript workspace: a root package.json with its
+// packages.
+type Workspace struct {
+	// Root is the repository-relative directory of the root package.json.
+	Root string `json:"root"`
+	// Manager is "npm", "yarn", "pnpm" or "bun".
+	Manager string `json:"manager"`
+	// Lockfile is the repository-relative path of the lockfile, "" if none.
+	Lockfile string `json:"lockfile,omitempty"`
+	// Packages are the workspace packages by name. A package without a name
+	// is keyed by its Dir. The root package is listed only when the
+	// workspace has no other package.
+	Packages map[string]*Package `json:"packages"`
+
+	config []Input // package-manager files found at the root
+}
+
+// Package is one package of a workspace.
+type Package struct {
+	Name string `json:"name"`
+	// Dir is the repository-relative directory of its package.json.
+	Dir string `json:"dir"`
+	// Deps are the names of the workspace packages it depends on through
+	// dependencies, devDependencies, optionalDependencies or
+	// peerDependencies, by version range, workspace:, file: or link:
+	// protocol; sorted.
+	Deps []string `json:"deps"`
+	// External are the names of its other dependencies, sorted.
+	External []string `json:"external"`
+}
+
+// manifest is the part of package.json this package reads.
+type manifest struct {
+	Name                 string            `json:"name"`
+	Workspaces           json.RawMessage   `json:"workspaces"`
+	PackageManager       string            `json:"packageManager"`
+	Dependencies         map[string]string `json:"dependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
+	Pnpm                 struct {
+		PatchedDependencies map[string]string `json:"patchedDependencies"`
+	} `json:"pnpm"`
+}
+
+// lockfiles in order of preference when packageManager does not say.
+func lockfiles() []struct{ name, manager string } {
+	return []struct{ name, manager string }{
+		{"pnpm-lock.yaml", "pnpm"},
+		{"yarn.lock", "yarn"},
+		{"package-lock.json", "npm"},
+		{"npm-shrinkwrap.json", "npm"},
+		{"bun.lock", "bun"},
+		{"bun.lockb", "bun"},
+	}
+}
+
+// configFiles are package-manager files at the workspace root that change
+// what an install produces.
+func configFiles() []string {
+	return []string{".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs", "bunfig.toml"}
+}
+
+// configDirs are directories at the workspace root that change what an
+// install produces (Yarn's pinned release, plugins and patches).
+func configDirs() []string { return []string{".yarn/releases", ".yarn/plugins", ".yarn/patches"} }
+
+// ErrNoPackageJSON is returned by Load when no package.json is found.
+var ErrNoPackageJSON = errors.New("no package.json found")
+
+// Load returns the workspace that contains the repository-relative
+// directory dir of the repository at repoRoot: the nearest directory at or
+// above dir with a pnpm-workspace.yaml or a package.json that declares
+// workspaces, or else the nearest directory with a package.json (a
+// workspace of one package).
+func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
+	dir = path.Clean(filepath.ToSlash(dir))
+	if dir == "" || dir == ".." || strings.HasPrefix(dir, "../") || path.IsAbs(dir) {
+		return nil, fmt.Errorf("loading workspace of %q: not a directory inside the repository", dir)
+	}
+	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
+	root, nearest := "", ""
+	var rootMan *manifest
+	for d := dir; ; d = path.Dir(d) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		m, err := readManifest(abs(join(d, "package.json")))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if m != nil && nearest == "" {
+			nearest = d
+		}
+		if isFile(abs(join(d, "pnpm-workspace.yaml"))) || (m != nil && len(m.Workspaces) > 0) {
+			root, rootMan = d, m
+			break
+		}
+		if d == "." {
+			break
+		}
+	}
+	if root == "" {
+		if nearest == "" {
+			return nil, fmt.Errorf("loading workspace of %q: %w", dir, ErrNoPackageJSON)
+		}
+		root = nearest
+		m, err := readManifest(abs(join(root, "package.json")))
+		if err != nil {
+			return nil, err
+		}
+		rootMan = m
+	}
+	if rootMan == nil {
+		rootMan = &manifest{}
+	}
+	w := &Workspace{Root: root, Packages: map[string]*Package{}}
+	rootAbs := abs(root)
+
+	// Package manager and lockfile.
+	pnpmWS := join(root, "pnpm-workspace.yaml")
+	if mgr, _, ok := strings.Cut(rootMan.PackageManager, "@"); ok {
+		w.Manager = mgr
+	} else if isFile(abs(pnpmWS)) {
+		w.Manager = "pnpm"
+	}
+	for _, lf := range lockfiles() {
+		if (w.Manager == "" || w.Manager == lf.manager) && isFile(filepath.Join(rootAbs, lf.name)) {
+			w.Manager, w.Lockfile = lf.manager, join(root, lf.name)
+			break
+		}
+	}
+	if w.Manager == "" {
+		w.Manager = "npm"
+	}
+	for _, f := range configFiles() {
+		if p := join(root, f); isFile(abs(p)) {
+			w.config = append(w.config, Input{Path: p, Why: []string{"package manager configuration"}})
+		}
+	}
+	for _, d := range configDirs() {
+		if p := join(root, d); isDir(abs(p)) {
+			w.config = append(w.config, Input{Path: p, Dir: true, Why: []string{"package manager configuration"}})
+		}
+	}
+	for _, p := range rootMan.Pnpm.PatchedDependencies {
+		if rel := join(root, p); isFile(abs(rel)) && !strings.HasPrefix(rel, "../") {
+			w.config = append(w.config, Input{Path: rel, Why: []string{"patched dependency"}})
+		}
+	}
+
+	// Workspace patterns.
+	patterns, err := workspacePatterns(rootMan, abs(pnpmWS))
+	if err != nil {
+		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
+	}
+	dirs, err := expandPatterns(ctx, rootAbs, patterns)
+	if err != nil {
+		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
+	}
+	if len(dirs) == 0 {
+		dirs = []string{"."}
+	}
+	mans := map[string]*manifest{}
+	for _, d := range dirs {
+		m, err := readManifest(filepath.Join(rootAbs, filepath.FromSlash(d)))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+		p := &Package{Name: m.Name, Dir: join(root, d)}
+		if p.Name == "" {
+			p.Name = p.Dir
+		}
+		if _, dup := w.Packages[p.Name]; dup {
+			return nil, fmt.Errorf("loading workspace %s: package name %q is used by %s and %s", root, p.Name, w.Packages[p.Name].Dir, p.Dir)
+		}
+		w.Packages[p.Name] = p
+		mans[p.Name] = m
+	}
+	byDir := map[string]string{}
+	for name, p := range w.Packages {
+		byDir[p.Dir] = name
+	}
+	for name, p := range w.Packages {
+		m := mans[name]
+		deps, ext := map[string]bool{}, map[string]bool{}
+		for _, list := range []map[string]string{m.Dependencies, m.DevDependencies, m.OptionalDependencies, m.PeerDependencies} {
+			for dep, spec := range list {
+				if target := localTarget(p.Dir, spec, byDir); target != "" {
+					deps[target] = true
+				} else if _, ok := w.Packages[dep]; ok && !strings.HasPrefix(spec, "npm:") {
+					deps[dep] = true
+				} else {
+					ext[dep] = true
+				}
+			}
+		}
+		delete(deps, name)
+		p.Deps, p.External = sortedKeys(deps), sortedKeys(ext)
+	}
+	return w, nil
+}
+
+// localTarget returns the workspace package a file:, link: or workspace:
+// spec with a path points to, or "".
+func localTarget(pkgDir, spec string, byDir map[string]string) string {
+	for _, proto := range []string{"file:", "link:", "workspace:"} {
+		if p, ok := strings.CutPrefix(spec, proto); ok && (strings.HasPrefix(p, ".") || strings.HasPrefix(p, "/")) {
+			return byDir[join(pkgDir, p)]
+		}
+	}
+	return ""
+}
+
+// workspacePatterns returns the package globs of the workspace: from
+// pnpm-workspace.yaml when it exists, else from package.json's workspaces
+// (an array, or an object with a packages array).
+func workspacePatterns(m *manifest, pnpmWorkspace string) ([]string, error) {
+	data, err := os.ReadFile(pnpmWorkspace)
+	if err == nil {
+		var ws struct {
+			Packages []string `yaml:"packages"`
+		}
+		if err := yaml.Unmarshal(data, &ws); err != nil {
+			return nil, fmt.Errorf("parsing pnpm-workspace.yaml: %w", err)
+		}
+		return ws.Packages, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading pnpm-workspace.yaml: %w", err)
+	}
+	if len(m.Workspaces) == 0 {
+		return nil, nil
+	}
+	var list []string
+	if err := json.Unmarshal(m.Workspaces, &list); err == nil {
+		return list, nil
+	}
+	var obj struct {
+		Packages []string `json:"packages"`
+	}
+	if err := json.Unmarshal(m.Workspaces, &obj); err != nil {
+		return nil, fmt.Errorf("package.json workspaces: want an array or {\"packages\": [...]}: %w", err)
+	}
+	return obj.Packages, nil
+}
+
+// expandPatterns returns the root-relative directories matched by the
+// positive patterns, that hold a package.json, are not inside node_modules
+// and match no negated ("!") pattern; sorted. The root itself is never
+// returned.
+func expandPatterns(ctx context.Context, rootAbs string, patterns []string) ([]string, error) {
+	var pos, neg []string
+	for _, p := range patterns {
+		p = strings.TrimSpace(p)
+		n, negated := strings.CutPrefix(p, "!")
+		n = strings.TrimSuffix(strings.TrimPrefix(n, "./"), "/")
+		if n == "" || n == "." {
+			continue
+		}
+		if negated {
+			neg = append(neg, n)
+		} else {
+			pos = append(pos, n)
+		}
+	}
+	found := map[string]bool{}
+	fsys := os.DirFS(rootAbs)
+	for _, p := range pos {
+		if !doublestar.ValidatePattern(p) {
+			return nil, fmt.Errorf("invalid workspace pattern %q", p)
+		}
+		err := doublestar.GlobWalk(fsys, p, func(d string, e fs.DirEntry) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !e.IsDir() {
+				return nil
+			}
+			if slices.Contains(strings.Split(d, "/"), "node_modules") {
+				return doublestar.SkipDir
+			}
+			if isFile(filepath.Join(rootAbs, filepath.FromSlash(d), "package.json")) {
+				found[d] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("expanding workspace pattern %q: %w", p, err)
+		}
+	}
+	for d := range found {
+		for _, n := range neg {
+			if ok, _ := doublestar.Match(n, d); ok {
+				delete(found, d)
+				break
+			}
+		}
+	}
+	return sortedKeys(found), nil
+}
+
+// FindPackage returns the package whose directory contains the
+// repository-relative directory dir (the innermost one), or nil.
+func (w *Workspace) FindPackage(dir string) *Package {
+	dir = path.Clean(filepath.ToSlash(dir))
+	var best *Package
+	for _, p := range w.Packages {
+		if p.Dir == dir || p.Dir == "." || strings.HasPrefix(dir, p.Dir+"/") {
+			if best == nil || len(p.Dir) > len(best.Dir) || (p.Dir == "." && best.Dir == ".") {
+				best = p
+			}
+		}
+	}
+	return best
+}
+
+// Inputs returns what installing and building the package named pkgName
+// reads, sorted by Path: its directory, the directories of the workspace
+// packages it depends on transitively (each with the dependency chain that
+// brought it in), the root package.json, the lockfile and package-manager
+// configuration.
+func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
+	start, ok := w.Packages[pkgName]
+	if !ok {
+		return nil, fmt.Errorf("listing inputs of %q: no such package in workspace %s", pkgName, w.Root)
+	}
+	var out []Input
+	seen := map[string]bool{start.Name: true}
+	queue := []struct {
+		p     *Package
+		chain []string
+	}{{start, []string{start.Name}}}
+	for len(queue) > 0 {
+		q := queue[0]
+		queue = queue[1:]
+		out = append(out, Input{Path: q.p.Dir, Dir: true, Why: q.chain})
+		for _, d := range q.p.Deps {
+			dp, ok := w.Packages[d]
+			if !ok || seen[d] {
+				continue
+			}
+			seen[d] = true
+			queue = append(queue, struct {
+				p     *Package
+				chain []string
+			}{dp, append(append([]string(nil), q.chain...), d)})
+		}
+	}
+	paths := map[string]bool{}
+	for _, in := range out {
+		paths[in.Path] = true
+	}
+	add := func(in Input) {
+		if !paths[in.Path] {
+			paths[in.Path] = true
+			out = append(out, in)
+		}
+	}
+	add(Input{Path: join(w.Root, "package.json"), Why: []string{"workspace root package.json"}})
+	if w.Lockfile != "" {
+		add(Input{Path: w.Lockfile, Why: []string{"lockfile"}})
+	}
+	for _, in := range w.config {
+		add(in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func readManifest(file string) (*manifest, error) {
+	if filepath.Base(file) != "package.json" {
+		file = filepath.Join(file, "package.json")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", file, err)
+	}
+	return &m, nil
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func join(elem ...string) string { return path.Join(elem...) }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
