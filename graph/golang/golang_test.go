@@ -492,3 +492,39 @@ func TestParseEmbedArgs(t *testing.T) {
 		t.Error("unterminated string: got no error")
 	}
 }
+
+func TestAnalyzerIsSafeForConcurrentUse(t *testing.T) {
+	a, err := NewAnalyzer("testdata/mono")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Analyze(context.Background(), "testdata/mono", "cmd/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	results := make(chan *Closure, 8)
+	for range 8 {
+		go func() {
+			c, err := a.Analyze(context.Background(), "cmd/a")
+			errs <- err
+			results <- c
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if got := <-results; !reflect.DeepEqual(got, want) {
+			t.Error("a concurrent Analyze differs from a sequential one")
+		}
+	}
+}
+
+func TestAnalyzeHonoursCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Analyze(ctx, "testdata/mono", "cmd/a"); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
