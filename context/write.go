@@ -203,7 +203,7 @@ func (b *tarBody) add(it *item) error {
 		return nil
 	}
 	// Open before writing the header, so an unreadable file fails without a dangling header.
-	f, err := os.Open(it.abs)
+	f, err := openFile(it.abs)
 	if err != nil {
 		return fmt.Errorf("reading %q: %w", it.Path, err)
 	}
@@ -221,7 +221,7 @@ func (b *tarBody) header(it *item) error {
 	return nil
 }
 
-func (b *tarBody) copyFile(it *item, f *os.File) error {
+func (b *tarBody) copyFile(it *item, f io.Reader) error {
 	if err := b.header(it); err != nil {
 		return err
 	}
