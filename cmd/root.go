@@ -98,7 +98,8 @@ func ExecuteArgs(ctx context.Context, env *Env, args []string) int {
 		return int(se)
 	}
 	var ue *usageError
-	isUsage := errors.As(err, &ue) || isCobraUsage(err)
+	var re *runError
+	isUsage := errors.As(err, &ue) || (!errors.As(err, &re) && isCobraUsage(err))
 	fmt.Fprintf(env.Err, "monoctx: %v\n", err)
 	if isUsage {
 		fmt.Fprintln(env.Err, "Run 'monoctx --help' for usage.")
@@ -109,6 +110,28 @@ func ExecuteArgs(ctx context.Context, env *Env, args []string) int {
 		return ee.code
 	}
 	return ExitError
+}
+
+// runError marks an error a command's RunE returned, so that its text is never mistaken for one of
+// cobra's usage errors (a Dockerfile error "COPY requires at least two arguments" is bad input).
+type runError struct{ err error }
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
+
+// markRunErrors wraps the RunE of c and its subcommands so their errors are runErrors.
+func markRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(c *cobra.Command, args []string) error {
+			if err := run(c, args); err != nil {
+				return &runError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
 }
 
 // isCobraUsage recognises cobra's own argument and flag errors.
@@ -154,6 +177,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 		newIgnoreCmd(env, g),
 		newHookCmd(env, g),
 	)
+	markRunErrors(root)
 	return root
 }
 
