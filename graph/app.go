@@ -37,6 +37,7 @@ type App struct {
 	config   *AppConfig
 	excludes []string // config exclude globs
 	goInfo   *goInfo  // set when narrowed by Go analysis
+	jsInfo   *jsInfo  // set when narrowed by JS analysis
 }
 
 // Input is one contribution to an app's input set.
