@@ -122,13 +122,19 @@ func (b *cliBuilder) Build(ctx context.Context, opts BuildOptions, write func(io
 	defer cancel()
 	cmd := exec.CommandContext(cctx, b.bin, b.args(opts)...)
 	cmd.Env = append(append(os.Environ(), b.env...), opts.Env...)
-	cmd.Stdout = opts.Stdout
+	stdout, stderr := opts.Stdout, opts.Stderr
+	if stdout != nil && stdout == stderr {
+		// exec copies each stream on its own goroutine once stderr is wrapped below.
+		lw := &lockedWriter{w: stdout}
+		stdout, stderr = lw, lw
+	}
+	cmd.Stdout = stdout
 	if cmd.Stdout == nil {
 		cmd.Stdout = io.Discard
 	}
 	tail := &tailBuffer{max: 4 << 10}
-	if opts.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(opts.Stderr, tail)
+	if stderr != nil {
+		cmd.Stderr = io.MultiWriter(stderr, tail)
 	} else {
 		cmd.Stderr = tail
 	}
@@ -205,4 +211,16 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
+}
+
+// lockedWriter serializes writes from the stdout and stderr copying goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
