@@ -32,11 +32,11 @@ func buildFixture(t *testing.T) (repo, suffix string) {
 
 // monoctxEnv makes `monoctx build` run c: its docker is the first on PATH, so PATH gets a
 // directory where "docker" is c's binary, and DOCKER_BUILDKIT selects the builder.
-func monoctxEnv(t *testing.T, c dockerCLI) []string {
-	t.Helper()
-	dir := t.TempDir()
+func monoctxEnv(tb testing.TB, c dockerCLI) []string {
+	tb.Helper()
+	dir := tb.TempDir()
 	if err := os.Symlink(c.bin, filepath.Join(dir, "docker")); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return append([]string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")}, c.env...)
 }
