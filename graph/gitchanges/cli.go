@@ -123,6 +123,8 @@ func openCLI(ctx context.Context, dir, bin string) (*Repo, error) {
 
 func (g *cliEngine) name() string { return EngineGit }
 
+func (g *cliEngine) close() error { return nil }
+
 func (g *cliEngine) resolve(ctx context.Context, ref string) (string, error) {
 	out, err := g.git(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	if err != nil {
@@ -176,7 +178,7 @@ func parseNameStatus(out []byte) ([]Change, error) {
 func (g *cliEngine) diffTrees(ctx context.Context, base, head string) ([]Change, error) {
 	// diff-tree is plumbing: unlike "git diff" it ignores the user's diff.*
 	// configuration (renames, relative, external, noprefix).
-	out, err := g.git(ctx, "diff-tree", "-r", "-z", "--name-status", "--no-renames", "--no-commit-id", "--no-ext-diff", base, head, "--")
+	out, err := g.git(ctx, "diff-tree", "-r", "-z", "--name-status", "--no-renames", "--no-commit-id", "--no-ext-diff", base+"^{commit}", head+"^{commit}", "--")
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +193,7 @@ func (g *cliEngine) diffWorkTree(ctx context.Context, base string) ([]Change, er
 		// touched-but-unchanged files are not reported; the flags pin down
 		// every diff.* setting that could change what it lists.
 		var err error
-		diffOut, err = runGit(ectx, g.bin, g.root, g.env, "diff", "--name-status", "-z", "--no-renames", "--no-relative", "--no-ext-diff", "--no-textconv", base, "--")
+		diffOut, err = runGit(ectx, g.bin, g.root, g.env, "diff", "--name-status", "-z", "--no-renames", "--no-relative", "--no-ext-diff", "--no-textconv", base+"^{commit}", "--")
 		return err
 	})
 	eg.Go(func() error {

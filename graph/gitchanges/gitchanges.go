@@ -66,16 +66,21 @@ func WithGitBinary(path string) Option {
 // to full commit hashes where the method says sha.
 type engine interface {
 	name() string
+	// close releases open files.
+	close() error
 	// resolve returns the full hash of the commit ref names, or
 	// errRefNotFound when ref names no commit.
 	resolve(ctx context.Context, ref string) (string, error)
 	// mergeBase returns the best common ancestor of two commits, or ""
 	// when they have none in this clone.
 	mergeBase(ctx context.Context, a, b string) (string, error)
-	// diffTrees lists the paths that differ between the trees of two commits.
+	// diffTrees lists the paths that differ between the trees of the
+	// commits two refs name. It fails, for any reason, when a ref names no
+	// commit.
 	diffTrees(ctx context.Context, base, head string) ([]Change, error)
-	// diffWorkTree lists the paths that differ between the tree of base and
-	// the work tree, untracked-but-not-ignored files included.
+	// diffWorkTree lists the paths that differ between the tree of the
+	// commit base names and the work tree, untracked-but-not-ignored files
+	// included.
 	diffWorkTree(ctx context.Context, base string) ([]Change, error)
 	// staged lists the paths that differ between HEAD and the index.
 	staged(ctx context.Context) ([]Change, error)
@@ -122,6 +127,10 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Repo, error) {
 	}
 }
 
+// Close releases the files the repository holds open (the go-git engine
+// keeps pack files open between calls). The Repo must not be used after.
+func (r *Repo) Close() error { return r.eng.close() }
+
 // Root returns the absolute path of the work tree's top-level directory.
 func (r *Repo) Root() string { return r.root }
 
@@ -147,11 +156,8 @@ func (r *Repo) IsShallow() bool { return r.shallow }
 // abbreviated hash. An unknown name is a [*UnknownRefError]; a hash that is
 // not in this clone (or the all-zero hash) is a [*MissingBaseError].
 func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
-	if ref == "" || strings.HasPrefix(ref, "-") || strings.ContainsAny(ref, "\x00\n") {
-		return "", &UnknownRefError{Ref: ref}
-	}
-	if isZeroHash(ref) {
-		return "", &MissingBaseError{Ref: ref}
+	if err := precheckRef(ref); err != nil {
+		return "", err
 	}
 	sha, err := r.eng.resolve(ctx, ref)
 	if errors.Is(err, errRefNotFound) {
@@ -164,6 +170,18 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 		return "", fmt.Errorf("resolving %q: %w", ref, err)
 	}
 	return sha, nil
+}
+
+// precheckRef rejects, without asking git, refs that cannot name a commit:
+// empty ones, ones git would read as an option, and the all-zero hash.
+func precheckRef(ref string) error {
+	if ref == "" || strings.HasPrefix(ref, "-") || strings.ContainsAny(ref, "\x00\n") {
+		return &UnknownRefError{Ref: ref}
+	}
+	if isZeroHash(ref) {
+		return &MissingBaseError{Ref: ref}
+	}
+	return nil
 }
 
 // missing builds a MissingBaseError, naming the shallow boundary when the
@@ -248,25 +266,37 @@ func (r *Repo) MergeBase(ctx context.Context, a, b string) (string, error) {
 // net status relative to base (a file added since base and deleted again in
 // the work tree is not a change). Ignored files never appear.
 func (r *Repo) Changes(ctx context.Context, base, head string) ([]Change, error) {
-	sb, err := r.Resolve(ctx, base)
-	if err != nil {
-		return nil, err
+	refs := []string{base}
+	if head != "" {
+		refs = append(refs, head)
 	}
-	var cs []Change
-	if head == "" {
-		cs, err = r.eng.diffWorkTree(ctx, sb)
-		if err != nil {
-			return nil, fmt.Errorf("comparing %s with the work tree: %w", base, err)
-		}
-	} else {
-		sh, err := r.Resolve(ctx, head)
-		if err != nil {
+	for _, ref := range refs {
+		if err := precheckRef(ref); err != nil {
 			return nil, err
 		}
-		cs, err = r.eng.diffTrees(ctx, sb, sh)
-		if err != nil {
-			return nil, fmt.Errorf("comparing %s with %s: %w", base, head, err)
+	}
+	// The engines resolve the refs themselves, so that the common case costs
+	// one git subprocess; on failure, Resolve says which ref is at fault.
+	var cs []Change
+	var err error
+	if head == "" {
+		cs, err = r.eng.diffWorkTree(ctx, base)
+	} else {
+		cs, err = r.eng.diffTrees(ctx, base, head)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
+		for _, ref := range refs {
+			if _, rerr := r.Resolve(ctx, ref); rerr != nil {
+				return nil, rerr
+			}
+		}
+		if head == "" {
+			return nil, fmt.Errorf("comparing %s with the work tree: %w", base, err)
+		}
+		return nil, fmt.Errorf("comparing %s with %s: %w", base, head, err)
 	}
 	return normalize(cs), nil
 }

@@ -11,10 +11,15 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // goGitEngine implements the engine with go-git. go-git's repository is not
@@ -22,6 +27,7 @@ import (
 type goGitEngine struct {
 	mu        sync.Mutex
 	repo      *git.Repository
+	storage   *filesystem.Storage
 	root      string
 	gitDir    string
 	commonDir string
@@ -89,8 +95,18 @@ func openGoGit(_ context.Context, dir string) (*Repo, error) {
 	if err != nil {
 		return nil, &NotWorkTreeError{Dir: dir, Err: err}
 	}
-	repo, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	var dotFS billy.Filesystem = osfs.New(gitDir)
+	if commonDir != gitDir {
+		dotFS = dotgit.NewRepositoryFilesystem(dotFS, osfs.New(commonDir))
+	}
+	// KeepDescriptors: without it go-git reopens the pack file for every
+	// object it reads, which makes a tree diff several times slower.
+	st := filesystem.NewStorageWithOptions(dotFS, cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	repo, err := git.Open(st, osfs.New(root))
 	if err != nil {
+		if cerr := st.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
 		if errors.Is(err, git.ErrUnsupportedExtensionRepositoryFormatVersion) || errors.Is(err, git.ErrUnknownExtension) {
 			return nil, fmt.Errorf("opening %s with go-git: %w (go-git cannot read repositories using this git extension, e.g. extensions.worktreeConfig set by \"git sparse-checkout\"; install git and use the git engine)", root, err)
 		}
@@ -98,9 +114,9 @@ func openGoGit(_ context.Context, dir string) (*Repo, error) {
 	}
 	sh, err := repo.Storer.Shallow()
 	if err != nil {
-		return nil, fmt.Errorf("reading shallow commits: %w", err)
+		return nil, errors.Join(fmt.Errorf("reading shallow commits: %w", err), st.Close())
 	}
-	e := &goGitEngine{repo: repo, root: root, gitDir: gitDir, commonDir: commonDir, shallow: make(map[plumbing.Hash]bool, len(sh))}
+	e := &goGitEngine{repo: repo, storage: st, root: root, gitDir: gitDir, commonDir: commonDir, shallow: make(map[plumbing.Hash]bool, len(sh))}
 	for _, h := range sh {
 		e.shallow[h] = true
 	}
@@ -109,9 +125,19 @@ func openGoGit(_ context.Context, dir string) (*Repo, error) {
 
 func (g *goGitEngine) name() string { return EngineGoGit }
 
+func (g *goGitEngine) close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.storage.Close()
+}
+
 func (g *goGitEngine) resolve(_ context.Context, ref string) (string, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.resolveLocked(ref)
+}
+
+func (g *goGitEngine) resolveLocked(ref string) (string, error) {
 	h, err := g.repo.ResolveRevision(plumbing.Revision(ref))
 	if err != nil {
 		// Not found, not a commit, or not parsable as a revision (go-git's
@@ -146,14 +172,26 @@ func (g *goGitEngine) mergeBase(ctx context.Context, a, b string) (string, error
 	return bases[0].String(), nil
 }
 
-func (g *goGitEngine) tree(sha string) (*object.Tree, error) {
-	c, err := g.repo.CommitObject(plumbing.NewHash(sha))
+// tree returns the root tree of the commit ref names.
+func (g *goGitEngine) tree(ref string) (*object.Tree, error) {
+	var c *object.Commit
+	var err error
+	if len(ref) == 40 && isHexPrefix(ref) {
+		c, err = g.repo.CommitObject(plumbing.NewHash(ref))
+	}
+	if c == nil {
+		sha, rerr := g.resolveLocked(ref) // a ref, or an annotated tag
+		if rerr != nil {
+			return nil, rerr
+		}
+		c, err = g.repo.CommitObject(plumbing.NewHash(sha))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s: %w", sha, err)
+		return nil, fmt.Errorf("reading commit %s: %w", ref, err)
 	}
 	t, err := c.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("reading the tree of %s: %w", sha, err)
+		return nil, fmt.Errorf("reading the tree of %s: %w", ref, err)
 	}
 	return t, nil
 }

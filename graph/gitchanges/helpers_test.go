@@ -123,6 +123,11 @@ func open(t testing.TB, dir, engine string) *Repo {
 	if err != nil {
 		t.Fatalf("Open(%s, %s): %v", dir, engine, err)
 	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
 	if got := r.Engine(); got != engine {
 		t.Fatalf("Engine() = %q, want %q", got, engine)
 	}
