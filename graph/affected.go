@@ -227,7 +227,10 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 				}
 			}
 			for name, b := range baseApps {
-				if _, ok := head[name]; !ok && !byDockerfile[b.Dockerfile] {
+				// A Dockerfile-only app at base is seeded from the head's Dockerfiles, so its name is only
+				// trusted while no head app uses that Dockerfile; a compose, skaffold, bake or config app
+				// whose name is gone is removed, even when the walk still finds its Dockerfile.
+				if _, ok := head[name]; !ok && (b.Origin != "dockerfile" || !byDockerfile[b.Dockerfile]) {
 					out = append(out, defChange{removed: &Affected{Name: name, Dockerfile: b.Dockerfile, Context: b.Context, Status: "removed",
 						Reasons: []Reason{{Path: originFile(b), Rule: "app removed from " + originFile(b)}}}})
 				}

@@ -151,7 +151,9 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 		if a.Context == "" {
 			a.Context = path.Dir(a.Dockerfile)
 		}
-		key := a.Dockerfile + "\x00" + a.Context
+		// Two definitions are one app only when they build the same thing: compose services that
+		// share a Dockerfile and context but pick another target or other args are different images.
+		key := buildKey(a)
 		if d.authority == 3 {
 			// A bare Dockerfile matches a more authoritative definition of the same file, whatever
 			// context that definition chose.
@@ -266,6 +268,21 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// buildKey identifies what a definition builds: Dockerfile, context, target and args.
+func buildKey(a App) string {
+	keys := make([]string, 0, len(a.Args))
+	for k := range a.Args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(a.Dockerfile + "\x00" + a.Context + "\x00" + a.Target)
+	for _, k := range keys {
+		b.WriteString("\x00" + k + "=" + a.Args[k])
+	}
+	return b.String()
 }
 
 // dockerfileAppName names a Dockerfile-only app by its directory; a second Dockerfile in the same
