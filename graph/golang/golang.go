@@ -242,12 +242,14 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 	return c, nil
 }
 
-// discover returns the scanned package directories of the closure of dir,
-// reading and parsing uncached directories in parallel.
+// discover returns the scanned package directories of the closure of dir.
+// Uncached directories are read and parsed in parallel, one goroutine per
+// directory bounded by the analyzer's I/O slots; cached ones are walked
+// inline by the goroutine that found them.
 func (a *Analyzer) discover(ctx context.Context, env *buildEnv, dir string, rootTests *dirInfo) (map[string]*dirInfo, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	var mu sync.Mutex
-	infos := map[string]*dirInfo{}
+	infos := map[string]*dirInfo{dir: nil}
 	visit := func(d string) bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -257,12 +259,12 @@ func (a *Analyzer) discover(ctx context.Context, env *buildEnv, dir string, root
 		infos[d] = nil
 		return true
 	}
-	var schedule func(d string, extra []string)
-	schedule = func(d string, extra []string) {
-		if !visit(d) {
-			return
-		}
-		g.Go(func() error {
+	var walk func(start string, extra []string) error
+	walk = func(start string, extra []string) error {
+		stack := []string{start}
+		for len(stack) > 0 {
+			d := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
 			info, err := a.scanDir(gctx, d)
 			if err != nil {
 				return err
@@ -272,23 +274,47 @@ func (a *Analyzer) discover(ctx context.Context, env *buildEnv, dir string, root
 			mu.Unlock()
 			for _, list := range [][]string{info.imports, extra} {
 				for _, imp := range list {
-					if r := env.resolve(a, imp); r.kind == kindLocal || r.kind == kindVendor {
-						schedule(r.dir, nil)
+					r := env.resolve(a, imp)
+					if (r.kind != kindLocal && r.kind != kindVendor) || !visit(r.dir) {
+						continue
+					}
+					if a.cached(r.dir) {
+						stack = append(stack, r.dir)
+					} else {
+						next := r.dir
+						g.Go(func() error { return walk(next, nil) })
 					}
 				}
 			}
-			return nil
-		})
+			extra = nil
+		}
+		return nil
 	}
 	var extra []string
 	if rootTests != nil {
 		extra = rootTests.imports
 	}
-	schedule(dir, extra)
+	g.Go(func() error { return walk(dir, extra) })
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return infos, nil
+}
+
+// cached reports whether the directory has been scanned successfully.
+func (a *Analyzer) cached(dir string) bool {
+	a.mu.Lock()
+	e, ok := a.dirs[dir]
+	a.mu.Unlock()
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.done:
+		return e.err == nil
+	default:
+		return false
+	}
 }
 
 // stat reports, with caching, whether the repository-relative path exists
