@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 
@@ -51,22 +52,10 @@ func ChangedModules(oldGoMod, newGoMod, oldGoSum, newGoSum []byte) (changed []st
 	}
 
 	set := map[string]bool{}
-	diff := func(a, b map[string]string) {
-		for k, v := range a {
-			if w, ok := b[k]; !ok || w != v {
-				set[strings.SplitN(k, "@", 2)[0]] = true
-			}
-		}
-		for k := range b {
-			if _, ok := a[k]; !ok {
-				set[strings.SplitN(k, "@", 2)[0]] = true
-			}
-		}
-	}
-	diff(requires(oldF), requires(newF))
-	diff(replaces(oldF), replaces(newF))
-	diff(excludes(oldF), excludes(newF))
-	diff(oldSum, newSum)
+	diffKeys(set, requires(oldF), requires(newF))
+	diffKeys(set, replaces(oldF), replaces(newF))
+	diffKeys(set, excludes(oldF), excludes(newF))
+	diffKeys(set, oldSum, newSum)
 	return sortedKeys(set), true, nil
 }
 
@@ -137,4 +126,89 @@ func parseGoSum(name string, data []byte) (map[string]string, error) {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return m, nil
+}
+
+// ChangedWorkModules is ChangedModules for a go.work and its go.work.sum: it
+// returns the paths of the modules whose replacements or checksums differ,
+// sorted. decided is false when the go.work is missing on one side or its
+// use, go, toolchain or godebug directives changed (the set of main modules
+// or how everything builds changed); err is non-nil, with decided false,
+// when a file does not parse.
+func ChangedWorkModules(oldWork, newWork, oldSum, newSum []byte) (changed []string, decided bool, err error) {
+	if oldWork == nil || newWork == nil {
+		return nil, false, nil
+	}
+	oldW, err := modfile.ParseWork("go.work (base)", oldWork, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("parsing base go.work: %w", err)
+	}
+	newW, err := modfile.ParseWork("go.work (head)", newWork, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("parsing head go.work: %w", err)
+	}
+	oldSumM, err := parseGoSum("go.work.sum (base)", oldSum)
+	if err != nil {
+		return nil, false, err
+	}
+	newSumM, err := parseGoSum("go.work.sum (head)", newSum)
+	if err != nil {
+		return nil, false, err
+	}
+	uses := func(w *modfile.WorkFile) map[string]string {
+		m := map[string]string{}
+		for _, u := range w.Use {
+			m[path.Clean(u.Path)] = ""
+		}
+		return m
+	}
+	workGo := func(w *modfile.WorkFile) string {
+		if w.Go == nil {
+			return ""
+		}
+		return w.Go.Version
+	}
+	workToolchain := func(w *modfile.WorkFile) string {
+		if w.Toolchain == nil {
+			return ""
+		}
+		return w.Toolchain.Name
+	}
+	workDebug := func(w *modfile.WorkFile) map[string]string {
+		m := map[string]string{}
+		for _, g := range w.Godebug {
+			m[g.Key] = g.Value
+		}
+		return m
+	}
+	if !reflect.DeepEqual(uses(oldW), uses(newW)) || workGo(oldW) != workGo(newW) ||
+		workToolchain(oldW) != workToolchain(newW) || !reflect.DeepEqual(workDebug(oldW), workDebug(newW)) {
+		return nil, false, nil
+	}
+	set := map[string]bool{}
+	diffKeys(set, workReplaces(oldW), workReplaces(newW))
+	diffKeys(set, oldSumM, newSumM)
+	return sortedKeys(set), true, nil
+}
+
+func workReplaces(w *modfile.WorkFile) map[string]string {
+	m := map[string]string{}
+	for _, r := range w.Replace {
+		m[r.Old.Path+"@"+r.Old.Version] = r.New.Path + " " + r.New.Version
+	}
+	return m
+}
+
+// diffKeys adds to set the module path (the part before "@") of every key
+// whose value differs between a and b.
+func diffKeys(set map[string]bool, a, b map[string]string) {
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			set[strings.SplitN(k, "@", 2)[0]] = true
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			set[strings.SplitN(k, "@", 2)[0]] = true
+		}
+	}
 }

@@ -528,3 +528,33 @@ func TestAnalyzeHonoursCancellation(t *testing.T) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
+
+func TestChangedWorkModules(t *testing.T) {
+	const base = "go 1.22\n\nuse (\n\t./lib\n\t./svc\n)\n"
+	const sum = "example.com/x v1.0.0 h1:AAA=\n"
+	cases := []struct {
+		name            string
+		oldW, newW      string
+		oldSum, newSum  string
+		want            []string
+		decided, hasErr bool
+	}{
+		{"unchanged", base, base, sum, sum, []string{}, true, false},
+		{"replace added", base, base + "replace example.com/y => ./y\n", sum, sum, []string{"example.com/y"}, true, false},
+		{"go.work.sum bump", base, base, sum, "example.com/x v1.0.1 h1:BBB=\n", []string{"example.com/x"}, true, false},
+		{"use added", base, base + "use ./tools\n", sum, sum, nil, false, false},
+		{"go directive", base, strings.Replace(base, "go 1.22", "go 1.23", 1), sum, sum, nil, false, false},
+		{"unparsable", base, "use (\n", sum, sum, nil, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, decided, err := ChangedWorkModules([]byte(tc.oldW), []byte(tc.newW), []byte(tc.oldSum), []byte(tc.newSum))
+			if (err != nil) != tc.hasErr || decided != tc.decided {
+				t.Fatalf("got decided %v, err %v; want decided %v, error %v", decided, err, tc.decided, tc.hasErr)
+			}
+			if tc.decided && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
