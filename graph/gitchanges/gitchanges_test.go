@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -529,4 +530,67 @@ func TestTrackedSize(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestHookEnvironment(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "1\n", "sub/b.txt", "1\n")
+	r.commitAll("base")
+	r.write("a.txt", "2\n", "sub/b.txt", "2\n")
+	r.git("add", "a.txt")
+
+	// Hooks run with GIT_DIR relative to the root; Open must still find
+	// the repository from a subdirectory.
+	t.Setenv("GIT_DIR", ".git")
+	t.Setenv("GIT_WORK_TREE", ".")
+	assertChanges(t, stagedAll(t, filepath.Join(r.dir, "sub")), want("M a.txt"))
+
+	// "git commit PATH" runs pre-commit with GIT_INDEX_FILE set to a
+	// temporary index: both engines read that index.
+	alt := filepath.Join(t.TempDir(), "index.alt")
+	if err := os.WriteFile(alt, mustRead(t, filepath.Join(r.dir, ".git", "index")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_INDEX_FILE", alt)
+	r.git("add", "sub/b.txt")
+	assertChanges(t, stagedAll(t, r.dir), want("M a.txt", "M sub/b.txt"))
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestNestedRepositoryIsOneUntrackedPath(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "1\n")
+	base := r.commitAll("base")
+	nested := newRepo(t)
+	nested.write("inner.txt", "i\n")
+	nested.commitAll("inner")
+	r.git("clone", "-q", nested.dir, "vendor/nested")
+	assertChanges(t, changesAll(t, r.dir, base, ""), want("A vendor/nested"))
+}
+
+func TestMergeConflictStateEnginesAgree(t *testing.T) {
+	r := newRepo(t)
+	r.write("c.txt", "base\n", "other.txt", "o\n")
+	base := r.commitAll("base")
+	r.git("checkout", "-q", "-b", "side")
+	r.write("c.txt", "side\n")
+	r.commitAll("side")
+	r.git("checkout", "-q", "main")
+	r.write("c.txt", "main\n", "other.txt", "o2\n")
+	r.commitAll("main")
+	cmd := exec.Command("git", "merge", "-q", "side")
+	cmd.Dir = r.dir
+	if err := cmd.Run(); err == nil {
+		t.Fatal("merge succeeded, want a conflict (fixture)")
+	}
+	assertChanges(t, changesAll(t, r.dir, base, ""), want("M c.txt", "M other.txt"))
+	assertChanges(t, stagedAll(t, r.dir), want("M c.txt"))
 }
