@@ -104,7 +104,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 		if head != "" {
 			sha, err := s.repo.Resolve(ctx, head)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("--head: %w", err)
 			}
 			headSHA = sha
 			if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {

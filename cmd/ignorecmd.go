@@ -164,13 +164,13 @@ func planIgnores(s *session, apps []*graph.App, force bool) ([]plannedIgnore, er
 		}
 		rel := a.Dockerfile + ".dockerignore"
 		abs := filepath.Join(s.g.Root, filepath.FromSlash(rel))
-		user, err := userPatterns(s.g.Root, a, abs, force)
+		user, takenOver, err := userPatterns(s.g.Root, a, abs, force)
 		if err != nil {
 			return nil, err
 		}
 		dfRel, _ := a.ContextPath(a.Dockerfile)
 		data, err := ignore.Generate(ignore.Spec{App: a.Name, Dockerfile: dfRel,
-			Regenerate: "monoctx ignore --write " + a.Name, Keep: sel.Keep, User: user})
+			Regenerate: "monoctx ignore --write " + a.Name, Keep: sel.Keep, User: user, TakenOver: takenOver})
 		if err != nil {
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
 		}
@@ -179,18 +179,26 @@ func planIgnores(s *session, apps []*graph.App, force bool) ([]plannedIgnore, er
 	return out, nil
 }
 
-// userPatterns are the patterns a generated file carries over: the user's own per-Dockerfile file
-// when --force takes it over, else the context's .dockerignore.
-func userPatterns(root string, a *graph.App, perDockerfile string, force bool) (*ignore.File, error) {
-	if data, err := os.ReadFile(perDockerfile); err == nil && !ignore.IsGenerated(data) && force {
-		rel, _ := filepath.Rel(root, perDockerfile)
-		return ignore.Parse(filepath.ToSlash(rel), data)
+// userPatterns are the patterns a generated file carries over: those of a user's file taken over with
+// --force (read back from the generated file on later runs), else the context's .dockerignore.
+// takenOver says which.
+func userPatterns(root string, a *graph.App, perDockerfile string, force bool) (f *ignore.File, takenOver bool, err error) {
+	rel, _ := filepath.Rel(root, perDockerfile)
+	rel = filepath.ToSlash(rel)
+	if data, err := os.ReadFile(perDockerfile); err == nil {
+		if !ignore.IsGenerated(data) && force {
+			f, err := ignore.Parse(rel, data)
+			return f, true, err
+		}
+		if f, ok, err := ignore.TakenOver(rel, data); err != nil || ok {
+			return f, ok, err
+		}
 	}
 	ctxIgnore := filepath.Join(root, filepath.FromSlash(a.Context), ".dockerignore")
-	rel, _ := filepath.Rel(root, ctxIgnore)
-	f, err := ignore.ReadFile(ctxIgnore, filepath.ToSlash(rel))
+	crel, _ := filepath.Rel(root, ctxIgnore)
+	f, err = ignore.ReadFile(ctxIgnore, filepath.ToSlash(crel))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, false, nil
 	}
-	return f, err
+	return f, false, err
 }

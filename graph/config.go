@@ -72,6 +72,8 @@ type DiscoveryConfig struct {
 // DefaultSkip are the directory names the Dockerfile search never enters.
 var defaultSkip = []string{"**/vendor", "**/node_modules", "**/.git", "**/testdata"}
 
+var yamlTypeLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
 var yamlLineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
 
 // LoadConfig reads the config file at repo-relative name under root. A missing file is an empty config
@@ -134,17 +136,20 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
+var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
 func yamlError(name string, err error) error {
-	msg := err.Error()
+	// yaml.v3 names Go types ("field contxt not found in type graph.AppConfig"): say it as a user would.
+	msg := unknownFieldRE.ReplaceAllString(err.Error(), `unknown field "$1"`)
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &ParseError{File: name, Line: line, Msg: strings.TrimSpace(m[2]), Err: err}
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(te.Errors[0]); m != nil {
+		if m := yamlTypeLineRE.FindStringSubmatch(te.Errors[0]); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return &ParseError{File: name, Line: line, Msg: m[2], Err: err}
+			return &ParseError{File: name, Line: line, Msg: unknownFieldRE.ReplaceAllString(m[2], `unknown field "$1"`), Err: err}
 		}
 	}
 	return &ParseError{File: name, Msg: strings.TrimPrefix(msg, "yaml: "), Err: err}

@@ -316,7 +316,7 @@ func findDockerfiles(ctx context.Context, root string, skip []string) ([]string,
 			return
 		}
 		sem <- struct{}{}
-		entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(rel)))
+		entries, err := readDirUnsorted(filepath.Join(root, filepath.FromSlash(rel)))
 		<-sem
 		if err != nil {
 			if rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
@@ -361,6 +361,19 @@ func findDockerfiles(ctx context.Context, root string, skip []string) ([]string,
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// readDirUnsorted is os.ReadDir without the sort: the walk sorts its result once at the end.
+func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := f.ReadDir(-1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return entries, err
 }
 
 func skipDir(p string, skip []string) bool {
@@ -436,16 +449,23 @@ func loadCompose(ctx context.Context, root, file string) ([]App, error) {
 	return apps, nil
 }
 
-var composeLineRE = regexp.MustCompile(`line (\d+): (.*)$`)
+var (
+	composeLineRE = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
+	composePathRE = regexp.MustCompile(`^(?:failed to parse|validating) [^:]*: `)
+)
 
+// composeError turns compose-go's messages ("failed to parse /abs/compose.yaml: yaml: line 3: …")
+// into compose.yaml:3: ….
 func composeError(file string, err error) error {
-	msg := err.Error()
-	// compose-go reports "yaml: line 3: …" or "services.web.build Additional property x is not allowed".
-	if m := composeLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ParseError{File: file, Line: line, Msg: m[2], Err: err}
+	msg := composePathRE.ReplaceAllString(err.Error(), "")
+	// yaml nests positions ("while parsing a block mapping at line 1, column 3: line 3, column 4: …"):
+	// the last one is where the error is.
+	if all := composeLineRE.FindAllStringSubmatchIndex(msg, -1); len(all) > 0 {
+		m := all[len(all)-1]
+		line, _ := strconv.Atoi(msg[m[2]:m[3]])
+		return &ParseError{File: file, Line: line, Msg: msg[m[1]:], Err: err}
 	}
-	return &ParseError{File: file, Msg: msg, Err: err}
+	return &ParseError{File: file, Msg: strings.TrimPrefix(msg, "yaml: "), Err: err}
 }
 
 type skaffoldDoc struct {

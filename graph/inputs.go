@@ -28,7 +28,8 @@ func computeInputs(root string, cfg *Config, a *App) error {
 	if err != nil {
 		return err
 	}
-	if a.Origin == "dockerfile" && a.ContextReason == "" {
+	inferred := a.Origin == "dockerfile" && a.ContextReason == ""
+	if inferred {
 		a.Context, a.ContextReason = inferContext(root, a, info)
 	}
 	if _, ok := relTo(".", a.Context); !ok || escapesContext(a.Context) {
@@ -59,19 +60,25 @@ func computeInputs(root string, cfg *Config, a *App) error {
 			return err
 		}
 		a.IgnoreFile, a.ignore = rel, f
-		if isPer && generatedFile(applicable) {
+		if data, gen := generatedFile(applicable); isPer && gen {
 			// Our own generated file is derived from the input set: reading the input set through it
-			// would hide a new COPY source until regeneration. The user's intent is the context's
-			// .dockerignore, which the generated file carries over.
-			a.ignore = nil
-			ctxIgnore := joinRel(a.Context, ".dockerignore")
-			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fileExists(p) {
-				if a.ignore, err = ignore.ReadFile(p, ctxIgnore); err != nil {
-					return err
-				}
+			// would hide a new COPY source until regeneration. The user's intent is the patterns it
+			// carries: those of a user's file it took over, else the context's .dockerignore.
+			taken, ok, err := ignore.TakenOver(rel, data)
+			if err != nil {
+				return err
 			}
-			a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
-				Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file, carried into the generated " + rel}})
+			a.ignore = taken
+			if !ok {
+				ctxIgnore := joinRel(a.Context, ".dockerignore")
+				if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fileExists(p) {
+					if a.ignore, err = ignore.ReadFile(p, ctxIgnore); err != nil {
+						return err
+					}
+				}
+				a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
+					Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file, carried into the generated " + rel}})
+			}
 		}
 	}
 
@@ -91,6 +98,10 @@ func computeInputs(root string, cfg *Config, a *App) error {
 	if w := info.Whole; w != nil {
 		a.Whole = &Rule{Kind: "whole-context", Where: fmt.Sprintf("%s:%d", a.Dockerfile, w.Line), Text: w.Text}
 		a.Inputs = append(a.Inputs, Input{Path: a.Context, Match: "path", Context: true, Rule: *a.Whole})
+	}
+
+	if inferred {
+		a.Inputs = append(a.Inputs, unresolvedInputs(root, a, info)...)
 	}
 
 	if ac := a.config; ac != nil {
@@ -131,51 +142,85 @@ func (a *App) prepare() {
 	}
 }
 
-// generatedFile reports whether the file at p starts with monoctx's marker.
-func generatedFile(p string) bool {
-	f, err := os.Open(p)
+// generatedFile reads the file at p and reports whether it starts with monoctx's marker.
+func generatedFile(p string) ([]byte, bool) {
+	data, err := os.ReadFile(p)
 	if err != nil {
-		return false
+		return nil, false
 	}
-	defer f.Close()
-	head := make([]byte, 256)
-	n, _ := f.Read(head)
-	return ignore.IsGenerated(head[:n])
+	return data, ignore.IsGenerated(data)
 }
 
 // inferContext picks the context of a Dockerfile found in the tree: its own directory, unless its COPY
-// sources only resolve from an ancestor (COPY ./src/api/go.mod . in src/api/Dockerfile), then the
-// nearest ancestor where every literal source exists.
+// sources resolve better from an ancestor (COPY ./src/api/go.mod . in src/api/Dockerfile): then the
+// nearest ancestor where the most literal sources exist (all of them, normally).
 func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
 	dir := path.Dir(a.Dockerfile)
+	lits := literalSources(info)
+	if len(lits) == 0 {
+		return dir, ""
+	}
+	resolved := func(d string) (n int, first *Source) {
+		for i := range lits {
+			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(d, lits[i].Path)))); err == nil {
+				n++
+			} else if first == nil {
+				first = &lits[i]
+			}
+		}
+		return n, first
+	}
+	bestN, firstMissing := resolved(dir)
+	if bestN == len(lits) {
+		return dir, ""
+	}
+	best := dir
+	for d := dir; d != "."; {
+		d = path.Dir(d)
+		if n, _ := resolved(d); n > bestN {
+			best, bestN = d, n
+			if n == len(lits) {
+				break
+			}
+		}
+	}
+	if best == dir {
+		return dir, ""
+	}
+	return best, fmt.Sprintf("%s:%d %s resolves only from %s", a.Dockerfile, firstMissing.Line, firstMissing.Text, best)
+}
+
+func literalSources(info *dockerfileInfo) []Source {
 	var lits []Source
 	for _, s := range info.Sources {
 		if s.Path != "." && !hasGlob(s.Path) {
 			lits = append(lits, s)
 		}
 	}
-	if len(lits) == 0 {
-		return dir, ""
-	}
-	missing := func(d string) *Source {
-		for i := range lits {
-			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(d, lits[i].Path)))); err != nil {
-				return &lits[i]
+	return lits
+}
+
+// unresolvedInputs covers a literal source that exists nowhere in the inferred context (a renamed or
+// deleted lib the Dockerfile still names): it is counted at the Dockerfile's directory and at every
+// ancestor, since the walk could not tell which context the author meant. Over-select, never miss.
+func unresolvedInputs(root string, a *App, info *dockerfileInfo) []Input {
+	var out []Input
+	for _, s := range literalSources(info) {
+		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(a.Context, s.Path)))); err == nil {
+			continue
+		}
+		for d := path.Dir(a.Dockerfile); ; d = path.Dir(d) {
+			if d != a.Context {
+				out = append(out, Input{Path: joinRel(d, s.Path), Match: "path",
+					Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line),
+						Text: fmt.Sprintf("%s (missing from the inferred context %s; counted from %s too)", s.Text, a.Context, d)}})
+			}
+			if d == "." {
+				break
 			}
 		}
-		return nil
 	}
-	first := missing(dir)
-	if first == nil {
-		return dir, ""
-	}
-	for d := dir; d != "."; {
-		d = path.Dir(d)
-		if missing(d) == nil {
-			return d, fmt.Sprintf("%s:%d %s resolves only from %s", a.Dockerfile, first.Line, first.Text, d)
-		}
-	}
-	return dir, ""
+	return out
 }
 
 type symlinkHop struct{ link, dest, target string }

@@ -45,6 +45,9 @@ type Spec struct {
 	// Write literal names with Escape. A heavy pattern that excludes a Keep
 	// path is an error.
 	Heavy []string
+	// TakenOver keeps User's patterns verbatim (as comments Docker ignores) so that regeneration
+	// can start from them: set it when User is the user's own file that --force takes over.
+	TakenOver bool
 }
 
 // Generate returns an ignore file that makes a plain
@@ -137,6 +140,10 @@ func Generate(s Spec) ([]byte, error) {
 		}
 		g.comment("# Carried over from " + oneLine(name) + ":")
 		carryOver(g, s.User, keep, whole)
+	}
+
+	if s.TakenOver && s.User != nil {
+		writeTakenOver(g, s.User)
 	}
 
 	if len(heavy) > 0 {
