@@ -261,7 +261,7 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 	if len(apps) == 0 {
 		return nil
 	}
-	plans, err := planIgnores(s, apps, false)
+	plans, err := planIgnores(ctx, s, apps, false)
 	if err != nil {
 		return err
 	}

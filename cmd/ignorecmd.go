@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	buildctx "github.com/monoctx/monoctx/context"
 	"github.com/monoctx/monoctx/graph"
 	"github.com/monoctx/monoctx/ignore"
 )
@@ -86,7 +87,7 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 			apps = append(apps, a)
 		}
 	}
-	plans, err := planIgnores(s, apps, o.Force)
+	plans, err := planIgnores(ctx, s, apps, o.Force)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func appArgs(plans []plannedIgnore) string {
 }
 
 // planIgnores generates each app's file in memory.
-func planIgnores(s *session, apps []*graph.App, force bool) ([]plannedIgnore, error) {
+func planIgnores(ctx context.Context, s *session, apps []*graph.App, force bool) ([]plannedIgnore, error) {
 	var out []plannedIgnore
 	for _, a := range apps {
 		sel, err := a.Selection(s.g.Root)
@@ -168,15 +169,57 @@ func planIgnores(s *session, apps []*graph.App, force bool) ([]plannedIgnore, er
 		if err != nil {
 			return nil, err
 		}
+		reincluded, err := reincludedFiles(ctx, s, a, user)
+		if err != nil {
+			return nil, err
+		}
 		dfRel, _ := a.ContextPath(a.Dockerfile)
 		data, err := ignore.Generate(ignore.Spec{App: a.Name, Dockerfile: dfRel,
-			Regenerate: "monoctx ignore --write " + a.Name, Keep: sel.Keep, User: user, TakenOver: takenOver})
+			Regenerate: "monoctx ignore --write " + a.Name, Keep: sel.Keep, User: user, TakenOver: takenOver,
+			Reincluded: reincluded})
 		if err != nil {
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
 		}
 		out = append(out, plannedIgnore{app: a, path: abs, rel: rel, data: data})
 	}
 	return out, nil
+}
+
+// reincludedFiles lists the context files that a wildcard exception of the user's patterns decides
+// to keep. Only then is the context walked.
+func reincludedFiles(ctx context.Context, s *session, a *graph.App, user *ignore.File) ([]string, error) {
+	wild := false
+	for _, p := range userPatternsOf(user) {
+		wild = wild || (p.Exception && !p.Literal())
+	}
+	if !wild {
+		return nil, nil
+	}
+	src, err := contextSource(s, a)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := buildctx.List(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type == buildctx.TypeDir {
+			continue
+		}
+		if ex, by := user.Decide(e.Path); !ex && by != nil && by.Exception && !by.Literal() {
+			out = append(out, e.Path)
+		}
+	}
+	return out, nil
+}
+
+func userPatternsOf(f *ignore.File) []ignore.Pattern {
+	if f == nil {
+		return nil
+	}
+	return f.Patterns
 }
 
 // userPatterns are the patterns a generated file carries over: those of a user's file taken over with

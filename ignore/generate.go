@@ -45,6 +45,10 @@ type Spec struct {
 	// Write literal names with Escape. A heavy pattern that excludes a Keep
 	// path is an error.
 	Heavy []string
+	// Reincluded lists context-relative files that User's wildcard exceptions re-include (found by
+	// walking the context). A wildcard exception cannot be written back (see below), so these files
+	// are allowed by literal exceptions instead and a plain build still sends them.
+	Reincluded []string
 	// TakenOver keeps User's patterns verbatim (as comments Docker ignores) so that regeneration
 	// can start from them: set it when User is the user's own file that --force takes over.
 	TakenOver bool
@@ -140,6 +144,19 @@ func Generate(s Spec) ([]byte, error) {
 		}
 		g.comment("# Carried over from " + oneLine(name) + ":")
 		carryOver(g, s.User, keep, whole)
+	}
+
+	if len(s.Reincluded) > 0 {
+		g.blank()
+		g.comment("# Re-included by wildcard exceptions of the user's patterns, listed literally:")
+		re := append([]string(nil), s.Reincluded...)
+		sort.Strings(re)
+		for i, p := range re {
+			if i > 0 && p == re[i-1] {
+				continue
+			}
+			g.pattern(Pattern{Text: Escape(p), Exception: true})
+		}
 	}
 
 	if s.TakenOver && s.User != nil {
