@@ -74,6 +74,7 @@ type config struct {
 	tests       bool
 	vendor      VendorMode
 	goWork      string
+	modCache    string
 	concurrency int
 }
 
@@ -91,6 +92,31 @@ func WithVendor(m VendorMode) Option { return func(c *config) { c.vendor = m } }
 // to the repository root, "off" disables workspace mode, and anything else
 // is the repository-relative path of the go.work file to use.
 func WithGoWork(file string) Option { return func(c *config) { c.goWork = file } }
+
+// WithModCache follows imports of modules outside the repository into the
+// module cache at dir (GOMODCACHE, see DefaultModCache), at the versions the
+// main modules require, so that Closure.ExternalModules lists every external
+// module whose packages reach the build, not only those imported directly.
+// Files in the module cache are never inputs. A module or package missing
+// from the cache leaves Closure.ExternalComplete false. Off by default; it
+// has no effect when the build vendors.
+func WithModCache(dir string) Option { return func(c *config) { c.modCache = dir } }
+
+// DefaultModCache returns the module cache the go command would use:
+// $GOMODCACHE, else the first entry of $GOPATH followed by pkg/mod, else
+// $HOME/go/pkg/mod; "" when none can be determined.
+func DefaultModCache() string {
+	if d := os.Getenv("GOMODCACHE"); d != "" {
+		return d
+	}
+	if gp := filepath.SplitList(os.Getenv("GOPATH")); len(gp) > 0 && gp[0] != "" {
+		return filepath.Join(gp[0], "pkg", "mod")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, "go", "pkg", "mod")
+	}
+	return ""
+}
 
 // WithConcurrency bounds the number of files read and parsed at once; the
 // default (0) is GOMAXPROCS.
@@ -124,6 +150,13 @@ func NewAnalyzer(repoRoot string, opts ...Option) (*Analyzer, error) {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.modCache != "" {
+		mc, err := filepath.Abs(cfg.modCache)
+		if err != nil {
+			return nil, fmt.Errorf("resolving module cache %q: %w", cfg.modCache, err)
+		}
+		cfg.modCache = mc
 	}
 	n := cfg.concurrency
 	if n <= 0 {
@@ -187,6 +220,7 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 	chains := map[string][]string{dir: {dir}}
 	queue := []string{dir}
 	external := map[string]bool{}
+	complete := env.vendorDir != "" || env.modCache != ""
 	seenFile := map[string]bool{}
 	add := func(p string, why []string) {
 		if !seenFile[p] {
@@ -199,7 +233,15 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 		queue = queue[1:]
 		info := infos[d]
 		chain := chains[d]
-		c.Packages = append(c.Packages, d)
+		if env.isModCache(d) {
+			// Followed for its imports only: not a file of the repository.
+			if info == nil {
+				complete = false
+				continue
+			}
+		} else {
+			c.Packages = append(c.Packages, d)
+		}
 		imports := info.imports
 		if d == dir && rootTests != nil {
 			imports = mergeSorted(imports, rootTests.imports)
@@ -210,17 +252,19 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 				add(f, chain)
 			}
 		}
-		for _, f := range info.files {
-			add(f, chain)
-		}
-		for _, f := range info.embeds {
-			add(f, chain)
+		if !env.isModCache(d) {
+			for _, f := range info.files {
+				add(f, chain)
+			}
+			for _, f := range info.embeds {
+				add(f, chain)
+			}
 		}
 		for _, imp := range imports {
 			r := env.resolve(a, imp)
 			switch r.kind {
-			case kindLocal, kindVendor:
-				if r.module != "" && r.kind == kindVendor {
+			case kindLocal, kindVendor, kindModCache:
+				if r.module != "" && r.kind != kindLocal {
 					external[r.module] = true
 				}
 				if _, ok := chains[r.dir]; !ok {
@@ -229,6 +273,9 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 				}
 			case kindExternal:
 				external[r.module] = true
+				complete = false
+			case kindUnknown:
+				complete = false
 			}
 		}
 	}
@@ -238,7 +285,7 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 	sort.Slice(c.Files, func(i, j int) bool { return c.Files[i].Path < c.Files[j].Path })
 	sort.Strings(c.Packages)
 	c.ExternalModules = sortedKeys(external)
-	c.ExternalComplete = env.vendorDir != "" || len(external) == 0
+	c.ExternalComplete = complete || len(external) == 0
 	return c, nil
 }
 
@@ -267,6 +314,9 @@ func (a *Analyzer) discover(ctx context.Context, env *buildEnv, dir string, root
 			stack = stack[:len(stack)-1]
 			info, err := a.scanDir(gctx, d)
 			if err != nil {
+				if env.isModCache(d) && gctx.Err() == nil {
+					continue // leaves the closure incomplete, see Analyze
+				}
 				return err
 			}
 			mu.Lock()
@@ -275,7 +325,7 @@ func (a *Analyzer) discover(ctx context.Context, env *buildEnv, dir string, root
 			for _, list := range [][]string{info.imports, extra} {
 				for _, imp := range list {
 					r := env.resolve(a, imp)
-					if (r.kind != kindLocal && r.kind != kindVendor) || !visit(r.dir) {
+					if (r.kind != kindLocal && r.kind != kindVendor && r.kind != kindModCache) || !visit(r.dir) {
 						continue
 					}
 					if a.cached(r.dir) {
@@ -335,6 +385,9 @@ func (a *Analyzer) stat(rel string) statResult {
 }
 
 func (a *Analyzer) abs(rel string) string {
+	if p := filepath.FromSlash(rel); filepath.IsAbs(p) {
+		return p // a module cache directory
+	}
 	return filepath.Join(a.root, filepath.FromSlash(rel))
 }
 

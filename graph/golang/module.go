@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 )
 
@@ -33,6 +34,9 @@ type buildEnv struct {
 	vendorPkgs        map[string]string
 	vendorMods        []string // longest module path first
 	inputs            []Input  // module files: go.mod, go.sum, go.work, …
+	modCache          string   // slash-separated absolute module cache, "" when not followed
+	versions          map[string]string
+	replacedBy        map[string]module.Version // non-local replacements by module path
 
 	mu    sync.Mutex
 	cache map[string]resolution
@@ -52,11 +56,12 @@ const (
 	kindLocal                // a package directory of an in-repo module
 	kindVendor               // a vendored package directory
 	kindExternal             // a package of a module outside the repository
+	kindModCache             // a package directory in the module cache (absolute)
 )
 
 type resolution struct {
 	kind   resolveKind
-	dir    string // repo-relative package directory (local, vendor)
+	dir    string // repo-relative package directory (local, vendor); absolute (module cache)
 	module string // module path (vendor, external)
 }
 
@@ -120,7 +125,10 @@ type mainModule struct {
 }
 
 func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
-	env := &buildEnv{mainDir: modDir, cache: map[string]resolution{}}
+	env := &buildEnv{mainDir: modDir, cache: map[string]resolution{}, versions: map[string]string{}, replacedBy: map[string]module.Version{}}
+	if a.cfg.modCache != "" {
+		env.modCache = filepath.ToSlash(a.cfg.modCache)
+	}
 	mf, err := a.parseGoMod(modDir)
 	if err != nil {
 		return nil, err
@@ -196,6 +204,9 @@ func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
 		replaced[key] = true
 		requires[r.Old.Path] = true
 		if r.New.Version != "" || !modfile.IsDirectoryPath(r.New.Path) || isMain[r.Old.Path] {
+			if r.New.Version != "" && r.Old.Version == "" {
+				env.replacedBy[r.Old.Path] = r.New
+			}
 			return
 		}
 		d, ok := a.repoDir(baseDir, r.New.Path)
@@ -216,6 +227,9 @@ func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
 		}
 		for _, r := range m.f.Require {
 			requires[r.Mod.Path] = true
+			if v := env.versions[r.Mod.Path]; v == "" || semver.Compare(r.Mod.Version, v) > 0 {
+				env.versions[r.Mod.Path] = r.Mod.Version
+			}
 		}
 	}
 	env.requires = byLengthDesc(sortedKeys(requires))
@@ -243,6 +257,7 @@ func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
 		hasVendor = false
 	}
 	if hasVendor {
+		env.modCache = ""
 		env.vendorDir = join(vendorRoot, "vendor")
 		if err := env.readModulesTxt(a, modulesTxt); err != nil {
 			return nil, err
@@ -398,9 +413,41 @@ func (env *buildEnv) resolveUncached(a *Analyzer, imp string) resolution {
 		return resolution{kind: kindStd}
 	}
 	if mod := longestPrefix(imp, env.requires); mod != "" {
+		if d, ok := env.modCacheDir(mod, imp); ok && a.stat(d).isDir {
+			return resolution{kind: kindModCache, dir: d, module: mod}
+		}
 		return resolution{kind: kindExternal, module: mod}
 	}
 	return resolution{kind: kindUnknown}
+}
+
+// modCacheDir returns the module cache directory of the package imp of the
+// module mod at its selected version (or its replacement).
+func (env *buildEnv) modCacheDir(mod, imp string) (string, bool) {
+	if env.modCache == "" {
+		return "", false
+	}
+	target := module.Version{Path: mod, Version: env.versions[mod]}
+	if r, ok := env.replacedBy[mod]; ok {
+		target = r
+	}
+	if target.Version == "" {
+		return "", false
+	}
+	ep, err := module.EscapePath(target.Path)
+	if err != nil {
+		return "", false
+	}
+	ev, err := module.EscapeVersion(target.Version)
+	if err != nil {
+		return "", false
+	}
+	return join(env.modCache, ep+"@"+ev, strings.TrimPrefix(imp, mod)), true
+}
+
+// isModCache reports whether a package directory is in the module cache.
+func (env *buildEnv) isModCache(dir string) bool {
+	return env.modCache != "" && strings.HasPrefix(dir, env.modCache+"/")
 }
 
 // crossesModule reports whether a directory below modDir, up to and

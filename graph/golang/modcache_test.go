@@ -1,0 +1,102 @@
+package golang
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestModCacheMakesExternalModulesTransitive follows an external module into
+// a module cache to find the module it imports in turn.
+func TestModCacheMakesExternalModulesTransitive(t *testing.T) {
+	repo := writeTree(t, map[string]string{
+		"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire (\n\texample.com/Ext v1.0.0\n\texample.com/deep v1.2.0 // indirect\n\texample.com/other v0.1.0\n\texample.com/swap v1.0.0\n)\n\n" +
+			"replace example.com/swap => example.com/fork v1.1.0\n",
+		"cmd/x/x.go":   "package main\n\nimport (\n\t\"example.com/Ext/api\"\n\t\"example.com/swap\"\n)\n\nfunc main() { api.F(); swap.F() }\n",
+		"cmd/y/y.go":   "package main\n\nimport \"example.com/other\"\n\nfunc main() { other.F() }\n",
+		"cmd/z/z.go":   "package main\n\nimport \"example.com/r/lib\"\n\nfunc main() { lib.F() }\n",
+		"lib/lib.go":   "package lib\n\nfunc F() {}\n",
+		"README.md":    "repo\n",
+		"cmd/x/doc.md": "x\n",
+	})
+	cache := writeTree(t, map[string]string{
+		"example.com/!ext@v1.0.0/api/api.go":      "package api\n\nimport \"example.com/deep\"\n\nfunc F() { deep.F() }\n",
+		"example.com/!ext@v1.0.0/api/api_test.go": "package api\n\nimport \"example.com/testonly\"\n",
+		"example.com/deep@v1.2.0/deep.go":         "package deep\n\nfunc F() {}\n",
+		"example.com/fork@v1.1.0/swap.go":         "package swap\n\nfunc F() {}\n",
+	})
+	a, err := NewAnalyzer(repo, WithModCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		pkg      string
+		external []string
+		complete bool
+	}{
+		{"cmd/x", []string{"example.com/Ext", "example.com/deep", "example.com/swap"}, true},
+		{"cmd/y", []string{"example.com/other"}, false}, // not in the cache
+		{"cmd/z", []string{}, true},
+	}
+	for _, tc := range cases {
+		c, err := a.Analyze(context.Background(), tc.pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(c.ExternalModules, tc.external) || c.ExternalComplete != tc.complete {
+			t.Errorf("%s: got %q complete %v, want %q complete %v", tc.pkg, c.ExternalModules, c.ExternalComplete, tc.external, tc.complete)
+		}
+		for _, in := range c.Files {
+			if filepath.IsAbs(in.Path) || strings.Contains(in.Path, "@") {
+				t.Errorf("%s: module cache file %s listed as an input", tc.pkg, in.Path)
+			}
+		}
+		for _, p := range c.Packages {
+			if filepath.IsAbs(p) {
+				t.Errorf("%s: module cache package %s listed", tc.pkg, p)
+			}
+		}
+	}
+}
+
+// TestModCacheAgainstGoList uses the real module cache: the modules a
+// golang.org/x/term importer reaches, per go list, are all reported.
+func TestModCacheAgainstGoList(t *testing.T) {
+	cache := DefaultModCache()
+	for _, m := range []string{"golang.org/x/term@v0.47.0", "golang.org/x/sys@v0.49.0"} {
+		if _, err := os.Stat(filepath.Join(cache, m)); err != nil {
+			t.Skipf("%s is not in the module cache", m)
+		}
+	}
+	repo := writeTree(t, map[string]string{
+		"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire golang.org/x/term v0.47.0\n\nrequire golang.org/x/sys v0.49.0 // indirect\n",
+		"go.sum": "golang.org/x/sys v0.49.0 h1:XbzkgYJHdqh/8m2Uu0W/dQv8nktxx4BFHp1M0gROTXA=\n" +
+			"golang.org/x/sys v0.49.0/go.mod h1:hNLxWAXmnKAxqDtdwIYC4bM9oQPEecfsnNMuSxOs3og=\n" +
+			"golang.org/x/term v0.47.0 h1:cpyOwQkr2Nzxe2p6KnrTG7Ei2wtzjsuSjhpXXepZ/BM=\n" +
+			"golang.org/x/term v0.47.0/go.mod h1:efAfAuG6RKABvg1ArGebRkvX6LXul14SM67o2e4mUCY=\n",
+		"cmd/t/main.go": "package main\n\nimport \"golang.org/x/term\"\n\nfunc main() { _ = term.IsTerminal(0) }\n",
+	})
+	c, err := Analyze(context.Background(), repo, "cmd/t", WithModCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"golang.org/x/sys", "golang.org/x/term"}; !reflect.DeepEqual(c.ExternalModules, want) || !c.ExternalComplete {
+		t.Errorf("got %q complete %v, want %q complete", c.ExternalModules, c.ExternalComplete, want)
+	}
+	for _, goos := range []string{"linux", "windows"} {
+		for _, p := range goList(t, repo, []string{"GOFLAGS=-mod=mod", "GOWORK=off", "GOOS=" + goos, "GOMODCACHE=" + cache}, "./cmd/t") {
+			mod, _, _ := strings.Cut(p.ImportPath, "/")
+			if mod == "example.com" {
+				continue
+			}
+			found := slices.ContainsFunc(c.ExternalModules, func(m string) bool { return hasPathPrefix(p.ImportPath, m) })
+			if !found {
+				t.Errorf("GOOS=%s: go list reaches %s, whose module is not in %q", goos, p.ImportPath, c.ExternalModules)
+			}
+		}
+	}
+}
