@@ -508,7 +508,7 @@ func TestOddPathNamesComeThroughIntact(t *testing.T) {
 
 func TestTrackedSize(t *testing.T) {
 	r := newRepo(t)
-	r.write("apps/a/x", "12345", "apps/a/y", "1", "apps/ab/z", "123", "lib/l", "1234567890")
+	r.write("apps/a/x", "12345", "apps/a/y", "1", "apps/ab/z", "123", "lib/l", "1234567890", "odd dir/new\nline", "1234")
 	r.commitAll("base")
 	for _, e := range engines {
 		repo := open(t, r.dir, e)
@@ -517,8 +517,9 @@ func TestTrackedSize(t *testing.T) {
 			files int
 			size  int64
 		}{
-			{".", 4, 19},
-			{"", 4, 19},
+			{".", 5, 23},
+			{"", 5, 23},
+			{"odd dir", 1, 4},
 			{"apps/a", 2, 6},
 			{"apps/a/", 2, 6},
 			{"apps", 3, 9},
