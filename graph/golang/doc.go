@@ -23,6 +23,13 @@
 // reported in Closure.ExternalModules, so that a go.sum change can be
 // attributed with ChangedModules instead of affecting every Go app.
 //
+// To attribute a go.mod, go.sum, go.work or go.work.sum change, compare the
+// two versions with ChangedModules or ChangedWorkModules and intersect the
+// result with ExternalModules of each closure; when it is undecided, or a
+// closure's ExternalComplete is false, fall back to "every Go app of the
+// module" with the reason. WithModCache makes ExternalModules transitive
+// when the module cache is available; a vendored build is always complete.
+//
 // An Analyzer caches parsed package directories and module files, so that
 // analysing many apps of the same repository in one run costs little more
 // than analysing the largest one.

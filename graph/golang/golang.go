@@ -42,11 +42,12 @@ type Closure struct {
 	// whose packages the closure imports, sorted.
 	ExternalModules []string `json:"externalModules"`
 	// ExternalComplete reports whether ExternalModules is transitive: true
-	// when the build vendors (the vendored packages were followed) or the
-	// closure imports no external module. When false, ExternalModules lists
-	// only the modules imported directly by packages of the repository, and a
-	// changed module that is not listed may still reach the build through
-	// one that is.
+	// when the closure imports no external module, or every external package
+	// was followed (the build vendors, or WithModCache found it). When false,
+	// ExternalModules may list only the modules imported directly by packages
+	// of the repository, and a changed module that is not listed may still
+	// reach the build through one that is: attribute a go.sum change to this
+	// closure only if it names a listed module, or the list is complete.
 	ExternalComplete bool `json:"externalComplete"`
 	// Packages are the repository-relative directories of the packages in
 	// the closure, sorted.

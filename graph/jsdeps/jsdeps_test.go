@@ -311,3 +311,14 @@ packages:
 		t.Errorf("got %q, %v, %v; want [api]", got, decided, err)
 	}
 }
+
+func TestLoadReportsBrokenManifest(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"package.json":          `{"workspaces":["apps/*"]}`,
+		"apps/web/package.json": `{"name": "web",`,
+	})
+	_, err := Load(context.Background(), root, ".")
+	if err == nil || !strings.Contains(err.Error(), "parsing apps/web/package.json") {
+		t.Errorf("got %v, want an error naming apps/web/package.json", err)
+	}
+}

@@ -116,7 +116,7 @@ func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		m, err := readManifest(abs(join(d, "package.json")))
+		m, err := readManifest(repoRoot, join(d, "package.json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -136,7 +136,7 @@ func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
 			return nil, fmt.Errorf("loading workspace of %q: %w", dir, ErrNoPackageJSON)
 		}
 		root = nearest
-		m, err := readManifest(abs(join(root, "package.json")))
+		m, err := readManifest(repoRoot, join(root, "package.json"))
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +194,7 @@ func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
 	}
 	mans := map[string]*manifest{}
 	for _, d := range dirs {
-		m, err := readManifest(filepath.Join(rootAbs, filepath.FromSlash(d)))
+		m, err := readManifest(repoRoot, join(root, d, "package.json"))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
@@ -402,17 +402,15 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 	return out, nil
 }
 
-func readManifest(file string) (*manifest, error) {
-	if filepath.Base(file) != "package.json" {
-		file = filepath.Join(file, "package.json")
-	}
-	data, err := os.ReadFile(file)
+// readManifest reads the package.json at the repository-relative path rel.
+func readManifest(repoRoot, rel string) (*manifest, error) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(rel)))
 	if err != nil {
 		return nil, err
 	}
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", file, err)
+		return nil, fmt.Errorf("parsing %s: %w", rel, err)
 	}
 	return &m, nil
 }
