@@ -198,20 +198,23 @@ func (r *Repo) missing(ctx context.Context, ref, head string) error {
 	return e
 }
 
-// defaultBaseCandidates are tried in order by DefaultBase.
-var defaultBaseCandidates = [...]struct{ name, full string }{
-	{"origin/HEAD", "refs/remotes/origin/HEAD"},
-	{"origin/main", "refs/remotes/origin/main"},
-	{"main", "refs/heads/main"},
-	{"origin/master", "refs/remotes/origin/master"},
-	{"master", "refs/heads/master"},
+// defaultBaseCandidates are the refs DefaultBase tries, in order.
+func defaultBaseCandidates() []struct{ name, full string } {
+	return []struct{ name, full string }{
+		{"origin/HEAD", "refs/remotes/origin/HEAD"},
+		{"origin/main", "refs/remotes/origin/main"},
+		{"main", "refs/heads/main"},
+		{"origin/master", "refs/remotes/origin/master"},
+		{"master", "refs/heads/master"},
+	}
 }
 
 // DefaultBase returns the merge base of HEAD with the first of origin/HEAD,
 // origin/main, main, origin/master and master that exists: ref is that
 // name and sha the merge base. It fails with a fix when none exists.
 func (r *Repo) DefaultBase(ctx context.Context) (ref, sha string, err error) {
-	for _, c := range defaultBaseCandidates {
+	cands := defaultBaseCandidates()
+	for _, c := range cands {
 		if _, err := r.eng.resolve(ctx, c.full); err != nil {
 			if errors.Is(err, errRefNotFound) {
 				continue
@@ -224,8 +227,8 @@ func (r *Repo) DefaultBase(ctx context.Context) (ref, sha string, err error) {
 		}
 		return c.name, mb, nil
 	}
-	names := make([]string, len(defaultBaseCandidates))
-	for i, c := range defaultBaseCandidates {
+	names := make([]string, len(cands))
+	for i, c := range cands {
 		names[i] = c.name
 	}
 	return "", "", fmt.Errorf("no default base: none of %s exists in this clone; pass a base ref explicitly or fetch the default branch (git fetch origin main)", strings.Join(names, ", "))
