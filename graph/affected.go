@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/monoctx/monoctx/graph/golang"
+	"github.com/monoctx/monoctx/graph/jsdeps"
 )
 
 // Change is one changed path between base and head. A rename is a deletion plus an addition.
@@ -62,6 +63,7 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 		h.Reasons = append(h.Reasons, r)
 	}
 	modCache := map[string]modDiff{}
+	lockCache := map[string]lockDiff{}
 	for _, c := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -84,9 +86,16 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 				continue
 			}
 			rule := ex.Rules[0].String()
-			if onlyGoMod(ex.Rules) && a.goInfo != nil {
+			switch {
+			case onlyKind(ex.Rules, "go-mod") && a.goInfo != nil:
 				var affected bool
 				affected, rule = g.goModChange(ctx, a, c.Path, base, modCache)
+				if !affected {
+					continue
+				}
+			case onlyKind(ex.Rules, "js-lock") && a.jsInfo != nil:
+				var affected bool
+				affected, rule = g.lockfileChange(ctx, a, c.Path, base, lockCache)
 				if !affected {
 					continue
 				}
@@ -388,13 +397,76 @@ func (a Affected) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(a))
 }
 
-func onlyGoMod(rules []Rule) bool {
+// onlyKind reports whether every rule that makes a path an input is of one kind.
+func onlyKind(rules []Rule, kind string) bool {
 	for _, r := range rules {
-		if r.Kind != "go-mod" {
+		if r.Kind != kind {
 			return false
 		}
 	}
 	return len(rules) > 0
+}
+
+// lockDiff is the outcome of attributing one lockfile's change to workspace packages.
+type lockDiff struct {
+	pkgs    map[string]bool
+	decided bool
+	why     string
+}
+
+// lockfileChange decides whether a lockfile change reaches an app narrowed to a workspace package:
+// only when the package or one of its workspace dependencies had its resolved dependencies changed.
+// When the lockfile format does not allow it (yarn, bun) or a lockfile does not parse, every JS app
+// of the workspace is affected, with the reason.
+func (g *Graph) lockfileChange(ctx context.Context, a *App, p string, base BaseReader, cache map[string]lockDiff) (bool, string) {
+	d, ok := cache[p]
+	if !ok {
+		d = g.diffLockfile(ctx, a, p, base)
+		cache[p] = d
+	}
+	if !d.decided {
+		return true, fmt.Sprintf("JS: %s changed and could not be attributed to packages (%s): every JS app of the workspace is affected", p, d.why)
+	}
+	var hits []string
+	for name := range a.jsInfo.pkgs {
+		if d.pkgs[name] {
+			hits = append(hits, name)
+		}
+	}
+	if len(hits) == 0 {
+		return false, ""
+	}
+	sort.Strings(hits)
+	return true, fmt.Sprintf("JS: %s: resolved dependencies of %s changed", p, strings.Join(hits, ", "))
+}
+
+func (g *Graph) diffLockfile(ctx context.Context, a *App, p string, base BaseReader) lockDiff {
+	if base == nil {
+		return lockDiff{why: "no base commit to compare with"}
+	}
+	old, err := base.ReadFile(ctx, p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return lockDiff{why: "the lockfile is new"}
+		}
+		return lockDiff{why: err.Error()}
+	}
+	cur, err := os.ReadFile(filepath.Join(g.Root, filepath.FromSlash(p)))
+	if err != nil {
+		return lockDiff{why: "the lockfile is gone"}
+	}
+	pkgs, decided, err := jsdeps.LockfileChanges(path.Base(p), old, cur, a.jsInfo.ws)
+	switch {
+	case err != nil:
+		return lockDiff{why: "lockfile-unparsed: " + err.Error()}
+	case !decided:
+		return lockDiff{why: "the lockfile format or change cannot be attributed"}
+	}
+	d := lockDiff{pkgs: map[string]bool{}, decided: true}
+	for _, n := range pkgs {
+		d.pkgs[n] = true
+	}
+	return d
 }
 
 // modDiff is the outcome of comparing one module's go.mod and go.sum at base and head.
