@@ -91,13 +91,6 @@ func TestDifferential(t *testing.T) {
 func differentialKnownIssues(fixture, app string) *knownIssues {
 	k := newKnownIssues()
 	if fixture == "edge" && app == "api" {
-		// monoctx bug: the context keeps what "!**/important.log" re-includes, but ignore.Generate
-		// drops every wildcard exception, even where no excluded directory hides the path, so a plain
-		// build with the generated file (either builder) does not send it.
-		const dropped = "ignore.Generate drops the wildcard exception !**/important.log that the context honours"
-		k.add("context", "libs/core/important.log", dropped)
-		k.add("legacy", "libs/core/important.log", dropped)
-		k.add("buildkit", "libs/core/important.log", dropped)
 		// Engine limitation: the BuildKit of Docker 20.10 (fsutil with the deprecated
 		// patternmatcher.Matches) descends into libs/core/node_modules for the literal exception
 		// !libs/core/node_modules/keep and then sends every child, because "**/node_modules" is
