@@ -51,6 +51,12 @@ worktrees are respected. An existing hook is kept and run first; uninstall resto
 			if err != nil {
 				return fmt.Errorf("finding the monoctx binary: %w", err)
 			}
+			// Hooks in a directory inside the work tree (a committed .husky/) are shared: they must
+			// not name this machine's binary, only find monoctx on PATH.
+			if dir, err := hook.Dir(c.Context(), s.root); err == nil && s.repo != nil &&
+				inside(s.root, dir) && !inside(s.repo.CommonDir(), dir) {
+				self = ""
+			}
 			if len(names) == 0 {
 				names = hook.Names()
 			}
@@ -179,6 +185,12 @@ func newHookRunCmd(env *Env, g *globalOptions) *cobra.Command {
 	c.Flags().StringVar(&mode, "mode", "", "pre-commit: fix or check; pre-push: report")
 	c.Flags().BoolVar(&failOnAffected, "fail-on-affected", false, "pre-push: refuse the push when it affects an app")
 	return c
+}
+
+// inside reports whether path p is dir or below it.
+func inside(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // regenerationTriggers are staged changes that can make a generated ignore file stale: a generated
