@@ -107,6 +107,23 @@ func loadBenchRepo(b *testing.B) benchRepo {
 	return bench
 }
 
+// openRange opens the bench repo with an engine and resolves HEAD~1 and HEAD.
+func openRange(b *testing.B, dir, engine string) (repo *gitchanges.Repo, base, head string) {
+	b.Helper()
+	ctx := context.Background()
+	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(engine))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if base, err = repo.Resolve(ctx, "HEAD~1"); err != nil {
+		b.Fatal(err)
+	}
+	if head, err = repo.Resolve(ctx, "HEAD"); err != nil {
+		b.Fatal(err)
+	}
+	return repo, base, head
+}
+
 // BenchmarkAffectedSmallChange is the whole `monoctx affected --base HEAD~1 --head HEAD` job: open
 // the repo, resolve the range, diff it, discover the apps, compute input sets, select the affected.
 func BenchmarkAffectedSmallChange(b *testing.B) {
@@ -115,18 +132,7 @@ func BenchmarkAffectedSmallChange(b *testing.B) {
 	for _, engine := range []string{gitchanges.EngineGit, gitchanges.EngineGoGit} {
 		b.Run(engine, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				repo, err := gitchanges.Open(ctx, r.dir, gitchanges.WithEngine(engine))
-				if err != nil {
-					b.Fatal(err)
-				}
-				base, err := repo.Resolve(ctx, "HEAD~1")
-				if err != nil {
-					b.Fatal(err)
-				}
-				head, err := repo.Resolve(ctx, "HEAD")
-				if err != nil {
-					b.Fatal(err)
-				}
+				repo, base, head := openRange(b, r.dir, engine)
 				cs, err := repo.Changes(ctx, base, head)
 				if err != nil {
 					b.Fatal(err)
@@ -145,6 +151,9 @@ func BenchmarkAffectedSmallChange(b *testing.B) {
 				}
 				if len(aff) == 0 || len(g.Apps) != r.apps {
 					b.Fatalf("got %d affected of %d apps, want some of %d", len(aff), len(g.Apps), r.apps)
+				}
+				if err := repo.Close(); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})
@@ -173,18 +182,7 @@ func BenchmarkChangesVsGitDiff(b *testing.B) {
 		}
 	})
 	for _, engine := range []string{gitchanges.EngineGit, gitchanges.EngineGoGit} {
-		repo, err := gitchanges.Open(ctx, r.dir, gitchanges.WithEngine(engine))
-		if err != nil {
-			b.Fatal(err)
-		}
-		base, err := repo.Resolve(ctx, "HEAD~1")
-		if err != nil {
-			b.Fatal(err)
-		}
-		head, err := repo.Resolve(ctx, "HEAD")
-		if err != nil {
-			b.Fatal(err)
-		}
+		repo, base, head := openRange(b, r.dir, engine)
 		// The same work as git diff --name-only A B: one range diff of resolved commits.
 		b.Run("monoctx-"+engine, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -196,18 +194,7 @@ func BenchmarkChangesVsGitDiff(b *testing.B) {
 		// Opening the repository and resolving both refs as well, as a CLI run does.
 		b.Run("monoctx-"+engine+"-open-resolve-diff", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				repo, err := gitchanges.Open(ctx, r.dir, gitchanges.WithEngine(engine))
-				if err != nil {
-					b.Fatal(err)
-				}
-				base, err := repo.Resolve(ctx, "HEAD~1")
-				if err != nil {
-					b.Fatal(err)
-				}
-				head, err := repo.Resolve(ctx, "HEAD")
-				if err != nil {
-					b.Fatal(err)
-				}
+				repo, base, head := openRange(b, r.dir, engine)
 				if _, err := repo.Changes(ctx, base, head); err != nil {
 					b.Fatal(err)
 				}
