@@ -198,8 +198,21 @@ func commas(n int64) string {
 }
 
 // writeFileAtomic writes through a temporary file in the target's directory and renames it into
-// place, so a failure leaves nothing half-written.
+// place, so a failure leaves nothing half-written. A target that exists and is not a regular file
+// (/dev/null, /dev/stdout, a named pipe) is written directly: renaming over it would replace the
+// device or pipe with a file.
 func writeFileAtomic(name string, write func(io.Writer) (buildctx.Stats, error)) (buildctx.Stats, error) {
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return buildctx.Stats{}, fmt.Errorf("opening %s: %w", name, err)
+		}
+		stats, err := write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return stats, err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
 	if err != nil {
 		return buildctx.Stats{}, fmt.Errorf("creating %s: %w", name, err)

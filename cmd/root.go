@@ -97,9 +97,11 @@ func ExecuteArgs(ctx context.Context, env *Env, args []string) int {
 	if errors.As(err, &se) {
 		return int(se)
 	}
+	// A command's own errors are runErrors (usage ones among them say so); anything else comes from
+	// cobra's parsing of the command line: unknown commands, flags or argument counts.
 	var ue *usageError
 	var re *runError
-	isUsage := errors.As(err, &ue) || (!errors.As(err, &re) && isCobraUsage(err))
+	isUsage := errors.As(err, &ue) || !errors.As(err, &re)
 	fmt.Fprintf(env.Err, "monoctx: %v\n", err)
 	if isUsage {
 		fmt.Fprintln(env.Err, "Run 'monoctx --help' for usage.")
@@ -132,18 +134,6 @@ func markRunErrors(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		markRunErrors(sub)
 	}
-}
-
-// isCobraUsage recognises cobra's own argument and flag errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // NewRootCmd builds the command tree.

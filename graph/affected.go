@@ -289,13 +289,8 @@ func originFile(a *App) string {
 
 func definedBy(a *App, files []string, cfgFile string) bool {
 	for _, f := range files {
-		switch {
-		case f == cfgFile && a.config != nil, originFile(a) == f:
-			return true
-		case f == ".env" && strings.HasPrefix(a.Origin, "compose:"):
-			return true
-		case f == cfgFile && a.config == nil:
-			// A new entry may now override this app: compare impossible, over-select.
+		// A config change can override any app (a new entry may name it), so it reaches every app.
+		if f == cfgFile || originFile(a) == f || (f == ".env" && strings.HasPrefix(a.Origin, "compose:")) {
 			return true
 		}
 	}
