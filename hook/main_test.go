@@ -158,11 +158,11 @@ func readCalls(t *testing.T, log string) []call {
 
 // repo is a real git repository in a temporary directory.
 type repo struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 }
 
-func newRepo(t *testing.T) *repo {
+func newRepo(t testing.TB) *repo {
 	t.Helper()
 	r := &repo{t: t, dir: t.TempDir()}
 	r.git("-c", "init.defaultBranch=main", "init", "-q")
@@ -171,7 +171,7 @@ func newRepo(t *testing.T) *repo {
 
 // run runs git in dir with extra environment and stdin, and returns its
 // output and error without failing the test.
-func run(t *testing.T, dir string, env []string, stdin string, args ...string) (stdout, stderr string, err error) {
+func run(t testing.TB, dir string, env []string, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -197,7 +197,7 @@ func (r *repo) write(path, content string) {
 	writeFile(r.t, filepath.Join(r.dir, path), content, 0o644)
 }
 
-func writeFile(t *testing.T, path, content string, mode os.FileMode) {
+func writeFile(t testing.TB, path, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/monoctx/monoctx/hook"
 )
@@ -88,46 +87,33 @@ func TestStageFilesTakesPathsLiterally(t *testing.T) {
 	}
 }
 
-// TestStagedPathsIsCheapOnALargeIndex builds a 200,000-file commit and its
-// index (no work tree: an index-to-HEAD comparison does not need one) and
-// checks that what a pre-commit hook costs on our side stays far below the
-// 300 ms budget with one unrelated staged change.
-func TestStagedPathsIsCheapOnALargeIndex(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 200,000-file commit")
-	}
-	t.Parallel()
+// BenchmarkPreCommitOnALargeIndex measures what a pre-commit hook costs on our side with one
+// unrelated staged change in a 200,000-file commit (no work tree: an index-to-HEAD comparison does
+// not need one): finding the hooks directory and the staged paths. The budget for the whole hook is
+// 300 ms; the README has the figure for the real `monoctx hook run pre-commit`.
+func BenchmarkPreCommitOnALargeIndex(b *testing.B) {
 	ctx := context.Background()
-	r := newRepo(t)
+	r := newRepo(b)
 	var stream strings.Builder
 	stream.WriteString("blob\nmark :1\ndata 2\nx\n\ncommit refs/heads/main\ncommitter T <t@example.com> 0 +0000\ndata 3\nbig\n")
 	for i := range 200_000 {
 		fmt.Fprintf(&stream, "M 100644 :1 apps/a%03d/pkg%02d/f%05d.go\n", i%500, i%37, i)
 	}
 	stream.WriteString("\n")
-	if _, errOut, err := run(t, r.dir, nil, stream.String(), "fast-import", "--quiet"); err != nil {
-		t.Fatal(errOut)
+	if _, errOut, err := run(b, r.dir, nil, stream.String(), "fast-import", "--quiet"); err != nil {
+		b.Fatal(errOut)
 	}
 	r.git("read-tree", "main")
 	r.write("docs/unrelated.md", "x\n")
 	r.git("add", "docs/unrelated.md")
-
-	// The best of three runs: the budget is about our cost, not a busy machine.
-	best := time.Hour
-	for range 3 {
-		start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
 		if _, err := hook.Dir(ctx, r.dir); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		got, err := hook.StagedPaths(ctx, r.dir)
 		if err != nil || !slices.Equal(got, []string{"docs/unrelated.md"}) {
-			t.Fatalf("StagedPaths = %q, %v", got, err)
+			b.Fatalf("StagedPaths = %q, %v", got, err)
 		}
-		best = min(best, time.Since(start))
-	}
-	elapsed := best
-	t.Logf("Dir + StagedPaths on 200,000 entries: %v", elapsed)
-	if elapsed > 300*time.Millisecond {
-		t.Errorf("took %v, want well under 300ms", elapsed)
 	}
 }
