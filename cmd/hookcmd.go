@@ -256,7 +256,12 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 	if err != nil {
 		return err
 	}
-	var apps []*graph.App
+	// Only files monoctx already generates are kept fresh; a user's own file is never touched.
+	generated := func(rel string) bool {
+		data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(rel)))
+		return err == nil && ignore.IsGenerated(data)
+	}
+	var apps, rootApps []*graph.App
 	for _, af := range affected {
 		if af.Status != "affected" {
 			continue
@@ -265,17 +270,24 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 		if err != nil {
 			return err
 		}
-		// Only files monoctx already generates are kept fresh; a user's own file is never touched.
-		if data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(a.Dockerfile+".dockerignore"))); err == nil && ignore.IsGenerated(data) {
+		if generated(a.Dockerfile + ".dockerignore") {
 			apps = append(apps, a)
 		}
-	}
-	if len(apps) == 0 {
-		return nil
+		if generated(joinRepo(a.Context, ".dockerignore")) {
+			rootApps = append(rootApps, a) // a context file kept by monoctx ignore --root
+		}
 	}
 	plans, err := planIgnores(ctx, s, apps, false)
 	if err != nil {
 		return err
+	}
+	roots, err := planRootIgnores(ctx, s, rootApps)
+	if err != nil {
+		return err
+	}
+	plans = append(plans, roots...)
+	if len(plans) == 0 {
+		return nil
 	}
 	var stale []plannedIgnore
 	for _, p := range plans {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ type ignoreOptions struct {
 	Check  bool
 	Stdout bool
 	Force  bool
+	Root   bool
 }
 
 func newIgnoreCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -35,10 +37,15 @@ instead of the context's .dockerignore, so the context file's patterns are carri
 
 Generated files start with a marker line. A file without it is yours and is never overwritten:
 --force takes it over, keeping its patterns. --check exits 1 listing every generated file that is
-missing or stale. Writes are atomic.`,
+missing or stale. Writes are atomic.
+
+--root also manages <context>/.dockerignore: the union allowlist of every app built from that
+context, which is what the legacy builder (DOCKER_BUILDKIT=0) reads. The user's patterns from that
+file are kept in it, so later runs start from them.`,
 		Example: `  monoctx ignore api --stdout
   monoctx ignore --write
-  monoctx ignore --check     # in CI or a pre-commit hook`,
+  monoctx ignore --check     # in CI or a pre-commit hook
+  monoctx ignore --write --root --force   # also the root .dockerignore, for the legacy builder`,
 		RunE: func(c *cobra.Command, args []string) error {
 			n := 0
 			for _, b := range []bool{o.Write, o.Check, o.Stdout} {
@@ -64,14 +71,16 @@ missing or stale. Writes are atomic.`,
 	f.BoolVar(&o.Check, "check", false, "exit 1 when a generated file is missing or stale")
 	f.BoolVar(&o.Stdout, "stdout", false, "print the files (the default)")
 	f.BoolVar(&o.Force, "force", false, "take over an existing ignore file that monoctx did not generate, keeping its patterns")
+	f.BoolVar(&o.Root, "root", false, "also keep each context's .dockerignore as the union allowlist of the apps built from it (for the legacy builder)")
 	return c
 }
 
 // plannedIgnore is one file to write or check.
 type plannedIgnore struct {
-	app  *graph.App
-	path string // absolute
-	rel  string // repo-relative
+	app  *graph.App // the app, or the first app of the context for a --root file
+	root bool       // a context's .dockerignore (--root)
+	path string     // absolute
+	rel  string     // repo-relative
 	data []byte
 }
 
@@ -90,6 +99,13 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 	plans, err := planIgnores(ctx, s, apps, o.Force)
 	if err != nil {
 		return err
+	}
+	if o.Root {
+		roots, err := planRootIgnores(ctx, s, apps)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, roots...)
 	}
 	switch {
 	case o.Stdout:
@@ -139,6 +155,9 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 		}
 	}
 	for _, p := range plans {
+		if ok, _, err := ignore.Check(p.path, p.data); err == nil && ok {
+			continue // already up to date
+		}
 		if err := ignore.Write(p.path, p.data, o.Force); err != nil {
 			return err
 		}
@@ -149,8 +168,16 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 
 func appArgs(plans []plannedIgnore) string {
 	var b strings.Builder
+	root := false
 	for _, p := range plans {
+		if p.root {
+			root = true
+			continue
+		}
 		b.WriteString(" " + p.app.Name)
+	}
+	if root {
+		b.WriteString(" --root")
 	}
 	return b.String()
 }
@@ -223,25 +250,97 @@ func userPatternsOf(f *ignore.File) []ignore.Pattern {
 }
 
 // userPatterns are the patterns a generated file carries over: those of a user's file taken over with
-// --force (read back from the generated file on later runs), else the context's .dockerignore.
-// takenOver says which.
+// --force (read back from the generated file on later runs), else the context's .dockerignore (read
+// through the patterns it keeps when --root generates it). takenOver says which.
 func userPatterns(root string, a *graph.App, perDockerfile string, force bool) (f *ignore.File, takenOver bool, err error) {
 	rel, _ := filepath.Rel(root, perDockerfile)
-	rel = filepath.ToSlash(rel)
-	if data, err := os.ReadFile(perDockerfile); err == nil {
-		if !ignore.IsGenerated(data) && force {
-			f, err := ignore.Parse(rel, data)
-			return f, true, err
-		}
-		if f, ok, err := ignore.TakenOver(rel, data); err != nil || ok {
-			return f, ok, err
-		}
+	if f, takenOver, err := takeOver(perDockerfile, filepath.ToSlash(rel), force); err != nil || takenOver {
+		return f, takenOver, err
 	}
-	ctxIgnore := filepath.Join(root, filepath.FromSlash(a.Context), ".dockerignore")
-	crel, _ := filepath.Rel(root, ctxIgnore)
-	f, err = ignore.ReadFile(ctxIgnore, filepath.ToSlash(crel))
+	ctxIgnore := joinRepo(a.Context, ".dockerignore")
+	f, _, err = ignore.ReadUser(filepath.Join(root, filepath.FromSlash(ctxIgnore)), ctxIgnore)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	return f, false, err
+}
+
+// takeOver reads the user's patterns of a file monoctx is about to (re)generate: the file itself
+// when --force takes it over, or the patterns an earlier takeover kept in it.
+func takeOver(path, rel string, force bool) (f *ignore.File, takenOver bool, err error) {
+	f, generated, err := ignore.ReadUser(path, rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case generated:
+		return f, f != nil, nil
+	case force:
+		return f, true, nil
+	}
+	return nil, false, nil
+}
+
+// planRootIgnores generates each context's .dockerignore as the union allowlist of the apps built
+// from it, keeping the user's patterns of that file.
+func planRootIgnores(ctx context.Context, s *session, apps []*graph.App) ([]plannedIgnore, error) {
+	byContext := map[string][]*graph.App{}
+	var contexts []string
+	for _, a := range s.g.Apps {
+		if _, ok := byContext[a.Context]; !ok {
+			contexts = append(contexts, a.Context)
+		}
+		byContext[a.Context] = append(byContext[a.Context], a)
+	}
+	wanted := map[string]bool{}
+	for _, a := range apps {
+		wanted[a.Context] = true
+	}
+	sort.Strings(contexts)
+	var out []plannedIgnore
+	for _, c := range contexts {
+		if !wanted[c] {
+			continue
+		}
+		rel := joinRepo(c, ".dockerignore")
+		abs := filepath.Join(s.g.Root, filepath.FromSlash(rel))
+		// The user's file is read as taken over even without --force, so --stdout shows the real
+		// result; writing over it is still refused without --force.
+		user, takenOver, err := takeOver(abs, rel, true)
+		if err != nil {
+			return nil, err
+		}
+		var keep, names []string
+		for _, a := range byContext[c] {
+			sel, err := a.Selection(s.g.Root)
+			if err != nil {
+				return nil, err
+			}
+			keep = append(keep, sel.Keep...)
+			if df, ok := a.ContextPath(a.Dockerfile); ok {
+				keep = append(keep, df) // the legacy CLI sends it anyway; keep the file honest
+			}
+			names = append(names, a.Name)
+			re, err := reincludedFiles(ctx, s, a, user)
+			if err != nil {
+				return nil, err
+			}
+			keep = append(keep, re...)
+		}
+		data, err := ignore.Generate(ignore.Spec{Apps: names,
+			Regenerate: "monoctx ignore --write --root", Keep: keep, User: user, TakenOver: takenOver})
+		if err != nil {
+			return nil, fmt.Errorf("context %s: %w", c, err)
+		}
+		out = append(out, plannedIgnore{app: byContext[c][0], root: true, path: abs, rel: rel, data: data})
+	}
+	return out, nil
+}
+
+func joinRepo(dir, name string) string {
+	if dir == "." || dir == "" {
+		return name
+	}
+	return dir + "/" + name
 }

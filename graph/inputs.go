@@ -54,31 +54,25 @@ func computeInputs(root string, cfg *Config, a *App) error {
 		a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
 			Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file"}})
 	}
+	// Generated files are read through the user patterns they keep, never through their own
+	// allowlist: that is derived from the input set, and would hide a new COPY source until
+	// regeneration.
 	if rel, err := repoRel(root, applicable); err == nil && fileExists(applicable) {
-		f, err := ignore.ReadFile(applicable, rel)
+		f, generated, err := ignore.ReadUser(applicable, rel)
 		if err != nil {
 			return err
 		}
 		a.IgnoreFile, a.ignore = rel, f
-		if data, gen := generatedFile(applicable); isPer && gen {
-			// Our own generated file is derived from the input set: reading the input set through it
-			// would hide a new COPY source until regeneration. The user's intent is the patterns it
-			// carries: those of a user's file it took over, else the context's .dockerignore.
-			taken, ok, err := ignore.TakenOver(rel, data)
-			if err != nil {
-				return err
-			}
-			a.ignore = taken
-			if !ok {
-				ctxIgnore := joinRel(a.Context, ".dockerignore")
-				if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fileExists(p) {
-					if a.ignore, err = ignore.ReadFile(p, ctxIgnore); err != nil {
-						return err
-					}
+		if generated && f == nil && isPer {
+			// A generated per-Dockerfile file that took nothing over carries the context's file.
+			ctxIgnore := joinRel(a.Context, ".dockerignore")
+			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fileExists(p) {
+				if a.ignore, _, err = ignore.ReadUser(p, ctxIgnore); err != nil {
+					return err
 				}
-				a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
-					Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file, carried into the generated " + rel}})
 			}
+			a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
+				Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file, carried into the generated " + rel}})
 		}
 	}
 
@@ -140,15 +134,6 @@ func (a *App) prepare() {
 			}
 		}
 	}
-}
-
-// generatedFile reads the file at p and reports whether it starts with monoctx's marker.
-func generatedFile(p string) ([]byte, bool) {
-	data, err := os.ReadFile(p)
-	if err != nil {
-		return nil, false
-	}
-	return data, ignore.IsGenerated(data)
 }
 
 // inferContext picks the context of a Dockerfile found in the tree: its own directory, unless its COPY

@@ -27,6 +27,8 @@ func IsGenerated(data []byte) bool {
 type Spec struct {
 	// App names the app, for the header.
 	App string
+	// Apps names the apps of a context's shared file (monoctx ignore --root), for the header.
+	Apps []string
 	// Dockerfile is the context-relative path of the app's Dockerfile, for
 	// the header.
 	Dockerfile string
@@ -123,6 +125,8 @@ func Generate(s Spec) ([]byte, error) {
 	}
 	g.comment("# To regenerate: " + regen)
 	switch {
+	case len(s.Apps) > 0:
+		g.comment(fmt.Sprintf("# Build context of apps %s: only their inputs are sent.", oneLine(strings.Join(s.Apps, ", "))))
 	case s.App != "" && s.Dockerfile != "":
 		g.comment(fmt.Sprintf("# Build context of app %q (%s): only its inputs are sent.", s.App, s.Dockerfile))
 	case s.App != "":

@@ -3,6 +3,8 @@ package ignore
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 )
 
@@ -31,9 +33,10 @@ func TakenOver(name string, data []byte) (f *File, ok bool, err error) {
 		return nil, false, nil
 	}
 	var kept bytes.Buffer
+	var lines []int // the generated file's line of each kept pattern, for messages
 	in := false
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		switch {
 		case line == takenOverHeader:
@@ -41,6 +44,7 @@ func TakenOver(name string, data []byte) (f *File, ok bool, err error) {
 		case in && strings.HasPrefix(line, takenOverPrefix):
 			kept.WriteString(strings.TrimPrefix(line, takenOverPrefix))
 			kept.WriteByte('\n')
+			lines = append(lines, n)
 		case in:
 			in = false
 		}
@@ -52,5 +56,27 @@ func TakenOver(name string, data []byte) (f *File, ok bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
+	for i := range f.Patterns {
+		if l := f.Patterns[i].Line - 1; l >= 0 && l < len(lines) {
+			f.Patterns[i].Line = lines[l]
+		}
+	}
 	return f, true, nil
+}
+
+// ReadUser reads the user's patterns from an ignore file: the file itself when the user wrote it, or
+// the patterns a generated file keeps from a taken-over user file (nil when it keeps none: what the
+// generated allowlist says is derived, never the user's intent). generated reports which. A missing
+// file is an error wrapping fs.ErrNotExist.
+func ReadUser(path, name string) (f *File, generated bool, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading ignore file: %w", err)
+	}
+	if !IsGenerated(data) {
+		f, err := Parse(name, data)
+		return f, false, err
+	}
+	f, _, err = TakenOver(name, data)
+	return f, true, err
 }

@@ -2,6 +2,7 @@ package ignore
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,27 @@ func TestTakenOverIsAbsentFromOrdinaryFiles(t *testing.T) {
 	for name, data := range map[string][]byte{"generated": gen, "user file": []byte("#| drafts\ndrafts\n")} {
 		if _, ok, err := TakenOver("x", data); ok || err != nil {
 			t.Errorf("%s: got ok=%v err=%v, want no taken-over patterns", name, ok, err)
+		}
+	}
+}
+
+func TestTakenOverPatternsNameTheirLineInTheGeneratedFile(t *testing.T) {
+	user, err := Parse("x", []byte("a\n**/*.md\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := Generate(Spec{Keep: []string{"src"}, User: user, TakenOver: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := TakenOver("gen", gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(gen), "\n")
+	for _, p := range back.Patterns {
+		if got, want := lines[p.Line-1], takenOverPrefix+p.String(); got != want {
+			t.Errorf("line %d is %q, want %q", p.Line, got, want)
 		}
 	}
 }
