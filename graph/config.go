@@ -54,6 +54,8 @@ type AppConfig struct {
 	// Go and JS name the language package a whole-context Dockerfile builds.
 	Go struct {
 		Package string `yaml:"package"`
+		// Tests counts _test.go files and testdata/ as inputs (an image that runs go test).
+		Tests bool `yaml:"tests"`
 	} `yaml:"go"`
 	JS struct {
 		Package string `yaml:"package"`

@@ -16,22 +16,31 @@ import (
 
 // langCache shares the language analyzers between the apps of one Load.
 type langCache struct {
-	root   string
-	goOnce sync.Once
-	goA    *golang.Analyzer
-	goErr  error
+	root string
+	goMu sync.Mutex
+	goA  map[bool]*golang.Analyzer // by whether tests count
 
 	jsMu sync.Mutex
 	js   map[string]*jsWorkspace // by workspace root dir; nil value: none there
 }
 
 func newLangCache(root string) *langCache {
-	return &langCache{root: root, js: map[string]*jsWorkspace{}}
+	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsWorkspace{}}
 }
 
-func (l *langCache) goAnalyzer() (*golang.Analyzer, error) {
-	l.goOnce.Do(func() { l.goA, l.goErr = golang.NewAnalyzer(l.root) })
-	return l.goA, l.goErr
+// goAnalyzer returns the shared analyzer, one for apps that count Go tests and one for the others.
+func (l *langCache) goAnalyzer(tests bool) (*golang.Analyzer, error) {
+	l.goMu.Lock()
+	defer l.goMu.Unlock()
+	if a, ok := l.goA[tests]; ok {
+		return a, nil
+	}
+	a, err := golang.NewAnalyzer(l.root, golang.WithTests(tests))
+	if err != nil {
+		return nil, err
+	}
+	l.goA[tests] = a
+	return a, nil
 }
 
 // goInfo is what an app narrowed by Go analysis keeps for go.mod/go.sum changes.
@@ -66,7 +75,7 @@ func (l *langCache) narrow(ctx context.Context, a *App) error {
 }
 
 func (l *langCache) narrowGo(ctx context.Context, a *App, pkgDir string, declared bool) error {
-	an, err := l.goAnalyzer()
+	an, err := l.goAnalyzer(a.config != nil && a.config.Go.Tests)
 	if err != nil {
 		return err
 	}

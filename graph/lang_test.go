@@ -253,3 +253,21 @@ func replaceIn(t *testing.T, dir, name, old, new string) string {
 	}
 	return strings.Replace(string(data), old, new, 1)
 }
+
+func TestGoTestsCountOnlyWhenConfigured(t *testing.T) {
+	files := goMonorepo(t)
+	files["monoctx.yaml"] = "apps:\n  a: {dockerfile: cmd/a/Dockerfile, context: ., go: {tests: true}}\n  b: {dockerfile: cmd/b/Dockerfile, context: .}\n"
+	g := mustLoad(t, newTree(t, files))
+	for _, r := range []struct {
+		app, path string
+		want      bool
+	}{
+		{"a", "cmd/a/main_test.go", true},
+		{"a", "internal/testonly/testonly.go", true}, // imported by a's test only
+		{"b", "cmd/a/main_test.go", false},
+	} {
+		if got := mustApp(t, g, r.app).Explain(r.path).Input; got != r.want {
+			t.Errorf("%s: %s is an input: got %v, want %v", r.app, r.path, got, r.want)
+		}
+	}
+}
