@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/monoctx/monoctx/internal/gittest"
 )
 
 // monoctxBin is the binary built once by TestMain.
@@ -473,8 +475,7 @@ func mkdir(tb testing.TB, p string) {
 	}
 }
 
-var gitEnv = []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com", "GIT_COMMITTER_NAME=e2e",
-	"GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1"}
+var gitEnv = gittest.Environ()
 
 func git(tb testing.TB, dir string, args ...string) []byte {
 	tb.Helper()

@@ -11,31 +11,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/monoctx/monoctx/internal/gittest"
 )
 
 // TestMain isolates every git the tests run from the user's and the system's configuration, and
 // keeps compose interpolation independent of the caller's environment.
 func TestMain(m *testing.M) {
-	for k, v := range map[string]string{
-		"GIT_CONFIG_GLOBAL":   os.DevNull,
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_AUTHOR_NAME":     "Test",
-		"GIT_AUTHOR_EMAIL":    "test@example.com",
-		"GIT_COMMITTER_NAME":  "Test",
-		"GIT_COMMITTER_EMAIL": "test@example.com",
-		"XDG_CONFIG_HOME":     filepath.Join(os.TempDir(), "graph-test-no-xdg"),
-	} {
-		if err := os.Setenv(k, v); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-	}
-	for _, k := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
-		"API_TAG", "BILLING_TARGET", "WEB_TARGET", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"} {
-		if err := os.Unsetenv(k); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
+	if err := gittest.Isolate("API_TAG", "BILLING_TARGET", "WEB_TARGET", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	os.Exit(m.Run())
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/monoctx/monoctx/hook"
+	"github.com/monoctx/monoctx/internal/gittest"
 )
 
 // Environment variables that turn the test binary into a stand-in for the
@@ -37,25 +38,8 @@ func TestMain(m *testing.M) {
 	}
 	// Isolate git from the machine's configuration and from any hook this
 	// test binary may itself run under.
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "GIT_") {
-			if err := os.Unsetenv(k); err != nil {
-				panic(err)
-			}
-		}
-	}
-	for k, v := range map[string]string{
-		"GIT_CONFIG_GLOBAL":   os.DevNull,
-		"GIT_CONFIG_NOSYSTEM": "1",
-		"GIT_AUTHOR_NAME":     "Test",
-		"GIT_AUTHOR_EMAIL":    "test@example.com",
-		"GIT_COMMITTER_NAME":  "Test",
-		"GIT_COMMITTER_EMAIL": "test@example.com",
-		"GIT_TERMINAL_PROMPT": "0",
-	} {
-		if err := os.Setenv(k, v); err != nil {
-			panic(err)
-		}
+	if err := gittest.Isolate(); err != nil {
+		panic(err)
 	}
 	os.Exit(m.Run())
 }

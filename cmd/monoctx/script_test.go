@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/monoctx/monoctx/cmd"
+	"github.com/monoctx/monoctx/internal/gittest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files inside testdata/script/*.txtar with the actual output")
@@ -50,18 +51,19 @@ func setupGit(env *testscript.Env) error {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return err
 	}
+	for k, v := range gittest.Vars() {
+		env.Setenv(k, v)
+	}
 	for k, v := range map[string]string{
-		"HOME":                home,
-		"XDG_CONFIG_HOME":     filepath.Join(home, ".config"),
-		"GIT_CONFIG_GLOBAL":   os.DevNull,
-		"GIT_CONFIG_NOSYSTEM": "1",
+		"HOME":            home,
+		"XDG_CONFIG_HOME": filepath.Join(home, ".config"),
+		// A fixed identity and fixed dates keep the commit SHAs in golden files stable.
 		"GIT_AUTHOR_NAME":     "Monoctx Test",
 		"GIT_AUTHOR_EMAIL":    "test@monoctx.invalid",
 		"GIT_COMMITTER_NAME":  "Monoctx Test",
 		"GIT_COMMITTER_EMAIL": "test@monoctx.invalid",
 		"GIT_AUTHOR_DATE":     "2024-01-01T00:00:00Z",
 		"GIT_COMMITTER_DATE":  "2024-01-01T00:00:00Z",
-		"GIT_TERMINAL_PROMPT": "0",
 		// A GitHub Actions runner sets this; scripts that test it set their own.
 		"GITHUB_OUTPUT": "",
 	} {
