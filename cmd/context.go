@@ -47,11 +47,7 @@ any builder: docker build -f <dockerfile> -, podman build -, kaniko (--gzip).`,
 			if err := checkFormat(o.Mtime, "preserve", "zero"); err != nil {
 				return usageErrorf("unknown --mtime %q (want preserve or zero)", o.Mtime)
 			}
-			s, err := g.load(c.Context(), env)
-			if err != nil {
-				return err
-			}
-			a, err := s.app(args[0])
+			s, a, err := g.loadApp(c.Context(), env, args[0])
 			if err != nil {
 				return err
 			}

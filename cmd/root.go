@@ -240,6 +240,19 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 	return nil
 }
 
+// loadApp loads the graph and finds the app named by ref.
+func (g *globalOptions) loadApp(ctx context.Context, env *Env, ref string) (*session, *graph.App, error) {
+	s, err := g.load(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := s.app(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, a, nil
+}
+
 // repoPath turns a user-given path (relative to the current directory, or repo-relative when it does
 // not exist there) into a repo-relative slash path.
 func (s *session) repoPath(p string) string {

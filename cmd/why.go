@@ -27,11 +27,7 @@ func newWhyCmd(env *Env, g *globalOptions) *cobra.Command {
 			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
-			s, err := g.load(c.Context(), env)
-			if err != nil {
-				return err
-			}
-			a, err := s.app(args[0])
+			s, a, err := g.loadApp(c.Context(), env, args[0])
 			if err != nil {
 				return err
 			}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -421,14 +423,7 @@ var errNotRelative = errors.New("not a path inside the repository")
 // join joins repository-relative slash paths.
 func join(elem ...string) string { return path.Join(elem...) }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // mergeSorted returns the sorted union of two sorted lists.
 func mergeSorted(a, b []string) []string {
