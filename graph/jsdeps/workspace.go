@@ -428,4 +428,9 @@ func isDir(p string) bool {
 
 func join(elem ...string) string { return path.Join(elem...) }
 
-func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
+// sortedKeys returns m's keys sorted; never nil, so an empty set encodes as [] in JSON.
+func sortedKeys(m map[string]bool) []string {
+	out := slices.AppendSeq(make([]string, 0, len(m)), maps.Keys(m))
+	slices.Sort(out)
+	return out
+}
