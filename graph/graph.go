@@ -191,15 +191,13 @@ func (g *Graph) Dirs() ([]Node, []Edge) {
 // inputDir is the directory an input lives in: the input itself for a directory, the literal prefix
 // of a pattern, the parent of a file.
 func inputDir(in Input) string {
-	p := in.Path
-	if i := strings.IndexAny(p, "*?[{"); i >= 0 {
-		p = path.Dir(p[:i] + "x")
-		return p
+	if prefix := literalPrefix(in.Path); prefix != in.Path {
+		return prefix
 	}
 	if in.Match == "path" && !in.isDir {
-		return path.Dir(p)
+		return path.Dir(in.Path)
 	}
-	return p
+	return in.Path
 }
 
 // WriteGraph renders the directory graph as text, json, dot or mermaid. Output is deterministic.
