@@ -131,6 +131,18 @@ func checkContext(tb testing.TB, repo string, a app, known *knownIssues) map[str
 	excluded := ignoreMatcher(tb, repo, ign)
 	configExcludes := configExcludes(tb, repo)
 
+	if dfInTar == "" {
+		// Found before the loop below, which ranges over a map: the .dockerignore check
+		// depends on it whichever entry comes first.
+		for name := range files {
+			if strings.HasPrefix(name, ".dockerfile.") {
+				if dfInTar != "" {
+					tb.Errorf("%s: two placed Dockerfiles in the context: %s and %s", a.Name, dfInTar, name)
+				}
+				dfInTar = name
+			}
+		}
+	}
 	hasChild := map[string]bool{}
 	for _, h := range tarNames(tb, first) {
 		name := strings.TrimSuffix(h.Name, "/")
@@ -144,13 +156,12 @@ func checkContext(tb testing.TB, repo string, a app, known *knownIssues) map[str
 	}
 	for name, e := range files {
 		h := e.Hdr
-		if strings.HasPrefix(name, ".dockerfile.") && dfInTar == "" {
+		if strings.HasPrefix(name, ".dockerfile.") && a.dockerfileInContext() == "" {
 			// The Dockerfile from outside the context, placed the docker CLI's way.
 			want, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(a.Dockerfile)))
 			if err != nil || !bytes.Equal(e.Content, want) {
 				tb.Errorf("%s: %q does not hold the Dockerfile %s", a.Name, name, a.Dockerfile)
 			}
-			dfInTar = name
 			continue
 		}
 		disk := filepath.Join(ctxDir, filepath.FromSlash(name))
