@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +32,8 @@ func definitionFiles(root string) []string {
 			out = append(out, filepath.Base(f))
 		}
 	}
-	return append(out, ".env", "skaffold.yaml", "skaffold.yml", "docker-bake.json", "docker-bake.override.json", "docker-bake.hcl")
+	out = append(out, ".env", "skaffold.yaml", "skaffold.yml")
+	return append(out, bakeFiles...)
 }
 
 // IsDefinitionFile reports whether a repo-relative path is a root file apps are defined in: compose
@@ -115,19 +115,12 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 			}
 		}
 	}
-	for _, n := range []string{"docker-bake.json", "docker-bake.override.json"} {
-		if fileExists(filepath.Join(root, n)) {
-			apps, err := loadBakeJSON(root, n)
-			if err != nil {
-				return nil, err
-			}
-			for _, a := range apps {
-				defs = append(defs, found{app: a, authority: 2})
-			}
-		}
+	bakeApps, err := loadBake(root, warn)
+	if err != nil {
+		return nil, err
 	}
-	if fileExists(filepath.Join(root, "docker-bake.hcl")) {
-		warn("docker-bake.hcl is not read (only the JSON form is); its Dockerfiles are still found by the tree walk")
+	for _, a := range bakeApps {
+		defs = append(defs, found{app: a, authority: 2})
 	}
 
 	// 4. every Dockerfile in the tree.
@@ -547,66 +540,6 @@ func imageName(image string) string {
 		n = n[:i]
 	}
 	return n
-}
-
-type bakeFile struct {
-	Target map[string]struct {
-		Context    *string            `json:"context"`
-		Dockerfile *string            `json:"dockerfile"`
-		Target     string             `json:"target"`
-		Args       map[string]*string `json:"args"`
-		Tags       []string           `json:"tags"`
-	} `json:"target"`
-}
-
-// loadBakeJSON reads docker-bake.json targets: the dockerfile is relative to the context, as in bake.
-func loadBakeJSON(root, file string) ([]App, error) {
-	data, err := os.ReadFile(filepath.Join(root, file))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
-	}
-	var b bakeFile
-	if err := json.Unmarshal(data, &b); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, &ParseError{File: file, Line: 1 + strings.Count(string(data[:se.Offset]), "\n"), Msg: err.Error(), Err: err}
-		}
-		return nil, &ParseError{File: file, Msg: err.Error(), Err: err}
-	}
-	names := make([]string, 0, len(b.Target))
-	for n := range b.Target {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var apps []App
-	for _, n := range names {
-		t := b.Target[n]
-		c, df := ".", "Dockerfile"
-		if t.Context != nil {
-			c = *t.Context
-		}
-		if t.Dockerfile != nil {
-			df = *t.Dockerfile
-		}
-		if strings.Contains(c, "://") {
-			continue // a remote context is not in this repository
-		}
-		df = strings.TrimPrefix(df, "cwd://")
-		if escapesContext(c) || escapesContext(path.Join(c, df)) {
-			return nil, &ParseError{File: file, Msg: fmt.Sprintf("target %q: context or dockerfile leaves the repository", n)}
-		}
-		app := App{Name: n, Origin: "bake:" + file, Context: joinRel(c), Dockerfile: joinRel(c, df), Target: t.Target, Tags: t.Tags}
-		for k, v := range t.Args {
-			if v != nil {
-				if app.Args == nil {
-					app.Args = map[string]string{}
-				}
-				app.Args[k] = *v
-			}
-		}
-		apps = append(apps, app)
-	}
-	return apps, nil
 }
 
 // repoRel turns an absolute path into a repo-relative slash path, refusing paths outside the repo.

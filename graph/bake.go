@@ -1,0 +1,330 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/docker/buildx/bake/hclparser"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// bakeFiles are the bake files `docker buildx bake` reads by default, in its order: later files
+// override the targets of earlier ones field by field.
+var bakeFiles = []string{"docker-bake.json", "docker-bake.hcl", "docker-bake.override.json", "docker-bake.override.hcl"}
+
+// bakeConfig holds what monoctx needs of a bake file. Other attributes of a target land in Remain,
+// undecoded, so a bake file using options monoctx does not read still loads.
+type bakeConfig struct {
+	Groups  []*bakeGroup  `hcl:"group,block"`
+	Targets []*bakeTarget `hcl:"target,block"`
+}
+
+type bakeGroup struct {
+	Name    string   `hcl:"name,label" cty:"name"`
+	Targets []string `hcl:"targets,optional" cty:"targets"`
+	Remain  hcl.Body `hcl:",remain"`
+}
+
+type bakeTarget struct {
+	Name             string             `hcl:"name,label" cty:"name"`
+	Inherits         []string           `hcl:"inherits,optional" cty:"inherits"`
+	Context          *string            `hcl:"context,optional" cty:"context"`
+	Contexts         map[string]string  `hcl:"contexts,optional" cty:"contexts"`
+	Dockerfile       *string            `hcl:"dockerfile,optional" cty:"dockerfile"`
+	DockerfileInline *string            `hcl:"dockerfile-inline,optional" cty:"dockerfile-inline"`
+	Args             map[string]*string `hcl:"args,optional" cty:"args"`
+	Tags             []string           `hcl:"tags,optional" cty:"tags"`
+	Target           *string            `hcl:"target,optional" cty:"target"`
+	Remain           hcl.Body           `hcl:",remain"`
+}
+
+// Merge applies a later definition of the same target over t, the way bake merges a target
+// defined in several files: set fields replace, args and contexts merge key by key.
+func (t *bakeTarget) Merge(t2 *bakeTarget) {
+	if t2.Context != nil {
+		t.Context = t2.Context
+	}
+	if t2.Dockerfile != nil {
+		t.Dockerfile = t2.Dockerfile
+	}
+	if t2.DockerfileInline != nil {
+		t.DockerfileInline = t2.DockerfileInline
+	}
+	for k, v := range t2.Args {
+		if v == nil {
+			continue
+		}
+		if t.Args == nil {
+			t.Args = map[string]*string{}
+		}
+		t.Args[k] = v
+	}
+	for k, v := range t2.Contexts {
+		if t.Contexts == nil {
+			t.Contexts = map[string]string{}
+		}
+		t.Contexts[k] = v
+	}
+	if t2.Tags != nil {
+		t.Tags = t2.Tags
+	}
+	if t2.Target != nil {
+		t.Target = t2.Target
+	}
+	t.Inherits = append(t.Inherits, t2.Inherits...)
+}
+
+// GetEvalContexts expands a target's matrix: one evaluation context per combination of values,
+// with the matrix keys taken in sorted order so the targets come out in a stable order.
+func (t *bakeTarget) GetEvalContexts(ectx *hcl.EvalContext, block *hcl.Block, loadDeps func(hcl.Expression) hcl.Diagnostics) ([]*hcl.EvalContext, error) {
+	content, _, diags := block.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "matrix"}}})
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	attr, ok := content.Attributes["matrix"]
+	if !ok {
+		return []*hcl.EvalContext{ectx}, nil
+	}
+	if diags := loadDeps(attr.Expr); diags.HasErrors() {
+		return nil, diags
+	}
+	value, diags := attr.Expr.Value(ectx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if !value.Type().IsMapType() && !value.Type().IsObjectType() {
+		return nil, fmt.Errorf("target %q: matrix must be a map", block.Labels[0])
+	}
+	axes := value.AsValueMap()
+	keys := make([]string, 0, len(axes))
+	for k := range axes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	combos := []map[string]cty.Value{{}}
+	for _, k := range keys {
+		if !axes[k].CanIterateElements() {
+			return nil, fmt.Errorf("target %q: matrix values must be lists", block.Labels[0])
+		}
+		var next []map[string]cty.Value
+		for _, c := range combos {
+			for _, v := range axes[k].AsValueSlice() {
+				m := make(map[string]cty.Value, len(c)+1)
+				for ck, cv := range c {
+					m[ck] = cv
+				}
+				m[k] = v
+				next = append(next, m)
+			}
+		}
+		combos = next
+	}
+	out := make([]*hcl.EvalContext, 0, len(combos))
+	for _, c := range combos {
+		child := ectx.NewChild()
+		child.Variables = c
+		out = append(out, child)
+	}
+	return out, nil
+}
+
+// GetName names one matrix combination with the target's name expression.
+func (t *bakeTarget) GetName(ectx *hcl.EvalContext, block *hcl.Block, loadDeps func(hcl.Expression) hcl.Diagnostics) (string, error) {
+	content, _, diags := block.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "matrix"}}})
+	if diags.HasErrors() {
+		return "", diags
+	}
+	attr, ok := content.Attributes["name"]
+	if !ok {
+		return block.Labels[0], nil
+	}
+	if _, ok := content.Attributes["matrix"]; !ok {
+		return "", fmt.Errorf("target %q: name requires matrix", block.Labels[0])
+	}
+	if diags := loadDeps(attr.Expr); diags.HasErrors() {
+		return "", diags
+	}
+	value, diags := attr.Expr.Value(ectx)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	s, err := convert.Convert(value, cty.String)
+	if err != nil || s.IsNull() || !s.IsKnown() {
+		return "", fmt.Errorf("target %q: name is not a string", block.Labels[0])
+	}
+	return s.AsString(), nil
+}
+
+// loadBake reads the bake files at the root with buildx's own HCL parser (variables, functions,
+// matrices, and the merge of override files), resolves inherits, and returns one app per target
+// that builds a Dockerfile of this repository. The environment is not read: variables take their
+// defaults, so the apps do not depend on the shell monoctx runs in.
+func loadBake(root string, warn func(string)) ([]App, error) {
+	var files []*hcl.File
+	var names []string
+	p := hclparse.NewParser()
+	for _, n := range bakeFiles {
+		data, err := os.ReadFile(filepath.Join(root, n))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", n, err)
+		}
+		var f *hcl.File
+		var diags hcl.Diagnostics
+		if strings.HasSuffix(n, ".json") {
+			f, diags = p.ParseJSON(data, n)
+		} else {
+			f, diags = p.ParseHCL(data, n)
+		}
+		if diags.HasErrors() {
+			return nil, bakeError(n, diags)
+		}
+		files = append(files, f)
+		names = append(names, n)
+	}
+	if len(files) == 0 {
+		return nil, nil
+	}
+	origin := "bake:" + strings.Join(names, "+")
+
+	var cfg bakeConfig
+	_, diags := hclparser.Parse(hclparser.MergeFiles(files), hclparser.Opt{
+		// What `docker buildx bake` run at the root would set.
+		Vars: map[string]string{"BAKE_CMD_CONTEXT": ".", "BAKE_LOCAL_PLATFORM": "linux/" + runtime.GOARCH},
+	}, &cfg)
+	if diags.HasErrors() {
+		return nil, bakeError(names[0], diags)
+	}
+
+	byName := map[string]*bakeTarget{}
+	inherited, grouped := map[string]bool{}, map[string]bool{}
+	for _, t := range cfg.Targets {
+		byName[t.Name] = t
+		for _, in := range t.Inherits {
+			inherited[in] = true
+		}
+	}
+	for _, g := range cfg.Groups {
+		for _, n := range g.Targets {
+			grouped[n] = true
+		}
+	}
+	targetNames := make([]string, 0, len(byName))
+	for n := range byName {
+		targetNames = append(targetNames, n)
+	}
+	sort.Strings(targetNames)
+
+	var apps []App
+	for _, n := range targetNames {
+		t, err := resolveBakeTarget(n, byName, map[string]bool{})
+		if err != nil {
+			return nil, &ParseError{File: names[0], Msg: err.Error()}
+		}
+		if inherited[n] && !grouped[n] {
+			// Settings other targets inherit (`_common`, `docker-metadata-action`): no group
+			// builds them, so they are not apps of their own.
+			continue
+		}
+		c, df := ".", "Dockerfile"
+		if t.Context != nil {
+			c = *t.Context
+		}
+		if strings.Contains(c, "://") && !strings.HasPrefix(c, "cwd://") {
+			continue // a remote context is not in this repository
+		}
+		c = strings.TrimPrefix(c, "cwd://")
+		if t.Dockerfile != nil && *t.Dockerfile != "" {
+			df = *t.Dockerfile
+		}
+		if rel, ok := strings.CutPrefix(df, "cwd://"); ok {
+			df = path.Clean(rel) // relative to the directory bake runs in, not to the context
+		} else if !path.IsAbs(df) {
+			df = path.Join(c, df)
+		}
+		if path.IsAbs(c) || path.IsAbs(df) || escapesContext(c) || escapesContext(df) {
+			return nil, &ParseError{File: names[0], Msg: fmt.Sprintf("target %q: context or dockerfile leaves the repository", n)}
+		}
+		if t.DockerfileInline != nil {
+			warn(fmt.Sprintf("%s: target %q has an inline Dockerfile, which monoctx does not analyse; skipped", names[0], n))
+			continue
+		}
+		if !fileExists(filepath.Join(root, filepath.FromSlash(df))) {
+			warn(fmt.Sprintf("%s: target %q: Dockerfile %s does not exist; skipped", names[0], n, joinRel(df)))
+			continue
+		}
+		app := App{Name: n, Origin: origin, Context: joinRel(c), Dockerfile: joinRel(df), Tags: t.Tags}
+		if t.Target != nil {
+			app.Target = *t.Target
+		}
+		for k, v := range t.Args {
+			if v != nil {
+				if app.Args == nil {
+					app.Args = map[string]string{}
+				}
+				app.Args[k] = *v
+			}
+		}
+		apps = append(apps, app)
+	}
+	return apps, nil
+}
+
+// resolveBakeTarget merges a target over the targets it inherits, in order, as bake does.
+func resolveBakeTarget(name string, byName map[string]*bakeTarget, visiting map[string]bool) (*bakeTarget, error) {
+	t, ok := byName[name]
+	if !ok {
+		return nil, fmt.Errorf("target %q is inherited but not defined", name)
+	}
+	if visiting[name] {
+		return nil, fmt.Errorf("target %q inherits itself", name)
+	}
+	visiting[name] = true
+	defer delete(visiting, name)
+	out := &bakeTarget{Name: name}
+	for _, in := range t.Inherits {
+		parent, err := resolveBakeTarget(in, byName, visiting)
+		if err != nil {
+			return nil, err
+		}
+		out.Merge(parent)
+	}
+	own := *t
+	own.Inherits = nil
+	out.Merge(&own)
+	out.Inherits = nil
+	return out, nil
+}
+
+// bakeError turns HCL diagnostics into a ParseError at the first error's file and line.
+func bakeError(file string, diags hcl.Diagnostics) error {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		e := &ParseError{File: file, Msg: msg, Err: diags}
+		if d.Subject != nil {
+			if d.Subject.Filename != "" {
+				e.File = d.Subject.Filename
+			}
+			e.Line = d.Subject.Start.Line
+		}
+		return e
+	}
+	return &ParseError{File: file, Msg: diags.Error(), Err: diags}
+}
