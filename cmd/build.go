@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -144,6 +147,36 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 	return silentExit(code)
 }
 
+// buildContexts are the --build-context flags for a's named contexts: a local directory from
+// disk, an image or URL as written. Another app's image ("target:x", "service:x") is bake's or
+// compose's to build; it is left out with a warning, and the user passes it after --.
+func buildContexts(env *Env, root string, a *graph.App, legacy bool) (map[string]string, error) {
+	if len(a.Contexts) == 0 {
+		return nil, nil
+	}
+	if legacy {
+		return nil, fmt.Errorf("app %s has named build contexts, which the legacy builder (DOCKER_BUILDKIT=0) cannot read: build it with BuildKit or podman", a.Name)
+	}
+	names := make([]string, 0, len(a.Contexts))
+	for n := range a.Contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := map[string]string{}
+	for _, n := range names {
+		v := a.Contexts[n]
+		switch {
+		case strings.HasPrefix(v, "target:") || strings.HasPrefix(v, "service:"):
+			fmt.Fprintf(env.Err, "monoctx: warning: %s: named context %s=%s is another build; pass its image after --, e.g. -- --build-context %s=docker-image://IMAGE\n", a.Name, n, v, n)
+		case graph.IsLocalContext(v):
+			out[n] = filepath.Join(root, filepath.FromSlash(v))
+		default:
+			out[n] = v
+		}
+	}
+	return out, nil
+}
+
 func newBuilder(env *Env, name string) (buildctx.Builder, error) {
 	bin, err := env.LookPath(name)
 	if err != nil {
@@ -170,8 +203,12 @@ func buildOne(ctx context.Context, env *Env, s *session, a *graph.App, b buildct
 	if err != nil {
 		return err
 	}
+	contexts, err := buildContexts(env, s.root, a, o.Builder == "docker" && env.Getenv("DOCKER_BUILDKIT") == "0")
+	if err != nil {
+		return err
+	}
 	var stats buildctx.Stats
-	bo := buildctx.BuildOptions{Dockerfile: dfInTar, Tags: tags, Target: a.Target, Args: a.Args, Extra: extra,
+	bo := buildctx.BuildOptions{Dockerfile: dfInTar, Tags: tags, Target: a.Target, Args: a.Args, Contexts: contexts, Extra: extra,
 		Stdout: env.Out, Stderr: env.Err}
 	err = b.Build(ctx, bo, func(w io.Writer) error {
 		var werr error

@@ -21,6 +21,8 @@ type BuildOptions struct {
 	Target     string
 	// Args are build arguments; they are passed sorted by name.
 	Args map[string]string
+	// Contexts are named build contexts (--build-context NAME=VALUE), passed sorted by name.
+	Contexts map[string]string
 	// Extra are further flags for the build command, passed before the context argument.
 	Extra []string
 	// Env is added to the builder's environment (after the process's own).
@@ -112,6 +114,14 @@ func (b *cliBuilder) args(opts BuildOptions) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		args = append(args, "--build-arg", k+"="+opts.Args[k])
+	}
+	keys = keys[:0]
+	for k := range opts.Contexts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--build-context", k+"="+opts.Contexts[k])
 	}
 	args = append(args, opts.Extra...)
 	return append(args, "-")

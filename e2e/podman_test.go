@@ -70,3 +70,40 @@ func TestPodmanBuildMatchesPlainDockerBuild(t *testing.T) {
 		t.Logf("podman (context | podman build -): %d entries compared", n)
 	})
 }
+
+// TestPodmanBuildWithNamedContext: `monoctx build` passes an app's local named contexts (here
+// compose additional_contexts) to the builder as --build-context, so COPY --from=NAME reads the
+// directory from disk while the main context streams on stdin. The legacy docker builder cannot
+// read named contexts: monoctx says so instead of letting it try to pull an image named "shared".
+func TestPodmanBuildWithNamedContext(t *testing.T) {
+	bin, env := podmanEnv(t)
+	repo := t.TempDir()
+	writeFile(t, filepath.Join(repo, "compose.yaml"), "services:\n  api:\n    build:\n      context: services/api\n"+
+		"      additional_contexts:\n        shared: libs/shared\n")
+	writeFile(t, filepath.Join(repo, "services/api/Dockerfile"), "FROM scratch\nCOPY main.txt /main.txt\nCOPY --from=shared lib.txt /lib/\n")
+	writeFile(t, filepath.Join(repo, "services/api/main.txt"), "main\n")
+	writeFile(t, filepath.Join(repo, "libs/shared/lib.txt"), "shared lib\n")
+	writeFile(t, filepath.Join(repo, "libs/shared/unused.txt"), "unused\n")
+	gitInit(t, repo)
+
+	tag := "localhost/monoctx-e2e-named:" + strings.ToLower(filepath.Base(repo))
+	r := runCmd(t, repo, env, nil, monoctxBin, "build", "api", "--builder", "podman", "-t", tag)
+	if r.code != 0 {
+		t.Fatalf("monoctx build api --builder podman: exit %d\n%s", r.code, tail(r.stderr))
+	}
+	got := podmanExport(t, bin, env, tag)
+	for name, want := range map[string]string{"main.txt": "main\n", "lib/lib.txt": "shared lib\n"} {
+		if e, ok := got[name]; !ok || string(content(got, e)) != want {
+			t.Errorf("%s in the image: got %q (present %v), want %q", name, content(got, e), ok, want)
+		}
+	}
+	if _, ok := got["lib/unused.txt"]; ok {
+		t.Errorf("lib/unused.txt reached the image")
+	}
+
+	legacy := dockerCLIs(t)[0]
+	r = runCmd(t, repo, monoctxEnv(t, legacy), nil, monoctxBin, "build", "api")
+	if r.code == 0 || !strings.Contains(string(r.stderr), "legacy builder (DOCKER_BUILDKIT=0) cannot read") {
+		t.Errorf("legacy build of an app with named contexts: exit %d, stderr:\n%s", r.code, tail(r.stderr))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -116,6 +117,26 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 		hits[d.removed.Name] = d.removed
 	}
 
+	// An app built on another app's image (a "target:x" or "service:x" named context) changes with
+	// it; chains are followed until nothing new is affected.
+	for changed := true; changed; {
+		changed = false
+		for _, a := range g.Apps {
+			if h, ok := hits[a.Name]; ok && h.Status == "affected" {
+				continue
+			}
+			for _, d := range a.imageDeps {
+				dh, ok := hits[d.app]
+				if !ok || dh.Status != "affected" || len(dh.Reasons) == 0 {
+					continue
+				}
+				hit(a, "affected", Reason{Path: dh.Reasons[0].Path, Rule: fmt.Sprintf("%s: the image of %s, which this change affects", d.rule, d.app)})
+				changed = true
+				break
+			}
+		}
+	}
+
 	out := make([]Affected, 0, len(hits))
 	for _, h := range hits {
 		sort.SliceStable(h.Reasons, func(i, j int) bool { return h.Reasons[i].Path < h.Reasons[j].Path })
@@ -170,14 +191,17 @@ type defChange struct {
 // appDef is what defines an app besides its Dockerfile: compared at base and head.
 type appDef struct {
 	Dockerfile, Context, Target string
-	Args                        map[string]string
+	Args, Contexts              map[string]string
 	Config                      *AppConfig
 }
 
 func defOf(a *App) appDef {
-	d := appDef{Dockerfile: a.Dockerfile, Context: a.Context, Target: a.Target, Args: a.Args, Config: a.config}
+	d := appDef{Dockerfile: a.Dockerfile, Context: a.Context, Target: a.Target, Args: a.Args, Contexts: a.Contexts, Config: a.config}
 	if len(d.Args) == 0 {
 		d.Args = nil
+	}
+	if len(d.Contexts) == 0 {
+		d.Contexts = nil
 	}
 	return d
 }
@@ -290,7 +314,8 @@ func originFile(a *App) string {
 func definedBy(a *App, files []string, cfgFile string) bool {
 	for _, f := range files {
 		// A config change can override any app (a new entry may name it), so it reaches every app.
-		if f == cfgFile || originFile(a) == f || (f == ".env" && strings.HasPrefix(a.Origin, "compose:")) {
+		if f == cfgFile || originFile(a) == f || (f == ".env" && strings.HasPrefix(a.Origin, "compose:")) ||
+			(strings.HasPrefix(a.Origin, "bake:") && slices.Contains(bakeFiles, f)) {
 			return true
 		}
 	}

@@ -18,6 +18,10 @@ type App struct {
 	Target     string            `json:"target,omitempty"`
 	Args       map[string]string `json:"args,omitempty"`
 	Tags       []string          `json:"tags,omitempty"`
+	// Contexts are the named build contexts (--build-context NAME=VALUE): a repo-relative
+	// directory, or as written for another kind ("target:base", "service:base",
+	// "docker-image://…", a URL).
+	Contexts map[string]string `json:"contexts,omitempty"`
 	// ContextReason says why the context is not the Dockerfile's directory, when it is not.
 	ContextReason string `json:"context_reason,omitempty"`
 	// IgnoreFile is the ignore file that applies (repo-relative), "" when there is none. A
@@ -36,8 +40,16 @@ type App struct {
 	ignore   *ignore.File
 	config   *AppConfig
 	excludes []string // config exclude globs
-	goInfo   *goInfo  // set when narrowed by Go analysis
-	jsInfo   *jsInfo  // set when narrowed by JS analysis
+	// imageDeps are other apps whose image this one builds on through a named context.
+	imageDeps []imageDep
+	goInfo    *goInfo // set when narrowed by Go analysis
+	jsInfo    *jsInfo // set when narrowed by JS analysis
+}
+
+// imageDep is another app whose image reaches this one ("target:x", "service:x" named contexts).
+type imageDep struct {
+	app  string
+	rule Rule
 }
 
 // Input is one contribution to an app's input set.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/docker/buildx/bake/hclparser"
@@ -166,8 +167,8 @@ func (t *bakeTarget) GetName(ectx *hcl.EvalContext, block *hcl.Block, loadDeps f
 
 // loadBake reads the bake files at the root with buildx's own HCL parser (variables, functions,
 // matrices, and the merge of override files), resolves inherits, and returns one app per target
-// that builds a Dockerfile of this repository. The environment is not read: variables take their
-// defaults, so the apps do not depend on the shell monoctx runs in.
+// that builds a Dockerfile of this repository. Like bake (and like compose files here), a variable
+// set in the environment overrides its default, unless BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP is true.
 func loadBake(root string, warn func(string)) ([]App, error) {
 	var files []*hcl.File
 	var names []string
@@ -196,10 +197,15 @@ func loadBake(root string, warn func(string)) ([]App, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	origin := "bake:" + strings.Join(names, "+")
+	origin := "bake:" + names[0]
 
+	lookup := os.LookupEnv
+	if off, _ := strconv.ParseBool(os.Getenv("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP")); off {
+		lookup = func(string) (string, bool) { return "", false }
+	}
 	var cfg bakeConfig
 	_, diags := hclparser.Parse(hclparser.MergeFiles(files), hclparser.Opt{
+		LookupVar: lookup,
 		// What `docker buildx bake` run at the root would set.
 		Vars: map[string]string{"BAKE_CMD_CONTEXT": ".", "BAKE_LOCAL_PLATFORM": "linux/" + runtime.GOARCH},
 	}, &cfg)
@@ -264,7 +270,11 @@ func loadBake(root string, warn func(string)) ([]App, error) {
 			warn(fmt.Sprintf("%s: target %q: Dockerfile %s does not exist; skipped", names[0], n, joinRel(df)))
 			continue
 		}
-		app := App{Name: n, Origin: origin, Context: joinRel(c), Dockerfile: joinRel(df), Tags: t.Tags}
+		contexts, err := namedContexts(root, t.Contexts, false)
+		if err != nil {
+			return nil, &ParseError{File: names[0], Msg: fmt.Sprintf("target %q: contexts: %v", n, err)}
+		}
+		app := App{Name: n, Origin: origin, Context: joinRel(c), Dockerfile: joinRel(df), Tags: t.Tags, Contexts: contexts}
 		if t.Target != nil {
 			app.Target = *t.Target
 		}

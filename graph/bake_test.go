@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -47,8 +48,8 @@ target "web" {
 				"apps/web/build/Dockerfile":     df,
 			},
 			want: []string{
-				"name=api dockerfile=services/api/build/Dockerfile context=services/api origin=bake:docker-bake.hcl target=run args=GO_VERSION=1.26,MODE=debug tags=registry.example.com/api:dev",
-				"name=web dockerfile=apps/web/build/Dockerfile context=apps/web origin=bake:docker-bake.hcl target=run args=GO_VERSION=1.26,MODE=debug tags=registry.example.com/web:dev",
+				"name=api dockerfile=services/api/build/Dockerfile context=services/api origin=bake:docker-bake.hcl target=run args=GO_VERSION=1.26,MODE=debug tags=ghcr.io/example/api:dev",
+				"name=web dockerfile=apps/web/build/Dockerfile context=apps/web origin=bake:docker-bake.hcl target=run args=GO_VERSION=1.26,MODE=debug tags=ghcr.io/example/web:dev",
 			},
 		},
 		{
@@ -82,7 +83,7 @@ target "svc" {
 				"docker-bake.override.json": `{"target": {"api": {"tags": ["x/api:override"]}}}`,
 			},
 			want: []string{
-				"name=api dockerfile=svc/api/Dockerfile context=svc/api origin=bake:docker-bake.json+docker-bake.override.json+docker-bake.override.hcl target=run args=A=1,B=2 tags=x/api:override",
+				"name=api dockerfile=svc/api/Dockerfile context=svc/api origin=bake:docker-bake.json target=run args=A=1,B=2 tags=x/api:override",
 			},
 		},
 		{
@@ -111,6 +112,11 @@ target "tool" {
 			},
 		},
 	}
+	// As in bake, the environment overrides a variable's default; monoctx's own tests run with a
+	// TAG that must not leak in.
+	t.Setenv("TAG", "")
+	os.Unsetenv("TAG")
+	t.Setenv("REGISTRY", "ghcr.io/example")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := mustLoad(t, newTree(t, tt.files))

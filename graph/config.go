@@ -45,6 +45,9 @@ type AppConfig struct {
 	Target     string            `yaml:"target"`
 	Args       map[string]string `yaml:"args"`
 	Tags       []string          `yaml:"tags"`
+	// Contexts are named build contexts, as given to --build-context: a directory relative to the
+	// repository root, or "target:…", "docker-image://…", a URL.
+	Contexts map[string]string `yaml:"contexts"`
 	// Inputs are extra doublestar globs of repo paths the image depends on.
 	Inputs []string `yaml:"inputs"`
 	// Deps are extra directories the image depends on (every file under them).

@@ -249,6 +249,18 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 		if len(ac.Tags) > 0 {
 			a.Tags = ac.Tags
 		}
+		if len(ac.Contexts) > 0 {
+			contexts, err := namedContexts(root, ac.Contexts, false)
+			if err != nil {
+				return nil, &ParseError{File: cfg.file, Line: cfg.lines["apps."+n], Msg: fmt.Sprintf("app %q: contexts: %v", n, err)}
+			}
+			if a.Contexts == nil {
+				a.Contexts = map[string]string{}
+			}
+			for k, v := range contexts {
+				a.Contexts[k] = v
+			}
+		}
 		if !fileExists(filepath.Join(root, filepath.FromSlash(a.Dockerfile))) {
 			return nil, &ParseError{File: cfg.file, Line: cfg.lineOf(ac.Dockerfile), Msg: fmt.Sprintf("app %q: Dockerfile %s does not exist", n, a.Dockerfile)}
 		}
@@ -274,6 +286,14 @@ func buildKey(a App) string {
 	b.WriteString(a.Dockerfile + "\x00" + a.Context + "\x00" + a.Target)
 	for _, k := range keys {
 		b.WriteString("\x00" + k + "=" + a.Args[k])
+	}
+	keys = keys[:0]
+	for k := range a.Contexts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("\x00@" + k + "=" + a.Contexts[k])
 	}
 	return b.String()
 }
@@ -435,8 +455,12 @@ func loadCompose(ctx context.Context, root, file string) ([]App, error) {
 		if svc.Image != "" {
 			tags = append([]string{svc.Image}, tags...)
 		}
+		contexts, err := namedContexts(root, b.AdditionalContexts, true)
+		if err != nil {
+			return nil, &ParseError{File: file, Msg: fmt.Sprintf("service %q: additional_contexts: %v", name, err)}
+		}
 		apps = append(apps, App{Name: name, Dockerfile: dfRel, Context: ctxDir, Origin: "compose:" + file,
-			Target: b.Target, Args: args, Tags: tags})
+			Target: b.Target, Args: args, Tags: tags, Contexts: contexts})
 	}
 	sort.Slice(apps, func(i, j int) bool { return apps[i].Name < apps[j].Name })
 	return apps, nil
@@ -540,6 +564,55 @@ func imageName(image string) string {
 		n = n[:i]
 	}
 	return n
+}
+
+// namedContexts turns named build contexts into App.Contexts: a local directory becomes
+// repo-relative (abs says the values are absolute, as compose-go resolves them; otherwise they are
+// relative to the root), every other kind is kept as written.
+func namedContexts(root string, in map[string]string, abs bool) (map[string]string, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(in))
+	for name, v := range in {
+		if !IsLocalContext(v) {
+			out[name] = v
+			continue
+		}
+		p := strings.TrimPrefix(v, "cwd://")
+		if !abs || !filepath.IsAbs(p) {
+			if filepath.IsAbs(p) || escapesContext(filepath.ToSlash(p)) {
+				return nil, fmt.Errorf("%s=%s leaves the repository", name, v)
+			}
+			p = filepath.Join(root, filepath.FromSlash(p))
+		}
+		rel, err := repoRel(root, p)
+		if err != nil {
+			if r, rerr := filepath.Rel(root, p); rerr == nil {
+				v = filepath.ToSlash(r) // compose made it absolute; say it as written
+			}
+			return nil, fmt.Errorf("%s=%s leaves the repository", name, v)
+		}
+		out[name] = joinRel(rel)
+	}
+	return out, nil
+}
+
+// IsLocalContext reports whether a named context value is a local directory, not an image, a
+// stage of another build, or a remote source (the forms BuildKit and compose accept).
+func IsLocalContext(v string) bool {
+	if strings.HasPrefix(v, "cwd://") {
+		return true
+	}
+	if strings.Contains(v, "://") || strings.HasPrefix(v, "target:") || strings.HasPrefix(v, "service:") {
+		return false
+	}
+	for _, p := range []string{"github.com/", "git@"} {
+		if strings.HasPrefix(v, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // repoRel turns an absolute path into a repo-relative slash path, refusing paths outside the repo.

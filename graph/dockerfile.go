@@ -36,8 +36,11 @@ type Source struct {
 	Path    string   // context-relative, slash-separated, cleaned; may hold Docker wildcards; "." is the whole context
 	Line    int      // 1-based line of the instruction
 	Text    string   // the instruction as written, on one line
-	Kind    string   // "copy", "add" or "mount"
+	Kind    string   // "copy", "add", "mount", or "from" for a FROM of a named context
 	Exclude []string // COPY/ADD --exclude patterns, relative to the source
+	// From is the name a source is read from when that name is not a stage: an image, or a named
+	// build context (--build-context, compose additional_contexts, bake contexts) when the app has one.
+	From string
 }
 
 // dockerfileInfo is what monoctx reads out of one Dockerfile for one target and set of build args.
@@ -46,6 +49,9 @@ type dockerfileInfo struct {
 	// Whole is set when the whole context reaches the build (COPY . ., a bind mount without a source,
 	// a tmpfs mount): BuildKit then drops its path filter.
 	Whole *Source
+	// Named are the sources read from names that are not stages (COPY --from, RUN --mount from=,
+	// FROM), which matter when the app defines a named context of that name.
+	Named []Source
 }
 
 // platformArgs are BuildKit's automatic platform ARGs. The platform of a future build is unknown here,
@@ -166,6 +172,9 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 						s.env.set(k, per[dep].env.vals[k])
 					}
 				}
+			} else if base != "scratch" {
+				line := rangeLine(st.Location)
+				s.info.Named = append(s.info.Named, Source{Path: ".", Line: line, Text: "FROM " + st.BaseName, Kind: "from", From: base})
 			}
 			return readStage(&s.info, &s.deps, s.env, st, si, name, lex, args, global, stageRef)
 		}()
@@ -184,11 +193,13 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 			return nil, per[si].err
 		}
 		info.Sources = append(info.Sources, per[si].info.Sources...)
+		info.Named = append(info.Named, per[si].info.Named...)
 		if w := per[si].info.Whole; w != nil && (info.Whole == nil || w.Line < info.Whole.Line) {
 			info.Whole = w
 		}
 		queue = append(queue, per[si].deps...)
 	}
+	sort.SliceStable(info.Named, func(i, j int) bool { return info.Named[i].Line < info.Named[j].Line })
 	sort.SliceStable(info.Sources, func(i, j int) bool {
 		a, b := info.Sources[i], info.Sources[j]
 		if a.Line != b.Line {
@@ -224,6 +235,16 @@ func addSources(info *dockerfileInfo, name string, lex *shell.Lex, env *envMap, 
 		info.Sources = append(info.Sources, s)
 	}
 	return nil
+}
+
+// namedPath cleans a source read from a named context the way BuildKit resolves it: inside that
+// context, whatever the number of "..".
+func namedPath(src string) string {
+	p := strings.TrimPrefix(path.Join("/", strings.ReplaceAll(src, unknownValue, "*")), "/")
+	if p == "" {
+		return "."
+	}
+	return p
 }
 
 func setWhole(info *dockerfileInfo, s Source) {
@@ -372,8 +393,17 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 			if from != "" {
 				if dep, ok := stageRef(from, si); ok {
 					*deps = append(*deps, dep)
+					continue
 				}
-				continue // an image or another stage, not the context
+				// An image, or a named context: kept in case the app defines one of that name.
+				for _, raw := range c.SourcePaths {
+					src, err := expand(lex, raw, env)
+					if err != nil {
+						return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+					}
+					info.Named = append(info.Named, Source{Path: namedPath(src), Line: line, Text: text, Kind: "copy", Exclude: c.ExcludePatterns, From: from})
+				}
+				continue
 			}
 			if err := addSources(info, name, lex, env, c.SourcePaths, c.ExcludePatterns, "copy", line, text); err != nil {
 				return err
@@ -407,6 +437,8 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 				if m.From != "" {
 					if dep, ok := stageRef(m.From, si); ok {
 						*deps = append(*deps, dep)
+					} else {
+						info.Named = append(info.Named, Source{Path: namedPath(m.Source), Line: line, Text: text, Kind: "mount", From: m.From})
 					}
 					continue
 				}

@@ -85,6 +85,16 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	return g, nil
 }
 
+// appNamed is the app of that exact name, or nil.
+func (g *Graph) appNamed(name string) *App {
+	for _, a := range g.Apps {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
 // App finds an app by name or by its Dockerfile's repo-relative path.
 func (g *Graph) App(ref string) (*App, error) {
 	for _, a := range g.Apps {
@@ -167,6 +177,20 @@ func (g *Graph) Dirs() ([]Node, []Edge) {
 			if len(e.Rules) == 0 || e.Rules[len(e.Rules)-1] != r {
 				e.Rules = append(e.Rules, r)
 			}
+		}
+		for _, d := range a.imageDeps {
+			other := g.appNamed(d.app)
+			if other == nil || other.Dir() == a.Dir() {
+				continue
+			}
+			node(other.Dir(), "app")
+			k := key{a.Name, other.Dir()}
+			e, ok := edges[k]
+			if !ok {
+				e = &Edge{App: a.Name, From: a.Dir(), To: other.Dir()}
+				edges[k] = e
+			}
+			e.Rules = append(e.Rules, d.rule.String())
 		}
 	}
 	var ns []Node

@@ -97,6 +97,7 @@ func computeInputs(root string, cfg *Config, a *App) error {
 	if inferred {
 		a.Inputs = append(a.Inputs, unresolvedInputs(root, a, info)...)
 	}
+	a.Inputs = append(a.Inputs, namedInputs(a, info)...)
 
 	if ac := a.config; ac != nil {
 		for _, g := range ac.Inputs {
@@ -117,6 +118,50 @@ func computeInputs(root string, cfg *Config, a *App) error {
 		}
 	}
 	return nil
+}
+
+// namedInputs are the inputs read from the app's named build contexts: for a local directory, the
+// sources read from it (all of it for FROM or a whole copy) and its ignore file, which BuildKit may
+// apply when it sends that directory; for another build of the repository ("target:x",
+// "service:x"), the image of that app, recorded in a.imageDeps.
+func namedInputs(a *App, info *dockerfileInfo) []Input {
+	a.imageDeps = a.imageDeps[:0]
+	var out []Input
+	seenIgnore := map[string]bool{}
+	for _, s := range info.Named {
+		v, ok := a.Contexts[s.From]
+		if !ok {
+			continue // an image, not a named context
+		}
+		where := fmt.Sprintf("%s:%d", a.Dockerfile, s.Line)
+		text := fmt.Sprintf("%s (named context %s=%s)", s.Text, s.From, v)
+		if dep, ok := otherBuild(v); ok {
+			a.imageDeps = append(a.imageDeps, imageDep{app: dep, rule: Rule{Kind: "named-context", Where: where, Text: text}})
+			continue
+		}
+		if !IsLocalContext(v) {
+			continue // an image or a remote source: nothing of this repository
+		}
+		out = append(out, Input{Path: joinRel(v, s.Path), Match: "path", Exclude: s.Exclude,
+			Rule: Rule{Kind: "named-context", Where: where, Text: text}})
+		if ign := joinRel(v, ".dockerignore"); !seenIgnore[ign] {
+			seenIgnore[ign] = true
+			out = append(out, Input{Path: ign, Match: "path",
+				Rule: Rule{Kind: "ignorefile", Where: ign, Text: "the ignore file of the named context " + s.From}})
+		}
+	}
+	return out
+}
+
+// otherBuild names the app a named context takes the image of: bake's "target:x", compose's
+// "service:x".
+func otherBuild(v string) (string, bool) {
+	for _, p := range []string{"target:", "service:"} {
+		if n, ok := strings.CutPrefix(v, p); ok && n != "" {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // prepare compiles the inputs' patterns once, so matching many changed paths stays cheap.
