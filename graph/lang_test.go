@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -268,6 +269,38 @@ func TestGoTestsCountOnlyWhenConfigured(t *testing.T) {
 	} {
 		if got := mustApp(t, g, r.app).Explain(r.path).Input; got != r.want {
 			t.Errorf("%s: %s is an input: got %v, want %v", r.app, r.path, got, r.want)
+		}
+	}
+}
+
+// A Go file that does not parse in one app's closure must not un-narrow another app that shares
+// packages with it: the apps are analysed in parallel, and the failing closure cancels reads the
+// other one may be waiting on. Repeated because the outcome used to depend on goroutine timing
+// (1 load in 4 left b whole).
+func TestGoNarrowingOfOneAppSurvivesABrokenNeighbour(t *testing.T) {
+	files := map[string]string{
+		"go.mod":           "module ex\n\ngo 1.22\n",
+		"lib/broken/b.go":  "package broken\n\nimport ( \"fmt\" \n",
+		"cmd/a/Dockerfile": "FROM golang\nCOPY . .\n",
+		"cmd/b/Dockerfile": "FROM golang\nCOPY . .\n",
+		"monoctx.yaml": "apps:\n  a:\n    dockerfile: cmd/a/Dockerfile\n    context: .\n" +
+			"  b:\n    dockerfile: cmd/b/Dockerfile\n    context: .\n",
+	}
+	var imps strings.Builder
+	for i := 0; i < 60; i++ {
+		files[fmt.Sprintf("lib/c%d/c.go", i)] = fmt.Sprintf("package c%d\n\nimport _ \"fmt\"\n", i)
+		fmt.Fprintf(&imps, "\t_ \"ex/lib/c%d\"\n", i)
+	}
+	files["cmd/a/main.go"] = "package main\n\nimport (\n\t_ \"ex/lib/broken\"\n" + imps.String() + ")\n\nfunc main() {}\n"
+	files["cmd/b/main.go"] = "package main\n\nimport (\n" + imps.String() + ")\n\nfunc main() {}\n"
+	root := newTree(t, files)
+	for i := 0; i < 40; i++ {
+		g := mustLoad(t, root)
+		if a := mustApp(t, g, "a"); a.Narrowed != nil {
+			t.Fatalf("load %d: a is narrowed although lib/broken does not parse", i)
+		}
+		if b := mustApp(t, g, "b"); b.Narrowed == nil {
+			t.Fatalf("load %d: b is not narrowed; its closure does not include lib/broken", i)
 		}
 	}
 }

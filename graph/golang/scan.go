@@ -34,6 +34,9 @@ type dirEntry struct {
 	done chan struct{}
 	info *dirInfo
 	err  error
+	// canceled is set when the reader's own context ended the read: the entry
+	// is dropped from the cache and says nothing about the directory.
+	canceled bool
 }
 
 // dirInfo is what one package directory contributes to a closure.
@@ -46,30 +49,38 @@ type dirInfo struct {
 // scanDir returns the non-test view of the directory dir, from the cache or
 // by reading it.
 func (a *Analyzer) scanDir(ctx context.Context, dir string) (*dirInfo, error) {
-	a.mu.Lock()
-	e, ok := a.dirs[dir]
-	if !ok {
-		e = &dirEntry{done: make(chan struct{})}
-		a.dirs[dir] = e
-	}
-	a.mu.Unlock()
-	if ok {
-		select {
-		case <-e.done:
-			return e.info, e.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	e.info, e.err = a.readDir(ctx, dir, false)
-	if e.err != nil && ctx.Err() != nil {
-		// Do not cache a cancellation.
+	for {
 		a.mu.Lock()
-		delete(a.dirs, dir)
+		e, ok := a.dirs[dir]
+		if !ok {
+			e = &dirEntry{done: make(chan struct{})}
+			a.dirs[dir] = e
+		}
 		a.mu.Unlock()
+		if ok {
+			select {
+			case <-e.done:
+				if e.canceled {
+					// Another closure, which failed elsewhere, gave up on this
+					// directory: read it for this one.
+					continue
+				}
+				return e.info, e.err
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		e.info, e.err = a.readDir(ctx, dir, false)
+		if e.err != nil && ctx.Err() != nil {
+			// Do not cache a cancellation.
+			e.canceled = true
+			a.mu.Lock()
+			delete(a.dirs, dir)
+			a.mu.Unlock()
+		}
+		close(e.done)
+		return e.info, e.err
 	}
-	close(e.done)
-	return e.info, e.err
 }
 
 // scanTests returns the _test.go files of dir, their imports and embeds, and
