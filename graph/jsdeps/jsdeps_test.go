@@ -322,3 +322,23 @@ func TestLoadReportsBrokenManifest(t *testing.T) {
 		t.Errorf("got %v, want an error naming apps/web/package.json", err)
 	}
 }
+
+// A change to a root dependency (hoisted for every package) decides for every package, even when
+// the same lockfile change also holds an entry nothing can be attributed to. The two used to race
+// in map order, flipping the reason between runs.
+func TestPackageLockRootDependencyWinsOverAnOrphan(t *testing.T) {
+	w := load(t, "testdata/npm", ".")
+	base := readFixture(t, "testdata/npm/package-lock.json")
+	base = strings.Replace(base, `"": {`, `"": {"devDependencies": {"prettier": "^3.0.0"},`, 1)
+	base = strings.Replace(base, `"node_modules/web": {`, `"node_modules/prettier": {"version": "3.0.0"}, "node_modules/orphan": {"version": "1.0.0"}, "node_modules/web": {`, 1)
+	head := strings.Replace(base, `"node_modules/prettier": {"version": "3.0.0"}, "node_modules/orphan": {"version": "1.0.0"}`, `"node_modules/prettier": {"version": "3.0.1"}, "node_modules/orphan": {"version": "1.0.1"}`, 1)
+	if !strings.Contains(base, "prettier") || head == base {
+		t.Fatal("the fixture edits did not apply")
+	}
+	for i := 0; i < 20; i++ {
+		got, decided, err := LockfileChanges("package-lock.json", []byte(base), []byte(head), w)
+		if err != nil || !decided || !reflect.DeepEqual(got, []string{"@acme/ui", "api", "web"}) {
+			t.Fatalf("run %d: got %q, decided %v, err %v; want every package, decided", i, got, decided, err)
+		}
+	}
+}

@@ -132,7 +132,8 @@ func parseNPM(which string, data []byte) (*npmLock, map[string]npmEntry, error) 
 		return nil, nil, fmt.Errorf("parsing %s package-lock.json: %w", which, err)
 	}
 	entries := make(map[string]npmEntry, len(l.Packages))
-	for k, raw := range l.Packages {
+	for _, k := range sortedKeys(l.Packages) {
+		raw := l.Packages[k]
 		var e npmEntry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return nil, nil, fmt.Errorf("parsing %s package-lock.json: packages[%q]: %w", which, k, err)
@@ -226,6 +227,7 @@ func npmChanges(old, new []byte, w *Workspace) ([]string, bool, error) {
 	if len(changed) == 0 {
 		return []string{}, true, nil
 	}
+	sort.Strings(changed)
 	for _, c := range changed {
 		if c == "" {
 			return w.allNames(), true, nil // the root manifest changed
@@ -248,10 +250,14 @@ func npmChanges(old, new []byte, w *Workspace) ([]string, bool, error) {
 		for n := range ng.reach("") {
 			rootReach[n] = true
 		}
+		// A root dependency, hoisted for everyone, decides before any entry that cannot be
+		// attributed, whatever their order.
 		for _, c := range unreached {
 			if rootReach[c] {
-				return w.allNames(), true, nil // a root dependency, hoisted for everyone
+				return w.allNames(), true, nil
 			}
+		}
+		for _, c := range unreached {
 			if isWorkspaceLoc(c) {
 				continue // a workspace package the workspace no longer has
 			}

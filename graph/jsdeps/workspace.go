@@ -429,7 +429,7 @@ func isDir(p string) bool {
 func join(elem ...string) string { return path.Join(elem...) }
 
 // sortedKeys returns m's keys sorted; never nil, so an empty set encodes as [] in JSON.
-func sortedKeys(m map[string]bool) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := slices.AppendSeq(make([]string, 0, len(m)), maps.Keys(m))
 	slices.Sort(out)
 	return out
