@@ -276,10 +276,22 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 		if c.Status != "deleted" || !IsDockerfileName(path.Base(c.Path)) || byDockerfile[c.Path] {
 			continue
 		}
-		name := dockerfileAppName(g.Root, c.Path)
+		// The base apps built from it, in name order, preferring one gone at head.
+		var baseNames []string
 		for n, b := range baseApps {
 			if b.Dockerfile == c.Path {
-				name = n
+				baseNames = append(baseNames, n)
+			}
+		}
+		sort.Strings(baseNames)
+		name := dockerfileAppName(g.Root, c.Path)
+		if len(baseNames) > 0 {
+			name = baseNames[0]
+			for _, n := range baseNames {
+				if _, ok := head[n]; !ok {
+					name = n
+					break
+				}
 			}
 		}
 		if a, ok := head[name]; ok && a.Dockerfile != c.Path {
@@ -287,7 +299,7 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 		}
 		dup := false
 		for _, d := range out {
-			if d.removed != nil && d.removed.Name == name {
+			if d.removed != nil && (d.removed.Name == name || slices.Contains(baseNames, d.removed.Name)) {
 				dup = true
 			}
 		}

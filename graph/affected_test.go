@@ -308,3 +308,24 @@ func TestAffectedHonoursCancellation(t *testing.T) {
 		t.Errorf("got %v, want %v", err, context.Canceled)
 	}
 }
+
+// When a deleted Dockerfile was shared by several base apps, the removed app is chosen in name
+// order, preferring one gone at head, so the result does not depend on map order.
+func TestAffectedRemovedNameForASharedDeletedDockerfile(t *testing.T) {
+	df := "FROM scratch AS api\nCOPY a /a\nFROM scratch AS worker\nCOPY w /w\n"
+	r := newRepo(t, map[string]string{
+		"compose.yaml":   "services:\n  api:\n    build: {context: svc, target: api}\n  worker:\n    build: {context: svc, target: worker}\n",
+		"svc/Dockerfile": df, "svc/a": "a\n", "svc/w": "w\n",
+	})
+	base := r.head()
+	r.edit(map[string]string{
+		"compose.yaml":    "services:\n  api:\n    build: {context: svc2, target: api}\n",
+		"svc2/Dockerfile": df, "svc2/a": "a\n", "svc2/w": "w\n",
+	}, "svc/Dockerfile", "svc/a", "svc/w")
+	r.commit("move api, drop worker")
+	for i := 0; i < 20; i++ {
+		if s := summary(r.affected(base)); !reflect.DeepEqual(s, []string{"api:affected", "worker:removed"}) {
+			t.Fatalf("run %d: affected: got %q", i, s)
+		}
+	}
+}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -422,7 +424,9 @@ func loadCompose(ctx context.Context, root, file string) ([]App, error) {
 		return nil, composeError(file, err)
 	}
 	var apps []App
-	for name, svc := range proj.AllServices() {
+	services := proj.AllServices()
+	for _, name := range slices.Sorted(maps.Keys(services)) {
+		svc := services[name]
 		b := svc.Build
 		if b == nil {
 			continue
@@ -432,7 +436,7 @@ func loadCompose(ctx context.Context, root, file string) ([]App, error) {
 		}
 		ctxDir, err := repoRel(root, b.Context)
 		if err != nil {
-			return nil, &ParseError{File: file, Msg: fmt.Sprintf("service %q: build context %q: %v", name, b.Context, err)}
+			return nil, &ParseError{File: file, Msg: fmt.Sprintf("service %q: build context %s leaves the repository", name, asWritten(root, b.Context))}
 		}
 		df := b.Dockerfile
 		if df == "" {
@@ -566,6 +570,14 @@ func imageName(image string) string {
 	return n
 }
 
+// asWritten shows a path compose-go made absolute relative to the root again, as the user wrote it.
+func asWritten(root, p string) string {
+	if r, err := filepath.Rel(root, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
 // namedContexts turns named build contexts into App.Contexts: a local directory becomes
 // repo-relative (abs says the values are absolute, as compose-go resolves them; otherwise they are
 // relative to the root), every other kind is kept as written.
@@ -574,7 +586,8 @@ func namedContexts(root string, in map[string]string, abs bool) (map[string]stri
 		return nil, nil
 	}
 	out := make(map[string]string, len(in))
-	for name, v := range in {
+	for _, name := range slices.Sorted(maps.Keys(in)) {
+		v := in[name]
 		if !IsLocalContext(v) {
 			out[name] = v
 			continue
@@ -588,10 +601,7 @@ func namedContexts(root string, in map[string]string, abs bool) (map[string]stri
 		}
 		rel, err := repoRel(root, p)
 		if err != nil {
-			if r, rerr := filepath.Rel(root, p); rerr == nil {
-				v = filepath.ToSlash(r) // compose made it absolute; say it as written
-			}
-			return nil, fmt.Errorf("%s=%s leaves the repository", name, v)
+			return nil, fmt.Errorf("%s=%s leaves the repository", name, asWritten(root, p))
 		}
 		out[name] = joinRel(rel)
 	}

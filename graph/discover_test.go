@@ -410,3 +410,32 @@ func TestIsDockerfileName(t *testing.T) {
 		})
 	}
 }
+
+// With several broken definitions, the error is the first in name order on every run, however
+// the parallel analysis or Go's map order goes.
+func TestLoadReportsTheFirstErrorInNameOrder(t *testing.T) {
+	bad := "FROM scratch\nCOPY ../secret /s\n"
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"Dockerfiles", map[string]string{"a/Dockerfile": bad, "b/Dockerfile": bad, "c/Dockerfile": bad, "d/Dockerfile": bad}, "a/Dockerfile:2"},
+		{"compose services", map[string]string{"compose.yaml": "services:\n  c:\n    build: ../c\n  a:\n    build: ../a\n  b:\n    build: ../b\n"}, `service "a"`},
+		{"named contexts", map[string]string{
+			"monoctx.yaml": "apps:\n  x:\n    dockerfile: x/Dockerfile\n    contexts: {c: ../c, a: ../a, b: ../b}\n",
+			"x/Dockerfile": "FROM scratch\n",
+		}, "a=../a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := newTree(t, tt.files)
+			for i := 0; i < 20; i++ {
+				_, err := Load(context.Background(), root)
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("run %d: got %v, want an error naming %s", i, err, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -65,18 +65,28 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		return nil, err
 	}
 	lang := newLangCache(root)
-	eg, _ := errgroup.WithContext(ctx)
+	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
-	for _, a := range apps {
+	// Every app is analysed and the first error in app order is reported, so a repository with
+	// several broken Dockerfiles gives the same message on every run.
+	errs := make([]error, len(apps))
+	for i, a := range apps {
 		eg.Go(func() error {
-			if err := computeInputs(root, cfg, a); err != nil {
-				return err
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return nil
 			}
-			return lang.narrow(ctx, a)
+			if errs[i] = computeInputs(root, cfg, a); errs[i] == nil {
+				errs[i] = lang.narrow(ctx, a)
+			}
+			return nil
 		})
 	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
+	_ = eg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	for _, a := range apps {
 		a.prepare()
