@@ -200,8 +200,8 @@ func TestLoadBakeErrorsNameFileAndLine(t *testing.T) {
 // ones, through variables and inherits, and an edit that changes no build affects nothing.
 func TestAffectedByBakeDefinitionChanges(t *testing.T) {
 	df := "FROM scratch\nCOPY main.go /\n"
-	bake := `variable "MODE" { default = "release" }
-target "_common" { args = { MODE = MODE } }
+	bake := `variable "MONOCTX_TEST_MODE" { default = "release" }
+target "_common" { args = { MODE = MONOCTX_TEST_MODE } }
 target "api" {
   inherits = ["_common"]
   context  = "services/api"

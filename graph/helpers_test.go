@@ -18,7 +18,8 @@ import (
 // TestMain isolates every git the tests run from the user's and the system's configuration, and
 // keeps compose interpolation independent of the caller's environment.
 func TestMain(m *testing.M) {
-	if err := gittest.Isolate("API_TAG", "BILLING_TARGET", "WEB_TARGET", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME"); err != nil {
+	if err := gittest.Isolate("API_TAG", "BILLING_TARGET", "WEB_TARGET", "COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PROJECT_NAME",
+		"BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}

@@ -109,16 +109,47 @@ func WithModCache(dir string) Option { return func(c *config) { c.modCache = dir
 // $GOMODCACHE, else the first entry of $GOPATH followed by pkg/mod, else
 // $HOME/go/pkg/mod; "" when none can be determined.
 func DefaultModCache() string {
-	if d := os.Getenv("GOMODCACHE"); d != "" {
+	if d := goEnv("GOMODCACHE"); d != "" {
 		return d
 	}
-	if gp := filepath.SplitList(os.Getenv("GOPATH")); len(gp) > 0 && gp[0] != "" {
+	if gp := filepath.SplitList(goEnv("GOPATH")); len(gp) > 0 && gp[0] != "" {
 		return filepath.Join(gp[0], "pkg", "mod")
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		return filepath.Join(home, "go", "pkg", "mod")
 	}
 	return ""
+}
+
+// goEnv reads a Go setting as the go command does without running it: the
+// environment first, then the file `go env -w` writes ($GOENV, by default
+// go/env in the user's configuration directory; GOENV=off skips it).
+func goEnv(key string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	file := os.Getenv("GOENV")
+	if file == "off" {
+		return ""
+	}
+	if file == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return ""
+		}
+		file = filepath.Join(dir, "go", "env")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	v := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, val, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.TrimSpace(k) == key {
+			v = strings.TrimSpace(val) // the last assignment wins, as in the go command
+		}
+	}
+	return v
 }
 
 // WithConcurrency bounds the number of files read and parsed at once; the

@@ -45,7 +45,8 @@ func goList(t testing.TB, dir string, env []string, args ...string) []listPackag
 	}
 	cmd := exec.Command("go", append([]string{"list", "-deps", "-json"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append([]string{"GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS="}, env...)...)
+	// GOWORK is reset so a caller's GOWORK=off cannot hide a fixture's go.work.
+	cmd.Env = append(os.Environ(), append([]string{"GOPROXY=off", "GOTOOLCHAIN=local", "GOFLAGS=", "GOWORK="}, env...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

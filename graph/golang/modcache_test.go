@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -72,6 +73,11 @@ func TestModCacheMakesExternalModulesTransitive(t *testing.T) {
 // mod download if they are not there yet, so the test never silently skips.
 func TestModCacheAgainstGoList(t *testing.T) {
 	cache := DefaultModCache()
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err != nil {
+		t.Fatalf("go env GOMODCACHE: %v", err)
+	} else if want := strings.TrimSpace(string(out)); cache != want {
+		t.Fatalf("DefaultModCache() = %q, go env GOMODCACHE = %q", cache, want)
+	}
 	out, err := exec.Command("go", "mod", "download", "-json", "golang.org/x/term", "golang.org/x/sys").Output()
 	if err != nil {
 		t.Fatalf("go mod download: %v", err)
@@ -113,5 +119,29 @@ func TestModCacheAgainstGoList(t *testing.T) {
 				t.Errorf("GOOS=%s: go list reaches %s, whose module is not in %q", goos, p.ImportPath, c.ExternalModules)
 			}
 		}
+	}
+}
+
+// DefaultModCache follows `go env -w GOMODCACHE=…` (the go env file) when the
+// environment does not set it, and the environment when it does.
+func TestDefaultModCacheReadsTheGoEnvFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(file, []byte("GOPROXY=off\nGOMODCACHE=/from/file/one\nGOMODCACHE=/from/file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOENV", file)
+	t.Setenv("GOMODCACHE", "")
+	if got := DefaultModCache(); got != "/from/file" {
+		t.Errorf("from the go env file: got %q", got)
+	}
+	t.Setenv("GOMODCACHE", "/from/env")
+	if got := DefaultModCache(); got != "/from/env" {
+		t.Errorf("from the environment: got %q", got)
+	}
+	t.Setenv("GOMODCACHE", "")
+	t.Setenv("GOENV", "off")
+	t.Setenv("GOPATH", "/gp")
+	if got := DefaultModCache(); got != filepath.Join("/gp", "pkg", "mod") {
+		t.Errorf("GOENV=off, GOPATH=/gp: got %q", got)
 	}
 }
