@@ -207,7 +207,7 @@ func loadBake(root string, warn func(string)) ([]App, error) {
 	_, diags := hclparser.Parse(hclparser.MergeFiles(files), hclparser.Opt{
 		LookupVar: lookup,
 		// What `docker buildx bake` run at the root would set.
-		Vars: map[string]string{"BAKE_CMD_CONTEXT": ".", "BAKE_LOCAL_PLATFORM": "linux/" + runtime.GOARCH},
+		Vars: map[string]string{"BAKE_CMD_CONTEXT": "cwd://", "BAKE_LOCAL_PLATFORM": "linux/" + runtime.GOARCH},
 	}, &cfg)
 	if diags.HasErrors() {
 		return nil, bakeError(names[0], diags)

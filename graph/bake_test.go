@@ -94,6 +94,7 @@ target "metadata" {}
 target "remote" { context = "https://github.com/example/repo.git" }
 target "inline" { dockerfile-inline = "FROM scratch\n" }
 target "gone" { context = "gone" }
+target "root" { context = BAKE_CMD_CONTEXT }
 target "tool" {
   inherits   = ["metadata"]
   context    = "cwd://tools/t"
@@ -102,8 +103,10 @@ target "tool" {
 `,
 				"docker/tool.Dockerfile": df,
 				"tools/t/main.go":        "package main\n",
+				"Dockerfile":             df,
 			},
 			want: []string{
+				"name=root dockerfile=Dockerfile context=. origin=bake:docker-bake.hcl target= args= tags=",
 				"name=tool dockerfile=docker/tool.Dockerfile context=tools/t origin=bake:docker-bake.hcl target= args= tags=",
 			},
 			wantWarns: []string{
