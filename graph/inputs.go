@@ -130,6 +130,12 @@ func namedInputs(a *App, info *dockerfileInfo) []Input {
 	seenIgnore := map[string]bool{}
 	for _, s := range info.Named {
 		v, ok := a.Contexts[s.From]
+		if !ok && s.Kind == "from" {
+			// FROM alpine:3.20 may take a context named alpine: over-select rather than guess
+			// how the builder normalises the reference.
+			s.From = untagged(s.From)
+			v, ok = a.Contexts[s.From]
+		}
 		if !ok {
 			continue // an image, not a named context
 		}
@@ -151,6 +157,15 @@ func namedInputs(a *App, info *dockerfileInfo) []Input {
 		}
 	}
 	return out
+}
+
+// untagged is an image reference without its digest and tag.
+func untagged(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // otherBuild names the app a named context takes the image of: bake's "target:x", compose's
