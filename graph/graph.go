@@ -164,6 +164,17 @@ func (g *Graph) Dirs() ([]Node, []Edge) {
 	}
 	type key struct{ app, to string }
 	edges := map[key]*Edge{}
+	edge := func(a *App, to, rule string) {
+		k := key{a.Name, to}
+		e, ok := edges[k]
+		if !ok {
+			e = &Edge{App: a.Name, From: a.Dir(), To: to}
+			edges[k] = e
+		}
+		if len(e.Rules) == 0 || e.Rules[len(e.Rules)-1] != rule {
+			e.Rules = append(e.Rules, rule)
+		}
+	}
 	for _, a := range g.Apps {
 		n := node(a.Dir(), "app")
 		n.Apps = append(n.Apps, a.Name)
@@ -177,30 +188,14 @@ func (g *Graph) Dirs() ([]Node, []Edge) {
 				continue // the app's own directory
 			}
 			node(d, "lib")
-			k := key{a.Name, d}
-			e, ok := edges[k]
-			if !ok {
-				e = &Edge{App: a.Name, From: a.Dir(), To: d}
-				edges[k] = e
-			}
-			r := in.Rule.String()
-			if len(e.Rules) == 0 || e.Rules[len(e.Rules)-1] != r {
-				e.Rules = append(e.Rules, r)
-			}
+			edge(a, d, in.Rule.String())
 		}
+		// An app built on another app's image depends on that app's directory.
 		for _, d := range a.imageDeps {
-			other := g.appNamed(d.app)
-			if other == nil || other.Dir() == a.Dir() {
-				continue
+			if other := g.appNamed(d.app); other != nil && other.Dir() != a.Dir() {
+				node(other.Dir(), "app")
+				edge(a, other.Dir(), d.rule.String())
 			}
-			node(other.Dir(), "app")
-			k := key{a.Name, other.Dir()}
-			e, ok := edges[k]
-			if !ok {
-				e = &Edge{App: a.Name, From: a.Dir(), To: other.Dir()}
-				edges[k] = e
-			}
-			e.Rules = append(e.Rules, d.rule.String())
 		}
 	}
 	var ns []Node

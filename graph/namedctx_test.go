@@ -125,3 +125,23 @@ func TestAffectedByANamedContextDefinitionChange(t *testing.T) {
 		t.Fatalf("affected: got %q", s)
 	}
 }
+
+// The directory graph shows an app built on another app's image as an edge to that app.
+func TestDirsShowImagesOfOtherBuilds(t *testing.T) {
+	g := mustLoad(t, newTree(t, map[string]string{
+		"docker-bake.hcl": "group \"default\" { targets = [\"base\", \"app\"] }\n" +
+			"target \"base\" { context = \"base\" }\n" +
+			"target \"app\" {\n  context = \"app\"\n  contexts = { base = \"target:base\" }\n}\n",
+		"base/Dockerfile": "FROM scratch\n",
+		"app/Dockerfile":  "FROM base\n",
+	}))
+	_, edges := g.Dirs()
+	var got []string
+	for _, e := range edges {
+		got = append(got, e.From+" -> "+e.To+": "+strings.Join(e.Rules, "; "))
+	}
+	want := []string{"app -> base: app/Dockerfile:1 FROM base (named context base=target:base)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("edges:\ngot  %q\nwant %q", got, want)
+	}
+}
