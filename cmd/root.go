@@ -76,6 +76,7 @@ type globalOptions struct {
 	Repo   string
 	Config string
 	Engine string
+	Strict bool
 }
 
 // Execute runs monoctx with os.Args and returns the process exit code.
@@ -156,6 +157,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 	pf.StringVar(&g.Repo, "repo", "", "repository root (default: the git work tree containing the current directory)")
 	pf.StringVar(&g.Config, "config", "", "config file (default: monoctx.yaml at the repository root, optional)")
 	pf.StringVar(&g.Engine, "git", "auto", "git engine: auto (git CLI when on PATH), git or go-git")
+	pf.BoolVar(&g.Strict, "strict", false, "fail on what is otherwise a warning: a broken definition file, an unresolved app")
 
 	root.AddCommand(
 		newAppsCmd(env, g),
@@ -228,6 +230,9 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 			c = filepath.Join(s.cwd, c)
 		}
 		opts = append(opts, graph.WithConfigFile(c))
+	}
+	if g.Strict {
+		opts = append(opts, graph.WithStrict(true))
 	}
 	gr, err := graph.Load(ctx, dir, opts...)
 	if err != nil {

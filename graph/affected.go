@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/golang"
 	"github.com/monoctx/monoctx/graph/jsdeps"
 )
@@ -195,8 +196,14 @@ type appDef struct {
 	Config                      *AppConfig
 }
 
-func defOf(a *App) appDef {
+// defOf is a's definition to compare with other's. A context no source set is inferred from the
+// Dockerfile, which base discovery does not read: when neither side set it, it is not compared
+// (a change in the Dockerfile is an input change already).
+func defOf(a, other *App) appDef {
 	d := appDef{Dockerfile: a.Dockerfile, Context: a.Context, Target: a.Target, Args: a.Args, Contexts: a.Contexts, Config: a.config}
+	if (a.contextUnknown || a.Origin == "dockerfile") && (other.contextUnknown || other.Origin == "dockerfile") {
+		d.Context = ""
+	}
 	if len(d.Args) == 0 {
 		d.Args = nil
 	}
@@ -216,25 +223,35 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 		byDockerfile[a.Dockerfile] = true
 	}
 	defFiles := map[string]bool{g.Config.file: true}
-	for _, f := range definitionFiles(g.Root) {
-		defFiles[f] = true
+	if g.discovery != nil {
+		for _, f := range g.discovery.Files {
+			defFiles[f] = true
+		}
 	}
 	var changedDefs []string
+	deletedDockerfile := false
 	for _, c := range changes {
-		if defFiles[c.Path] || isComposeName(c.Path) {
+		if defFiles[c.Path] || IsDefinitionFile(c.Path) {
 			changedDefs = append(changedDefs, c.Path)
+		}
+		if c.Status == "deleted" && IsDockerfileName(path.Base(c.Path)) && !byDockerfile[c.Path] {
+			deletedDockerfile = true
 		}
 	}
 
 	var out []defChange
 	var baseApps map[string]*App
+	if len(changedDefs) == 0 && deletedDockerfile && base != nil {
+		// Which app a deleted Dockerfile was: its name at base (a compose service, a target).
+		baseApps, _ = g.loadBaseDefinitions(ctx, base, changes)
+	}
 	if len(changedDefs) > 0 {
 		why := strings.Join(changedDefs, ", ")
 		var err error
 		if base == nil {
 			err = errors.New("no base commit to compare with (--files)")
 		} else {
-			baseApps, err = g.loadBaseDefinitions(ctx, base)
+			baseApps, err = g.loadBaseDefinitions(ctx, base, changes)
 		}
 		if err != nil {
 			// Cannot tell what changed: every app defined by a changed file is affected.
@@ -250,7 +267,7 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 				switch {
 				case !ok && a.Origin != "dockerfile":
 					out = append(out, defChange{app: a, reason: Reason{Path: originFile(a), Rule: "new app in " + originFile(a)}})
-				case ok && !reflect.DeepEqual(defOf(a), defOf(b)):
+				case ok && !reflect.DeepEqual(defOf(a, b), defOf(b, a)):
 					out = append(out, defChange{app: a, reason: Reason{Path: originFile(a), Rule: "app definition changed in " + why}})
 				}
 			}
@@ -326,8 +343,9 @@ func originFile(a *App) string {
 func definedBy(a *App, files []string, cfgFile string) bool {
 	for _, f := range files {
 		// A config change can override any app (a new entry may name it), so it reaches every app.
-		if f == cfgFile || originFile(a) == f || (f == ".env" && strings.HasPrefix(a.Origin, "compose:")) ||
-			(strings.HasPrefix(a.Origin, "bake:") && slices.Contains(bakeFiles, f)) {
+		if f == cfgFile || originFile(a) == f ||
+			(path.Base(f) == ".env" && strings.HasPrefix(a.Origin, "compose:") && path.Dir(f) == path.Dir(originFile(a))) ||
+			(strings.HasPrefix(a.Origin, "bake:") && !strings.Contains(f, "/") && strings.HasPrefix(f, "docker-bake.")) {
 			return true
 		}
 	}
@@ -335,15 +353,39 @@ func definedBy(a *App, files []string, cfgFile string) bool {
 }
 
 // loadBaseDefinitions rebuilds the app definitions (not the Dockerfiles) from the definition files as
-// they were at base, in a scratch directory.
-func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader) (map[string]*App, error) {
+// they were at base: the head's file list (plus the changed paths) stands for the tree, and the
+// definition files are written to a scratch directory for the readers that open them.
+func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, changes []Change) (map[string]*App, error) {
 	dir, err := os.MkdirTemp("", "monoctx-base-")
 	if err != nil {
 		return nil, fmt.Errorf("making a scratch directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	files := append([]string{g.Config.file}, definitionFiles(g.Root)...)
+	files := []string{g.Config.file}
+	listed := map[string]bool{}
+	var list []string
+	if g.discovery != nil {
+		files = append(files, g.discovery.Files...)
+		list = g.discovery.Paths()
+		for _, p := range list {
+			listed[p] = true
+		}
+	}
+	for _, c := range changes {
+		if IsDefinitionFile(c.Path) {
+			files = append(files, c.Path)
+		}
+		if !listed[c.Path] {
+			list = append(list, c.Path)
+			listed[c.Path] = true
+		}
+	}
+	written := map[string]bool{}
 	for _, f := range files {
+		if written[f] {
+			continue
+		}
+		written[f] = true
 		data, err := base.ReadFile(ctx, f)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -363,26 +405,8 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("at base: %w", err)
 	}
-	off := false
-	cfg.Discovery.Dockerfiles = &off
-	// Config apps that override Dockerfile-discovered apps need those Dockerfiles to exist; at base
-	// they are matched by name against the head's apps instead.
-	apps, err := discoverDefinitions(ctx, dir, cfg, g)
-	if err != nil {
-		return nil, fmt.Errorf("at base: %w", err)
-	}
-	out := map[string]*App{}
-	for _, a := range apps {
-		out[a.Name] = a
-	}
-	return out, nil
-}
-
-// discoverDefinitions runs discovery at base without a tree: Dockerfile-only apps are taken from the
-// head graph (their definition is the Dockerfile itself, compared through the change list).
-func discoverDefinitions(ctx context.Context, dir string, cfg *Config, head *Graph) ([]*App, error) {
-	// Seed the scratch tree with the head's Dockerfile paths, empty, so config overrides resolve.
-	for _, a := range head.Apps {
+	// Config apps that override discovered apps need their Dockerfiles to exist on disk.
+	for _, a := range g.Apps {
 		p := filepath.Join(dir, filepath.FromSlash(a.Dockerfile))
 		if fileExists(p) {
 			continue
@@ -394,13 +418,15 @@ func discoverDefinitions(ctx context.Context, dir string, cfg *Config, head *Gra
 			return nil, err
 		}
 	}
-	var extra []found
-	for _, a := range head.Apps {
-		if a.Origin == "dockerfile" || (a.config != nil && !strings.HasPrefix(a.Origin, "compose:")) {
-			extra = append(extra, found{app: App{Name: dockerfileAppName(head.Root, a.Dockerfile), Dockerfile: a.Dockerfile, Origin: "dockerfile"}, authority: 3})
-		}
+	d, err := discoverWith(ctx, dir, cfg, func(string) {}, false, discover.Options{Files: list}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("at base: %w", err)
 	}
-	return discoverWith(ctx, dir, cfg, func(string) {}, extra)
+	out := map[string]*App{}
+	for _, a := range d.apps {
+		out[a.Name] = a
+	}
+	return out, nil
 }
 
 // globalsChanged reports whether the global or exclude globs differ between base and head.

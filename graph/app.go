@@ -14,10 +14,14 @@ type App struct {
 	Name       string            `json:"name"`
 	Dockerfile string            `json:"dockerfile"` // repo-relative, slash-separated
 	Context    string            `json:"context"`    // repo-relative directory; "." is the repo root
-	Origin     string            `json:"origin"`     // "config:monoctx.yaml", "compose:compose.yaml", "skaffold:skaffold.yaml", "bake:docker-bake.json", "dockerfile"
+	Origin     string            `json:"origin"`     // "config:monoctx.yaml", "compose:compose.yaml", "skaffold:skaffold.yaml", "bake:docker-bake.json", "workflow:…", "make:Makefile", "script:…", "devcontainer:…", "dockerfile"
+	// DefinedAt is where the build is defined: "compose.yaml:12", "Makefile:40"; the Dockerfile for
+	// a Dockerfile no source names.
+	DefinedAt string `json:"defined_at,omitempty"`
 	Target     string            `json:"target,omitempty"`
 	Args       map[string]string `json:"args,omitempty"`
 	Tags       []string          `json:"tags,omitempty"`
+	Platforms  []string          `json:"platforms,omitempty"`
 	// Contexts are the named build contexts (--build-context NAME=VALUE): a repo-relative
 	// directory, or as written for another kind ("target:base", "service:base",
 	// "docker-image://…", a URL).
@@ -27,6 +31,10 @@ type App struct {
 	// IgnoreFile is the ignore file that applies (repo-relative), "" when there is none. A
 	// <Dockerfile>.dockerignore beside the Dockerfile replaces <context>/.dockerignore.
 	IgnoreFile string `json:"ignore_file,omitempty"`
+	// Unresolved says why the app's input set cannot be known (a broken Dockerfile, a missing
+	// source, a context a command generates); "" when it is known. Such an app is selected whenever
+	// a path under its context or its Dockerfile's directory changes.
+	Unresolved string `json:"unresolved,omitempty"`
 
 	// Inputs are the contributions to the app's input set, in a stable order.
 	Inputs []Input `json:"-"`
@@ -37,7 +45,8 @@ type App struct {
 	// workspace package's closure, with the rule saying so.
 	Narrowed *Rule `json:"-"`
 
-	ignore   *ignore.File
+	contextUnknown bool // no source set the context: inferred from the Dockerfile
+	ignore         *ignore.File
 	config   *AppConfig
 	excludes []string // config exclude globs
 	// imageDeps are other apps whose image this one builds on through a named context.

@@ -187,7 +187,7 @@ func TestLoadBakeErrorsNameFileAndLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(context.Background(), newTree(t, tt.files))
+			_, err := Load(context.Background(), newTree(t, tt.files), WithStrict(true))
 			if err == nil {
 				t.Fatal("got no error")
 			}

@@ -150,7 +150,7 @@ func TestLoadDiscoversApps(t *testing.T) {
 			},
 		},
 		{
-			name: "two compose services with the same build are one app",
+			name: "two compose services with the same build are two images",
 			files: map[string]string{
 				"compose.yaml": "services:\n" +
 					"  api:\n    build: {context: ., dockerfile: services/api/Dockerfile}\n" +
@@ -160,6 +160,7 @@ func TestLoadDiscoversApps(t *testing.T) {
 			},
 			want: []string{
 				"name=api dockerfile=services/api/Dockerfile context=. origin=compose:compose.yaml target= args= tags=",
+				"name=api-worker dockerfile=services/api/Dockerfile context=. origin=compose:compose.yaml target= args= tags=",
 			},
 		},
 		{
@@ -308,6 +309,7 @@ func TestLoadDefinitionErrorsNameTheFile(t *testing.T) {
 			name:     "skaffold artifact leaving the repository",
 			files:    map[string]string{"skaffold.yaml": "build:\n  artifacts:\n    - image: x\n      context: ../other\n"},
 			wantFile: "skaffold.yaml",
+			wantLine: 3,
 			wantMsg:  "leaves the repository",
 		},
 		{
@@ -353,7 +355,7 @@ func TestLoadDefinitionErrorsNameTheFile(t *testing.T) {
 			for k, v := range tt.files {
 				files[k] = v
 			}
-			_, err := Load(context.Background(), newTree(t, files))
+			_, err := Load(context.Background(), newTree(t, files), WithStrict(true))
 			if err == nil {
 				t.Fatal("got no error")
 			}
@@ -431,7 +433,7 @@ func TestLoadReportsTheFirstErrorInNameOrder(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := newTree(t, tt.files)
 			for i := 0; i < 20; i++ {
-				_, err := Load(context.Background(), root)
+				_, err := Load(context.Background(), root, WithStrict(true))
 				if err == nil || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("run %d: got %v, want an error naming %s", i, err, tt.want)
 				}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/monoctx/monoctx/graph/discover"
 )
 
 // Graph is the monorepo's apps with their input sets.
@@ -21,11 +23,14 @@ type Graph struct {
 	Apps   []*App // sorted by name
 	// Warnings are things the user should know that did not stop the analysis.
 	Warnings []string
+
+	discovery *discover.Result
 }
 
 type options struct {
 	configFile     string
 	configRequired bool
+	strict         bool
 }
 
 // Option configures Load.
@@ -36,6 +41,13 @@ type Option func(*options)
 // must exist.
 func WithConfigFile(name string) Option {
 	return func(o *options) { o.configFile, o.configRequired = name, true }
+}
+
+// WithStrict makes every warning an error: a broken definition file, a build that names no
+// Dockerfile, an app whose input set cannot be resolved. Without it those are warnings, and an
+// unresolved app is over-selected.
+func WithStrict(strict bool) Option {
+	return func(o *options) { o.strict = strict }
 }
 
 // Load discovers the apps under root and computes their input sets.
@@ -60,10 +72,12 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	}
 	g := &Graph{Root: root, Config: cfg}
 	warn := func(s string) { g.Warnings = append(g.Warnings, s) }
-	apps, err := discover(ctx, root, cfg, warn)
+	d, err := discoverApps(ctx, root, cfg, warn, o.strict)
 	if err != nil {
 		return nil, err
 	}
+	apps := d.apps
+	g.discovery = d.result
 	lang := newLangCache(root)
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
@@ -76,8 +90,14 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				errs[i] = err
 				return nil
 			}
-			if errs[i] = computeInputs(root, cfg, a); errs[i] == nil {
-				errs[i] = lang.narrow(ctx, a)
+			if a.Unresolved == "" {
+				if errs[i] = computeInputs(root, cfg, a); errs[i] == nil {
+					errs[i] = lang.narrow(ctx, a)
+				}
+			}
+			if errs[i] != nil && ctx.Err() == nil && !o.strict {
+				// One broken app never stops the others: it is over-selected instead.
+				a.Unresolved, errs[i] = errs[i].Error(), nil
 			}
 			return nil
 		})
@@ -89,6 +109,11 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		}
 	}
 	for _, a := range apps {
+		if a.Unresolved != "" {
+			a.unresolve(cfg)
+			warn(fmt.Sprintf("app %s is unresolved: %s; it is selected whenever a path under %s changes (fix it, or declare the app in monoctx.yaml; --strict makes this an error)",
+				a.Name, a.Unresolved, unresolvedDirs(a)))
+		}
 		a.prepare()
 	}
 	g.Apps = apps
@@ -293,4 +318,12 @@ func (g *Graph) WriteGraph(w io.Writer, format string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown graph format %q (want text, json, dot or mermaid)", format)
+}
+
+// unresolvedDirs names the directories an unresolved app is selected for.
+func unresolvedDirs(a *App) string {
+	if a.Dir() == a.Context {
+		return a.Context
+	}
+	return a.Context + " or " + a.Dir()
 }

@@ -28,7 +28,7 @@ func computeInputs(root string, cfg *Config, a *App) error {
 	if err != nil {
 		return err
 	}
-	inferred := a.Origin == "dockerfile" && a.ContextReason == ""
+	inferred := (a.Origin == "dockerfile" || a.contextUnknown) && a.ContextReason == ""
 	if inferred {
 		a.Context, a.ContextReason = inferContext(root, a, info)
 	}
@@ -414,4 +414,29 @@ func excludeOK(in *Input, p, rel string) bool {
 	}
 	ex, err := in.excl.MatchesOrParentMatches(rel)
 	return err != nil || !ex
+}
+
+// unresolve replaces the input set of an app whose inputs cannot be known with everything under
+// its context and its Dockerfile's directory, so that no change that could alter it is missed.
+func (a *App) unresolve(cfg *Config) {
+	rule := Rule{Kind: "unresolved", Where: a.DefinedAt, Text: "unresolved app (" + a.Unresolved + "): everything under its context and its Dockerfile's directory counts"}
+	a.Whole, a.Narrowed, a.goInfo, a.jsInfo = nil, nil, nil, nil
+	a.Inputs = []Input{
+		{Path: a.Dockerfile, Match: "path", Rule: Rule{Kind: "dockerfile", Where: a.Dockerfile, Text: "the Dockerfile"}},
+		{Path: a.Context, Match: "path", isDir: true, Rule: rule},
+	}
+	if a.Dir() != a.Context {
+		a.Inputs = append(a.Inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
+	}
+	if ac := a.config; ac != nil {
+		for _, g := range ac.Inputs {
+			a.Inputs = append(a.Inputs, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
+				Rule: Rule{Kind: "config-input", Where: cfg.where(g), Text: "inputs: " + g}})
+		}
+		for _, d := range ac.Deps {
+			a.Inputs = append(a.Inputs, Input{Path: joinRel(d), Match: "path",
+				Rule: Rule{Kind: "config-dep", Where: cfg.where(d), Text: "deps: " + d}})
+		}
+	}
+	a.excludes = cfg.Exclude
 }

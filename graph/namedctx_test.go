@@ -57,7 +57,7 @@ func TestNamedContextLeavingTheRepository(t *testing.T) {
 		{"docker-bake.hcl": "target \"a\" {\n  contexts = { x = \"../elsewhere\" }\n}\n", "Dockerfile": "FROM scratch\n"},
 		{"compose.yaml": "services:\n  a:\n    build:\n      context: .\n      additional_contexts:\n        x: ../elsewhere\n", "Dockerfile": "FROM scratch\n"},
 	} {
-		_, err := Load(context.Background(), newTree(t, files))
+		_, err := Load(context.Background(), newTree(t, files), WithStrict(true))
 		if err == nil || !strings.Contains(err.Error(), "x=../elsewhere") {
 			t.Errorf("got %v, want an error naming x=../elsewhere", err)
 		}

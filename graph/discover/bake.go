@@ -1,11 +1,9 @@
-package graph
+package discover
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"github.com/docker/buildx/bake/hclparser"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -45,6 +44,7 @@ type bakeTarget struct {
 	Args             map[string]*string `hcl:"args,optional" cty:"args"`
 	Tags             []string           `hcl:"tags,optional" cty:"tags"`
 	Target           *string            `hcl:"target,optional" cty:"target"`
+	Platforms        []string           `hcl:"platforms,optional" cty:"platforms"`
 	Remain           hcl.Body           `hcl:",remain"`
 }
 
@@ -80,6 +80,9 @@ func (t *bakeTarget) Merge(t2 *bakeTarget) {
 	}
 	if t2.Target != nil {
 		t.Target = t2.Target
+	}
+	if t2.Platforms != nil {
+		t.Platforms = t2.Platforms
 	}
 	t.Inherits = append(t.Inherits, t2.Inherits...)
 }
@@ -169,15 +172,26 @@ func (t *bakeTarget) GetName(ectx *hcl.EvalContext, block *hcl.Block, loadDeps f
 // matrices, and the merge of override files), resolves inherits, and returns one app per target
 // that builds a Dockerfile of this repository. Like bake (and like compose files here), a variable
 // set in the environment overrides its default, unless BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP is true.
-func loadBake(root string, warn func(string)) ([]App, error) {
+func (f *finder) bake(ctx context.Context) []Build {
+	builds, err := f.loadBake()
+	if err != nil {
+		f.broken(err)
+		return nil
+	}
+	return builds
+}
+
+func (f *finder) loadBake() ([]Build, error) {
+	root := f.root
 	var files []*hcl.File
 	var names []string
 	p := hclparse.NewParser()
 	for _, n := range bakeFiles {
-		data, err := os.ReadFile(filepath.Join(root, n))
-		if errors.Is(err, os.ErrNotExist) {
+		if !f.tree.isFile(n) {
 			continue
 		}
+		f.read(n)
+		data, err := readFile(root, n)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", n, err)
 		}
@@ -197,10 +211,17 @@ func loadBake(root string, warn func(string)) ([]App, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	origin := "bake:" + names[0]
+	bakeLines := map[string]int{}
+	if body, ok := files[0].Body.(*hclsyntax.Body); ok {
+		for _, b := range body.Blocks {
+			if b.Type == "target" && len(b.Labels) > 0 {
+				bakeLines[b.Labels[0]] = b.DefRange().Start.Line
+			}
+		}
+	}
 
-	lookup := os.LookupEnv
-	if off, _ := strconv.ParseBool(os.Getenv("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP")); off {
+	lookup := f.lookupEnv
+	if v, _ := f.lookupEnv("BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP"); isTrue(v) {
 		lookup = func(string) (string, bool) { return "", false }
 	}
 	var cfg bakeConfig
@@ -232,11 +253,11 @@ func loadBake(root string, warn func(string)) ([]App, error) {
 	}
 	sort.Strings(targetNames)
 
-	var apps []App
+	var apps []Build
 	for _, n := range targetNames {
 		t, err := resolveBakeTarget(n, byName, map[string]bool{})
 		if err != nil {
-			return nil, &ParseError{File: names[0], Msg: err.Error()}
+			return nil, &Error{File: names[0], Msg: err.Error()}
 		}
 		if inherited[n] && !grouped[n] {
 			// Settings other targets inherit (`_common`, `docker-metadata-action`): no group
@@ -259,25 +280,26 @@ func loadBake(root string, warn func(string)) ([]App, error) {
 		} else if !path.IsAbs(df) {
 			df = path.Join(c, df)
 		}
-		if path.IsAbs(c) || path.IsAbs(df) || escapesContext(c) || escapesContext(df) {
-			return nil, &ParseError{File: names[0], Msg: fmt.Sprintf("target %q: context or dockerfile leaves the repository", n)}
+		if path.IsAbs(c) || path.IsAbs(df) || Escapes(c) || Escapes(df) {
+			return nil, &Error{File: names[0], Msg: fmt.Sprintf("target %q: context or dockerfile leaves the repository", n)}
 		}
 		if t.DockerfileInline != nil {
-			warn(fmt.Sprintf("%s: target %q has an inline Dockerfile, which monoctx does not analyse; skipped", names[0], n))
+			f.warn("%s: target %q has an inline Dockerfile, which monoctx does not analyse; skipped", names[0], n)
 			continue
 		}
-		if !fileExists(filepath.Join(root, filepath.FromSlash(df))) {
-			warn(fmt.Sprintf("%s: target %q: Dockerfile %s does not exist; skipped", names[0], n, joinRel(df)))
+		if !f.tree.isFile(joinRel(df)) {
+			f.warn("%s: target %q: Dockerfile %s does not exist; skipped", names[0], n, joinRel(df))
 			continue
 		}
-		contexts, err := namedContexts(root, t.Contexts, false)
+		contexts, err := NamedContexts(root, t.Contexts, false)
 		if err != nil {
-			return nil, &ParseError{File: names[0], Msg: fmt.Sprintf("target %q: contexts: %v", n, err)}
+			return nil, &Error{File: names[0], Msg: fmt.Sprintf("target %q: contexts: %v", n, err)}
 		}
-		app := App{Name: n, Origin: origin, Context: joinRel(c), Dockerfile: joinRel(df), Tags: t.Tags, Contexts: contexts}
+		app := Build{Name: n, Source: SourceBake, File: names[0], Line: bakeLines[n], Context: joinRel(c), Dockerfile: joinRel(df), Tags: t.Tags, Contexts: contexts}
 		if t.Target != nil {
 			app.Target = *t.Target
 		}
+		app.Platforms = t.Platforms
 		for k, v := range t.Args {
 			if v != nil {
 				if app.Args == nil {
@@ -327,7 +349,7 @@ func bakeError(file string, diags hcl.Diagnostics) error {
 		if d.Detail != "" {
 			msg += ": " + d.Detail
 		}
-		e := &ParseError{File: file, Msg: msg, Err: diags}
+		e := &Error{File: file, Msg: msg, Err: diags}
 		if d.Subject != nil {
 			if d.Subject.Filename != "" {
 				e.File = d.Subject.Filename
@@ -336,5 +358,10 @@ func bakeError(file string, diags hcl.Diagnostics) error {
 		}
 		return e
 	}
-	return &ParseError{File: file, Msg: diags.Error(), Err: diags}
+	return &Error{File: file, Msg: diags.Error(), Err: diags}
+}
+
+func isTrue(v string) bool {
+	b, _ := strconv.ParseBool(v)
+	return b
 }

@@ -1,0 +1,330 @@
+package discover
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"gopkg.in/yaml.v3"
+)
+
+// composeBases are the names docker compose reads in a directory, in its order, each with the
+// override file it merges on top.
+var composeBases = []struct{ base, override string }{
+	{"compose.yaml", "compose.override.yaml"},
+	{"compose.yml", "compose.override.yml"},
+	{"docker-compose.yml", "docker-compose.override.yml"},
+	{"docker-compose.yaml", "docker-compose.override.yaml"},
+}
+
+// composeProject is a set of compose files loaded together, as `docker compose -f a -f b` would.
+type composeProject struct {
+	dir   string   // repo-relative project directory
+	files []string // repo-relative, in merge order
+}
+
+// compose finds the compose projects of every directory and returns the builds of their services.
+//
+// In a directory, the project docker compose would load by default is its base file plus the
+// override file (or the files COMPOSE_FILE names in the directory's .env). Every other compose
+// file there is a layer when it defines a service the default project defines — it is then merged
+// onto the default project, as the README's `docker compose -f compose.yaml -f compose.<layer>.yaml`
+// does — and a project of its own otherwise. Files are read leniently: a layer's service may
+// depend on a service of another layer.
+func (f *finder) compose(ctx context.Context) []Build {
+	byDir := map[string][]string{}
+	for _, p := range f.tree.compose {
+		byDir[path.Dir(p)] = append(byDir[path.Dir(p)], p)
+	}
+	var projects []composeProject
+	used := map[string]bool{}
+	for _, dir := range slices.Sorted(maps.Keys(byDir)) {
+		files := byDir[dir]
+		var def []string
+		if env := f.dotEnv(dir); env["COMPOSE_FILE"] != "" {
+			sep := env["COMPOSE_PATH_SEPARATOR"]
+			if sep == "" {
+				sep = ":"
+			}
+			for _, n := range strings.Split(env["COMPOSE_FILE"], sep) {
+				if n = strings.TrimSpace(n); n == "" {
+					continue
+				}
+				p := path.Clean(path.Join(dir, filepath.ToSlash(n)))
+				if Escapes(p) || !f.tree.isFile(p) {
+					f.warn("%s: COMPOSE_FILE names %s, which does not exist; ignored", path.Join(dir, ".env"), n)
+					continue
+				}
+				def = append(def, p)
+			}
+		}
+		if len(def) == 0 {
+			for _, c := range composeBases {
+				if b := path.Join(dir, c.base); f.tree.isFile(b) {
+					def = append(def, b)
+					if o := path.Join(dir, c.override); f.tree.isFile(o) {
+						def = append(def, o)
+					}
+					break
+				}
+			}
+		}
+		if len(def) > 0 {
+			projects = append(projects, composeProject{dir: dir, files: def})
+			for _, p := range def {
+				used[p] = true
+			}
+		}
+		defServices := map[string]bool{}
+		for _, p := range def {
+			for _, s := range f.composeServiceNames(p) {
+				defServices[s] = true
+			}
+		}
+		for _, p := range files {
+			if used[p] {
+				continue
+			}
+			layer := false
+			for _, s := range f.composeServiceNames(p) {
+				if defServices[s] {
+					layer = true
+					break
+				}
+			}
+			if layer {
+				projects = append(projects, composeProject{dir: dir, files: append(slices.Clone(def), p)})
+			} else {
+				projects = append(projects, composeProject{dir: dir, files: []string{p}})
+			}
+		}
+	}
+	var out []Build
+	for _, pr := range projects {
+		if ctx.Err() != nil {
+			return nil
+		}
+		builds, err := f.loadComposeProject(ctx, pr)
+		if err != nil {
+			f.broken(err)
+			continue
+		}
+		out = append(out, builds...)
+	}
+	return out
+}
+
+// dotEnv reads dir/.env, as compose does for a project in dir; nil when there is none.
+func (f *finder) dotEnv(dir string) map[string]string {
+	p := path.Join(dir, ".env")
+	if !f.tree.isFile(p) {
+		return nil
+	}
+	f.read(p)
+	data, err := readFile(f.root, p)
+	if err != nil {
+		return nil
+	}
+	env, err := dotenv.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil // compose-go reports it with the project
+	}
+	return env
+}
+
+// composeServiceNames lists the services a compose file defines, without interpreting it.
+func (f *finder) composeServiceNames(p string) []string {
+	var doc struct {
+		Services map[string]yaml.Node `yaml:"services"`
+	}
+	data, err := readFile(f.root, p)
+	if err != nil || yaml.Unmarshal(data, &doc) != nil {
+		return nil // loading the project reports it
+	}
+	return slices.Sorted(maps.Keys(doc.Services))
+}
+
+// serviceLine finds the line of services.<name> in a compose file, preferring the file (last in
+// merge order) whose entry has a build section.
+func (f *finder) serviceLine(files []string, name string) (string, int) {
+	file, line := files[0], 0
+	for _, p := range files {
+		data, err := readFile(f.root, p)
+		if err != nil {
+			continue
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+			continue
+		}
+		services := mapValue(doc.Content[0], "services")
+		if services == nil {
+			continue
+		}
+		for i := 0; i+1 < len(services.Content); i += 2 {
+			if services.Content[i].Value != name {
+				continue
+			}
+			if line == 0 || mapValue(services.Content[i+1], "build") != nil {
+				file, line = p, services.Content[i].Line
+			}
+		}
+	}
+	return file, line
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func (f *finder) loadComposeProject(ctx context.Context, pr composeProject) ([]Build, error) {
+	abs := make([]string, len(pr.files))
+	for i, p := range pr.files {
+		abs[i] = filepath.Join(f.root, filepath.FromSlash(p))
+		f.read(p)
+	}
+	env := slices.Clone(f.opts.Env)
+	for try := 0; ; try++ {
+		builds, err := f.loadComposeEnv(ctx, pr, abs, env)
+		if err == nil || try > 50 {
+			return builds, err
+		}
+		// `${VAR:?message}` makes a variable required; monoctx is not running the project, so
+		// a required variable nobody set is given a placeholder, and the file is read again.
+		missing := requiredRE.FindAllStringSubmatch(err.Error(), -1)
+		if len(missing) == 0 {
+			return nil, err
+		}
+		for _, m := range missing {
+			env = append(env, m[1]+"=monoctx-unset-"+m[1])
+		}
+	}
+}
+
+var requiredRE = regexp.MustCompile(`required variable (\w+) is missing a value`)
+
+func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env []string) ([]Build, error) {
+	opts, err := cli.NewProjectOptions(abs,
+		cli.WithWorkingDirectory(filepath.Join(f.root, filepath.FromSlash(pr.dir))),
+		cli.WithEnv(env),
+		cli.WithEnvFiles(), // the default .env beside the compose file
+		cli.WithDotEnv,
+		cli.WithProfiles([]string{"*"}),
+		cli.WithName("monoctx"),
+		cli.WithResolvedPaths(true),
+		cli.WithoutEnvironmentResolution,
+		cli.WithConsistency(false),
+		cli.WithLoadOptions(func(o *loader.Options) { o.SkipResolveEnvironment = true }),
+	)
+	if err != nil {
+		return nil, &Error{File: pr.files[0], Msg: err.Error(), Err: err}
+	}
+	proj, err := opts.LoadProject(ctx)
+	if err != nil {
+		return nil, composeError(pr.files, err)
+	}
+	var out []Build
+	services := proj.AllServices()
+	for _, name := range slices.Sorted(maps.Keys(services)) {
+		svc := services[name]
+		b := svc.Build
+		if b == nil {
+			continue
+		}
+		file, line := f.serviceLine(pr.files, name)
+		where := fmt.Sprintf("%s:%d", file, line)
+		if b.DockerfileInline != "" {
+			f.warn("%s: service %q has an inline Dockerfile, which monoctx does not analyse; skipped", where, name)
+			continue
+		}
+		if strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@") {
+			continue // a remote context is not in this repository
+		}
+		ctxDir, err := RepoRel(f.root, b.Context)
+		if err != nil {
+			f.broken(&Error{File: file, Line: line, Msg: fmt.Sprintf("service %q: build context %s leaves the repository", name, asWritten(f.root, b.Context))})
+			continue
+		}
+		if !f.tree.isDir(ctxDir) {
+			f.warn("%s: service %q: build context %s does not exist; fix build.context or create the directory", where, name, ctxDir)
+			continue
+		}
+		df := b.Dockerfile
+		if df == "" {
+			df = "Dockerfile"
+		}
+		if !filepath.IsAbs(df) {
+			df = filepath.Join(f.root, filepath.FromSlash(ctxDir), df)
+		}
+		dfRel, err := RepoRel(f.root, df)
+		if err != nil {
+			f.broken(&Error{File: file, Line: line, Msg: fmt.Sprintf("service %q: dockerfile %q leaves the repository", name, b.Dockerfile)})
+			continue
+		}
+		args := map[string]string{}
+		for k, v := range b.Args {
+			if v != nil {
+				args[k] = *v
+			}
+		}
+		tags := append([]string{}, b.Tags...)
+		if svc.Image != "" {
+			tags = append([]string{svc.Image}, tags...)
+		}
+		contexts, err := NamedContexts(f.root, b.AdditionalContexts, true)
+		if err != nil {
+			f.broken(&Error{File: file, Line: line, Msg: fmt.Sprintf("service %q: additional_contexts: %v", name, err)})
+			continue
+		}
+		out = append(out, Build{Name: name, Dockerfile: dfRel, Context: ctxDir, Target: b.Target, Args: args,
+			Tags: tags, Platforms: b.Platforms, Contexts: contexts, Source: SourceCompose, File: file, Line: line,
+			Group: pr.dir})
+	}
+	return out, nil
+}
+
+var (
+	composeLineRE = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
+	composePathRE = regexp.MustCompile(`^(?:failed to parse|validating) ([^:]*): `)
+)
+
+// composeError turns compose-go's messages ("failed to parse /abs/compose.yaml: yaml: line 3: …")
+// into compose.yaml:3: ….
+func composeError(files []string, err error) error {
+	file := files[0]
+	msg := err.Error()
+	if m := composePathRE.FindStringSubmatch(msg); m != nil {
+		for _, p := range files {
+			if strings.HasSuffix(filepath.ToSlash(m[1]), "/"+p) || m[1] == p {
+				file = p
+			}
+		}
+		msg = msg[len(m[0]):]
+	}
+	// yaml nests positions ("while parsing a block mapping at line 1, column 3: line 3, column 4: …"):
+	// the last one is where the error is.
+	if all := composeLineRE.FindAllStringSubmatchIndex(msg, -1); len(all) > 0 {
+		m := all[len(all)-1]
+		line, _ := strconv.Atoi(msg[m[2]:m[3]])
+		return &Error{File: file, Line: line, Msg: msg[m[1]:], Err: err}
+	}
+	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: "), Err: err}
+}

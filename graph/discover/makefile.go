@@ -1,0 +1,581 @@
+package discover
+
+import (
+	"context"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// makefiles reads every Makefile (and *.mk) for build commands in its recipes. Make variables
+// come from the file's own assignments and those of the files it includes; recipes run in the
+// Makefile's directory; static pattern rules are expanded for each target (so `$*` is known).
+func (f *finder) makefiles(ctx context.Context) []Build {
+	var out []Build
+	included := map[string]bool{}
+	for _, mf := range f.tree.makefiles {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if included[mf] && strings.HasSuffix(mf, ".mk") {
+			continue // read with the Makefile that includes it
+		}
+		m := &makeFile{f: f, vars: map[string]makeVar{}, seen: map[string]bool{}}
+		m.parse(mf, 0)
+		for p := range m.seen {
+			if p != mf {
+				included[p] = true
+			}
+		}
+		for _, r := range m.recipes {
+			// First with the defaults the Makefile gives (`VAR ?= x`); a command that names no
+			// Dockerfile that way is read again with those defaults unknown, as a caller may
+			// override them (`make TARGET_OS=windows`), and matched against the repository.
+			cmds := m.commands(r, false)
+			var again []command
+			for i, c := range cmds {
+				bc, ok := parseBuildCommand(c.args)
+				if !ok {
+					continue
+				}
+				builds := f.makeBuilds(bc, c, mf, r, true)
+				if len(builds) == 0 {
+					if again == nil {
+						again = m.commands(r, true)
+					}
+					if i < len(again) {
+						if bc2, ok := parseBuildCommand(again[i].args); ok {
+							builds = f.makeBuilds(bc2, again[i], mf, r, false)
+						}
+					}
+					if len(builds) == 0 {
+						f.makeBuilds(bc, c, mf, r, false) // for its warning
+					}
+				}
+				out = append(out, builds...)
+			}
+		}
+	}
+	return out
+}
+
+// commands parses a recipe's shell after expanding its make references; overridable says
+// whether `?=` defaults count as unknown.
+func (m *makeFile) commands(r makeRecipe, overridable bool) []command {
+	m.overridable = overridable
+	text := m.expand(r.text, r.auto, 0)
+	m.overridable = false
+	cmds, err := shellCommands(text, r.file, &shellEnv{vals: map[string]word{}}, r.line-1)
+	if err != nil {
+		return nil // a recipe make would run, but not shell we can read: nothing to find
+	}
+	return cmds
+}
+
+// makeBuilds resolves one build command of a recipe; quiet drops the warnings (a first try).
+func (f *finder) makeBuilds(bc buildCommand, c command, mf string, r makeRecipe, quiet bool) []Build {
+	dir := litWord(path.Dir(mf)) // make runs recipes in the directory of the Makefile it read
+	if len(c.dir) > 0 {
+		dir = merge(append(append(slices.Clone(dir), part{lit: "/"}), c.dir...))
+	}
+	if quiet {
+		saved := len(f.res.Warnings)
+		defer func() { f.res.Warnings = f.res.Warnings[:saved] }()
+	}
+	return f.commandBuildsPiped(bc, c.piped, []word{dir}, SourceMake, r.file, c.line, mf)
+}
+
+type makeVar struct {
+	value     string
+	recursive bool // `=`: expanded when used
+	deflt     bool // `?=`: a default the caller may override
+}
+
+type makeRecipe struct {
+	file string
+	line int
+	text string            // shell source, make references not yet expanded
+	auto map[string]string // $@, $*
+}
+
+type makeFile struct {
+	f       *finder
+	vars    map[string]makeVar
+	recipes []makeRecipe
+	seen    map[string]bool
+	// overridable makes `?=` defaults expand as unknown.
+	overridable bool
+}
+
+var (
+	makeAssignRE = regexp.MustCompile(`^\s*(?:(?:export|override)\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(::=|:=|\?=|\+=|!=|=)\s*(.*)$`)
+	makeIncludeRE = regexp.MustCompile(`^\s*(?:-include|sinclude|include)\s+(.+)$`)
+)
+
+// makeCond is one open ifeq/ifdef block.
+type makeCond struct {
+	taken   bool // the current branch is taken
+	done    bool // a branch was taken already
+	unknown bool // the condition could not be decided
+}
+
+// condKeyword splits a conditional directive line into its keyword and the rest.
+func condKeyword(line string) (string, string) {
+	for _, kw := range []string{"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif"} {
+		if line == kw {
+			return kw, ""
+		}
+		if strings.HasPrefix(line, kw) && (line[len(kw)] == ' ' || line[len(kw)] == '\t' || line[len(kw)] == '(') {
+			return kw, strings.TrimSpace(line[len(kw):])
+		}
+	}
+	return "", ""
+}
+
+// evalCond decides a conditional: taken, or unknown when a value in it is unknown.
+func (m *makeFile) evalCond(kw, rest string) (bool, bool) {
+	rest = stripComment(rest)
+	switch kw {
+	case "ifdef", "ifndef":
+		v := strings.TrimSpace(m.expand(rest, nil, 0))
+		if strings.Contains(v, "${__MK_") {
+			return false, true
+		}
+		mv, ok := m.vars[v]
+		def := ok && mv.value != ""
+		return def == (kw == "ifdef"), false
+	case "ifeq", "ifneq":
+		var a, b string
+		if strings.HasPrefix(rest, "(") && strings.HasSuffix(rest, ")") {
+			args := splitArgs(rest[1 : len(rest)-1])
+			if len(args) != 2 {
+				return false, true
+			}
+			a, b = args[0], args[1]
+		} else {
+			parts := quotedArgsRE.FindAllStringSubmatch(rest, -1)
+			if len(parts) != 2 {
+				return false, true
+			}
+			a, b = parts[0][2]+parts[0][3], parts[1][2]+parts[1][3]
+		}
+		a, b = strings.TrimSpace(m.expand(a, nil, 0)), strings.TrimSpace(m.expand(b, nil, 0))
+		if strings.Contains(a+b, "${__MK_") {
+			return false, true
+		}
+		return (a == b) == (kw == "ifeq"), false
+	}
+	return false, true
+}
+
+var quotedArgsRE = regexp.MustCompile(`("([^"]*)"|'([^']*)')`)
+
+// rule is the rule header a recipe belongs to: its targets and, for a static pattern rule, the
+// stem of each.
+type makeRule struct {
+	targets []string
+	stems   []string
+}
+
+func (m *makeFile) parse(file string, depth int) {
+	if depth > 10 || m.seen[file] {
+		return
+	}
+	m.seen[file] = true
+	m.f.read(file)
+	data, err := readFile(m.f.root, file)
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(data), "\n")
+	var rule *makeRule
+	inDefine := false
+	var conds []makeCond
+	active := func() (bool, bool) { // taken, unknown
+		unknown := false
+		for _, c := range conds {
+			if c.unknown {
+				unknown = true
+				continue
+			}
+			if !c.taken {
+				return false, false
+			}
+		}
+		return true, unknown
+	}
+	for i := 0; i < len(lines); i++ {
+		start := i + 1
+		line := lines[i]
+		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
+			i++
+			line = line[:len(line)-1] + " " + strings.TrimLeft(lines[i], " \t")
+		}
+		if inDefine {
+			if strings.HasPrefix(strings.TrimSpace(line), "endef") {
+				inDefine = false
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "\t") {
+			if rule == nil {
+				continue
+			}
+			m.recipe(file, start, strings.TrimLeft(line[1:], "@-+ \t"), rule)
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		if kw, rest := condKeyword(trimmed); kw != "" {
+			switch kw {
+			case "endif":
+				if len(conds) > 0 {
+					conds = conds[:len(conds)-1]
+				}
+			case "else":
+				if len(conds) == 0 {
+					continue
+				}
+				c := &conds[len(conds)-1]
+				if c.unknown || c.done {
+					c.taken = false
+					continue
+				}
+				if rest == "" {
+					c.taken, c.done = true, true
+					continue
+				}
+				sub, subRest := condKeyword(rest)
+				c.taken, c.unknown = m.evalCond(sub, subRest)
+				c.done = c.taken
+			default:
+				taken, unknown := m.evalCond(kw, rest)
+				conds = append(conds, makeCond{taken: taken, unknown: unknown, done: taken})
+			}
+			continue
+		}
+		taken, unknownCond := active()
+		if !taken {
+			continue
+		}
+		if strings.HasPrefix(trimmed, "define ") {
+			inDefine = true
+			continue
+		}
+		if mm := makeIncludeRE.FindStringSubmatch(line); mm != nil {
+			for _, inc := range strings.Fields(m.expand(mm[1], nil, 0)) {
+				if strings.Contains(inc, "${__MK_") {
+					continue
+				}
+				p := cleanRel(path.Join(path.Dir(file), inc))
+				if m.f.tree.isFile(p) {
+					m.parse(p, depth+1)
+				}
+			}
+			continue
+		}
+		if mm := makeAssignRE.FindStringSubmatch(line); mm != nil && !isRuleLine(line, mm) {
+			if unknownCond {
+				// Set on a branch monoctx cannot decide: its value is unknown (and matched
+				// against the repository's files where a build uses it).
+				m.vars[mm[1]] = makeVar{value: unknownMake(mm[1])}
+				continue
+			}
+			m.assign(mm[1], mm[2], stripComment(mm[3]))
+			continue
+		}
+		if k := ruleColon(line); k > 0 {
+			head := line[:k]
+			rest := line[k+1:]
+			r := &makeRule{targets: strings.Fields(m.expand(head, nil, 0))}
+			if strings.HasPrefix(rest, ":") {
+				rest = rest[1:] // double-colon rule
+			}
+			if j := strings.IndexByte(rest, ';'); j >= 0 {
+				rest = rest[:j] // an inline recipe is rare for builds; ignored
+			}
+			if j := strings.IndexByte(rest, ':'); j >= 0 {
+				// Static pattern rule: targets: target-pattern: prereqs.
+				pat := strings.TrimSpace(m.expand(rest[:j], nil, 0))
+				if pre, suf, ok := strings.Cut(pat, "%"); ok {
+					for _, t := range r.targets {
+						if strings.HasPrefix(t, pre) && strings.HasSuffix(t, suf) && len(t) >= len(pre)+len(suf) {
+							r.stems = append(r.stems, t[len(pre):len(t)-len(suf)])
+						} else {
+							r.stems = append(r.stems, "")
+						}
+					}
+				}
+			}
+			rule = r
+			continue
+		}
+		rule = nil
+	}
+}
+
+// isRuleLine tells `target: VAR = x` (a target-specific variable) and `a: b` from assignments.
+func isRuleLine(line string, mm []string) bool {
+	i := strings.Index(line, mm[2])
+	before := line[:i]
+	return strings.Contains(before, ":") && !strings.HasPrefix(mm[2], ":")
+}
+
+// ruleColon is the index of the colon that ends a rule's targets, -1 when the line is no rule.
+func ruleColon(line string) int {
+	depth := 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '(', '{':
+			depth++
+		case ')', '}':
+			depth--
+		case ':':
+			if depth == 0 && !(i+1 < len(line) && line[i+1] == '=') {
+				return i
+			}
+		case '#':
+			return -1
+		}
+	}
+	return -1
+}
+
+func stripComment(s string) string {
+	if i := strings.Index(s, " #"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(s)
+}
+
+func (m *makeFile) assign(name, op, value string) {
+	switch op {
+	case "=":
+		m.vars[name] = makeVar{value: value, recursive: true}
+	case ":=", "::=":
+		m.vars[name] = makeVar{value: m.expand(value, nil, 0)}
+	case "?=":
+		if _, ok := m.vars[name]; !ok {
+			m.vars[name] = makeVar{value: value, recursive: true, deflt: true}
+		}
+	case "+=":
+		old, ok := m.vars[name]
+		if !ok {
+			m.vars[name] = makeVar{value: value, recursive: true}
+			return
+		}
+		if !old.recursive {
+			value = m.expand(value, nil, 0)
+		}
+		old.value = strings.TrimSpace(old.value + " " + value)
+		m.vars[name] = old
+	case "!=":
+		m.vars[name] = makeVar{value: unknownMake(name)}
+	}
+}
+
+func (m *makeFile) recipe(file string, line int, text string, r *makeRule) {
+	if !strings.Contains(text, "build") && !strings.Contains(text, "bud") {
+		return // cheap filter: only build commands matter
+	}
+	if len(r.stems) > 0 && len(r.stems) <= 64 {
+		for i, t := range r.targets {
+			auto := map[string]string{"@": t, "*": r.stems[i]}
+			m.recipes = append(m.recipes, makeRecipe{file: file, line: line, text: text, auto: auto})
+		}
+		return
+	}
+	auto := map[string]string{}
+	if len(r.targets) == 1 {
+		auto["@"] = r.targets[0]
+	}
+	m.recipes = append(m.recipes, makeRecipe{file: file, line: line, text: text, auto: auto})
+}
+
+// unknownMake is the shell text standing for a make expansion with no known value: an unset
+// shell variable, so the shell reader sees an unknown part and says which.
+func unknownMake(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return "${__MK_" + b.String() + "}"
+}
+
+// expand expands make references in s: $(VAR), ${VAR}, $X, $$, a few functions; auto holds the
+// automatic variables ($@, $*). Unknown values become unknownMake markers.
+func (m *makeFile) expand(s string, auto map[string]string, depth int) string {
+	if depth > 20 || !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '$' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		n := s[i+1]
+		switch n {
+		case '$':
+			b.WriteByte('$')
+			i++
+		case '(', '{':
+			end := matchParen(s, i+1)
+			if end < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			b.WriteString(m.ref(s[i+2:end], auto, depth))
+			i = end
+		default:
+			b.WriteString(m.ref(string(n), auto, depth))
+			i++
+		}
+	}
+	return b.String()
+}
+
+func matchParen(s string, open int) int {
+	want := byte(')')
+	if s[open] == '{' {
+		want = '}'
+	}
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case s[open]:
+			depth++
+		case want:
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// ref expands the inside of one $(…) reference.
+func (m *makeFile) ref(in string, auto map[string]string, depth int) string {
+	if v, ok := auto[in]; ok {
+		return v
+	}
+	if fn, args, ok := strings.Cut(in, " "); ok {
+		return m.call(fn, args, auto, depth)
+	}
+	name := m.expand(in, auto, depth+1)
+	if i := strings.IndexByte(name, ':'); i > 0 {
+		// $(VAR:a=b) substitution references: the value is not worth guessing.
+		return unknownMake(name[:i])
+	}
+	v, ok := m.vars[name]
+	if !ok || m.overridable && v.deflt {
+		return unknownMake(name)
+	}
+	if v.recursive {
+		return m.expand(v.value, auto, depth+1)
+	}
+	return v.value
+}
+
+// splitArgs splits a function's arguments at top-level commas.
+func splitArgs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(', '{':
+			depth++
+		case ')', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+func (m *makeFile) call(fn, rawArgs string, auto map[string]string, depth int) string {
+	args := splitArgs(rawArgs)
+	ex := func(i int) string {
+		if i >= len(args) {
+			return ""
+		}
+		return m.expand(args[i], auto, depth+1)
+	}
+	mapWords := func(list string, f func(string) string) string {
+		ws := strings.Fields(list)
+		for i, w := range ws {
+			ws[i] = f(w)
+		}
+		return strings.Join(ws, " ")
+	}
+	switch fn {
+	case "addprefix":
+		p := ex(0)
+		return mapWords(ex(1), func(w string) string { return p + w })
+	case "addsuffix":
+		s := ex(0)
+		return mapWords(ex(1), func(w string) string { return w + s })
+	case "subst":
+		return strings.ReplaceAll(ex(2), ex(0), ex(1))
+	case "strip":
+		return strings.Join(strings.Fields(ex(0)), " ")
+	case "firstword":
+		if ws := strings.Fields(ex(0)); len(ws) > 0 {
+			return ws[0]
+		}
+		return ""
+	case "notdir":
+		return mapWords(ex(0), path.Base)
+	case "dir":
+		return mapWords(ex(0), func(w string) string { return path.Dir(w) + "/" })
+	case "patsubst":
+		from, to := ex(0), ex(1)
+		fp, fs, ok := strings.Cut(from, "%")
+		return mapWords(ex(2), func(w string) string {
+			if !ok {
+				if w == from {
+					return to
+				}
+				return w
+			}
+			if strings.HasPrefix(w, fp) && strings.HasSuffix(w, fs) && len(w) >= len(fp)+len(fs) {
+				return strings.Replace(to, "%", w[len(fp):len(w)-len(fs)], 1)
+			}
+			return w
+		})
+	case "origin":
+		if _, ok := m.vars[strings.TrimSpace(ex(0))]; ok {
+			return "file"
+		}
+		return "undefined"
+	case "foreach":
+		if len(args) != 3 {
+			break
+		}
+		v := strings.TrimSpace(ex(0))
+		var out []string
+		for _, w := range strings.Fields(ex(1)) {
+			a := map[string]string{}
+			for k, x := range auto {
+				a[k] = x
+			}
+			a[v] = w
+			out = append(out, m.expand(args[2], a, depth+1))
+		}
+		return strings.Join(out, " ")
+	}
+	return unknownMake(fn)
+}

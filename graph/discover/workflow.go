@@ -1,0 +1,317 @@
+package discover
+
+import (
+	"context"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// workflows reads GitHub Actions workflows: docker/build-push-action steps (context, file,
+// target, build-args, platforms, tags) and build commands in `run:` steps, each once per
+// combination of a literal `strategy.matrix`.
+func (f *finder) workflows(ctx context.Context) []Build {
+	var out []Build
+	for _, wf := range f.tree.workflows {
+		if ctx.Err() != nil {
+			return nil
+		}
+		f.read(wf)
+		data, err := readFile(f.root, wf)
+		if err != nil {
+			continue
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			f.broken(yamlError(wf, err))
+			continue
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		top := doc.Content[0]
+		wfEnv := literalMap(mapValue(top, "env"))
+		wfDir := mapString(mapValue(mapValue(top, "defaults"), "run"), "working-directory")
+		jobs := mapValue(top, "jobs")
+		if jobs == nil || jobs.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(jobs.Content); i += 2 {
+			jobID, job := jobs.Content[i].Value, jobs.Content[i+1]
+			steps := mapValue(job, "steps")
+			if steps == nil || steps.Kind != yaml.SequenceNode {
+				continue
+			}
+			jobDir := mapString(mapValue(mapValue(job, "defaults"), "run"), "working-directory")
+			if jobDir == "" {
+				jobDir = wfDir
+			}
+			env := maps.Clone(wfEnv)
+			maps.Copy(env, literalMap(mapValue(job, "env")))
+			combos := matrixCombos(mapValue(mapValue(job, "strategy"), "matrix"))
+			group := wf + "#" + jobID
+			for _, step := range steps.Content {
+				for _, combo := range combos {
+					out = append(out, f.workflowStep(wf, group, step, combo, env, jobDir)...)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[string]string, jobDir string) []Build {
+	uses := mapString(step, "uses")
+	with := mapValue(step, "with")
+	stepEnv := maps.Clone(env)
+	maps.Copy(stepEnv, literalMap(mapValue(step, "env")))
+	sub := func(s string) string { return ghExpand(s, combo, stepEnv) }
+	switch {
+	case strings.HasPrefix(uses, "docker/build-push-action@"):
+		bc := buildCommand{context: ghWord(sub(mapString(with, "context")))}
+		if len(bc.context) == 0 {
+			bc.context = litWord(".") // the action's default: the repository at the ref
+		}
+		if v := mapString(with, "file"); v != "" {
+			bc.file = ghWord(sub(v))
+		}
+		if v := mapString(with, "target"); v != "" {
+			bc.target = ghWord(sub(v))
+		}
+		for _, l := range listLines(sub(mapString(with, "build-args"))) {
+			if k, v, ok := cutWord(ghWord(l), '='); ok {
+				bc.args = append(bc.args, [2]word{k, v})
+			}
+		}
+		for _, l := range listLines(sub(mapString(with, "build-contexts"))) {
+			if k, v, ok := cutWord(ghWord(l), '='); ok {
+				bc.contexts = append(bc.contexts, [2]word{k, v})
+			}
+		}
+		for _, l := range listItems(sub(mapString(with, "tags"))) {
+			bc.tags = append(bc.tags, ghWord(l))
+		}
+		for _, l := range listItems(sub(mapString(with, "platforms"))) {
+			bc.platforms = append(bc.platforms, ghWord(l))
+		}
+		return f.commandBuildsPiped(bc, nil, []word{litWord(".")}, SourceWorkflow, wf, step.Line, group)
+	case mapValue(step, "run") != nil:
+		run := mapValue(step, "run")
+		script := run.Value
+		if !mentionsBuild([]byte(script)) {
+			return nil
+		}
+		dir := mapString(step, "working-directory")
+		if dir == "" {
+			dir = jobDir
+		}
+		if dir == "" {
+			dir = "."
+		}
+		vals := map[string]word{}
+		for k, v := range stepEnv {
+			vals[k] = ghWord(sub(v))
+		}
+		line := run.Line
+		if run.Style == yaml.LiteralStyle || run.Style == yaml.FoldedStyle {
+			line++ // the script starts on the line after `run: |`
+		}
+		cmds, err := shellCommands(ghShell(sub(script)), wf, &shellEnv{vals: vals}, line-1)
+		if err != nil {
+			return nil
+		}
+		var out []Build
+		for _, c := range cmds {
+			bc, ok := parseBuildCommand(c.args)
+			if !ok {
+				continue
+			}
+			d := litWord(dir)
+			if len(c.dir) > 0 {
+				d = merge(append(append(word{}, d...), append(word{{lit: "/"}}, c.dir...)...))
+			}
+			out = append(out, f.commandBuildsPiped(bc, c.piped, []word{d}, SourceWorkflow, wf, c.line, group)...)
+		}
+		return out
+	}
+	return nil
+}
+
+var ghExprRE = regexp.MustCompile(`\$\{\{\s*([^}]*?)\s*\}\}`)
+
+// ghExpand replaces the expressions whose value is known: matrix values and literal env values.
+// The others stay as written, for ghWord and ghShell to mark unknown.
+func ghExpand(s string, combo, env map[string]string) string {
+	return ghExprRE.ReplaceAllStringFunc(s, func(m string) string {
+		expr := ghExprRE.FindStringSubmatch(m)[1]
+		if k, ok := strings.CutPrefix(expr, "matrix."); ok {
+			if v, ok := combo[k]; ok {
+				return v
+			}
+		}
+		if k, ok := strings.CutPrefix(expr, "env."); ok {
+			if v, ok := env[k]; ok && !strings.Contains(v, "${{") {
+				return v
+			}
+		}
+		return m
+	})
+}
+
+// ghWord turns an action input into a word, its remaining expressions unknown parts.
+func ghWord(s string) word {
+	s = strings.TrimSpace(s)
+	var w word
+	last := 0
+	for _, m := range ghExprRE.FindAllStringSubmatchIndex(s, -1) {
+		w = append(w, part{lit: s[last:m[0]]}, part{v: s[m[2]:m[3]]})
+		last = m[1]
+	}
+	w = append(w, part{lit: s[last:]})
+	out := word{}
+	for _, p := range merge(w) {
+		if p.v != "" || p.lit != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ghShell makes a run script's remaining expressions unset shell variables.
+func ghShell(s string) string {
+	return ghExprRE.ReplaceAllStringFunc(s, func(m string) string {
+		return unknownMake("GH_" + ghExprRE.FindStringSubmatch(m)[1])
+	})
+}
+
+// matrixCombos expands a literal strategy.matrix into its combinations (include entries added,
+// exclude entries removed); one empty combination when there is none.
+func matrixCombos(m *yaml.Node) []map[string]string {
+	combos := []map[string]string{{}}
+	if m == nil || m.Kind != yaml.MappingNode {
+		return combos
+	}
+	var include, exclude *yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i].Value, m.Content[i+1]
+		switch k {
+		case "include":
+			include = v
+			continue
+		case "exclude":
+			exclude = v
+			continue
+		}
+		if v.Kind != yaml.SequenceNode {
+			continue // an expression (fromJSON(…)): unknown values stay unknown
+		}
+		var next []map[string]string
+		for _, c := range combos {
+			for _, item := range v.Content {
+				if item.Kind != yaml.ScalarNode {
+					continue
+				}
+				n := maps.Clone(c)
+				n[k] = item.Value
+				next = append(next, n)
+			}
+		}
+		if len(next) > 0 && len(next) <= 256 {
+			combos = next
+		}
+	}
+	if exclude != nil && exclude.Kind == yaml.SequenceNode {
+		for _, e := range exclude.Content {
+			ex := literalMap(e)
+			combos = slices.DeleteFunc(combos, func(c map[string]string) bool {
+				for k, v := range ex {
+					if c[k] != v {
+						return false
+					}
+				}
+				return len(ex) > 0
+			})
+		}
+	}
+	if include != nil && include.Kind == yaml.SequenceNode {
+		for _, in := range include.Content {
+			inc := literalMap(in)
+			matched := false
+			for _, c := range combos {
+				if len(c) == 0 {
+					continue
+				}
+				ok := true
+				for k, v := range inc {
+					if cv, has := c[k]; has && cv != v {
+						ok = false
+					}
+				}
+				if ok {
+					for k, v := range inc {
+						if _, has := c[k]; !has {
+							c[k] = v
+						}
+					}
+					matched = true
+				}
+			}
+			if !matched {
+				if len(combos) == 1 && len(combos[0]) == 0 {
+					combos = nil
+				}
+				combos = append(combos, inc)
+			}
+		}
+	}
+	return combos
+}
+
+func mapString(n *yaml.Node, key string) string {
+	v := mapValue(n, key)
+	if v == nil || v.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return v.Value
+}
+
+func literalMap(n *yaml.Node) map[string]string {
+	out := map[string]string{}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if v := n.Content[i+1]; v.Kind == yaml.ScalarNode {
+			out[n.Content[i].Value] = v.Value
+		}
+	}
+	return out
+}
+
+// listLines splits a multi-line action input into its non-empty lines.
+func listLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// listItems splits an action list input at newlines and commas, as docker's actions do.
+func listItems(s string) []string {
+	var out []string
+	for _, l := range listLines(s) {
+		for _, x := range strings.Split(l, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
