@@ -11,17 +11,17 @@ import (
 
 // App is one image: a Dockerfile plus its build context.
 type App struct {
-	Name       string            `json:"name"`
-	Dockerfile string            `json:"dockerfile"` // repo-relative, slash-separated
-	Context    string            `json:"context"`    // repo-relative directory; "." is the repo root
-	Origin     string            `json:"origin"`     // "config:monoctx.yaml", "compose:compose.yaml", "skaffold:skaffold.yaml", "bake:docker-bake.json", "workflow:…", "make:Makefile", "script:…", "devcontainer:…", "dockerfile"
+	Name       string `json:"name"`
+	Dockerfile string `json:"dockerfile"` // repo-relative, slash-separated
+	Context    string `json:"context"`    // repo-relative directory; "." is the repo root
+	Origin     string `json:"origin"`     // "config:monoctx.yaml", "compose:compose.yaml", "skaffold:skaffold.yaml", "bake:docker-bake.json", "workflow:…", "make:Makefile", "script:…", "devcontainer:…", "dockerfile"
 	// DefinedAt is where the build is defined: "compose.yaml:12", "Makefile:40"; the Dockerfile for
 	// a Dockerfile no source names.
-	DefinedAt string `json:"defined_at,omitempty"`
-	Target     string            `json:"target,omitempty"`
-	Args       map[string]string `json:"args,omitempty"`
-	Tags       []string          `json:"tags,omitempty"`
-	Platforms  []string          `json:"platforms,omitempty"`
+	DefinedAt string            `json:"defined_at,omitempty"`
+	Target    string            `json:"target,omitempty"`
+	Args      map[string]string `json:"args,omitempty"`
+	Tags      []string          `json:"tags,omitempty"`
+	Platforms []string          `json:"platforms,omitempty"`
 	// Contexts are the named build contexts (--build-context NAME=VALUE): a repo-relative
 	// directory, or as written for another kind ("target:base", "service:base",
 	// "docker-image://…", a URL).
@@ -47,8 +47,8 @@ type App struct {
 
 	contextUnknown bool // no source set the context: inferred from the Dockerfile
 	ignore         *ignore.File
-	config   *AppConfig
-	excludes []string // config exclude globs
+	config         *AppConfig
+	excludes       []string // config exclude globs
 	// imageDeps are other apps whose image this one builds on through a named context.
 	imageDeps []imageDep
 	goInfo    *goInfo // set when narrowed by Go analysis

@@ -271,7 +271,6 @@ func buildKey(a App) string {
 	return b.String()
 }
 
-
 // nameCompose names compose services: by the service, unless several compose projects (in
 // different directories) have a service of that name; then by the project's directory and the
 // service (awesome-compose's angular/frontend and vuejs/frontend).

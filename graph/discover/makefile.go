@@ -109,7 +109,7 @@ type makeFile struct {
 }
 
 var (
-	makeAssignRE = regexp.MustCompile(`^\s*(?:(?:export|override)\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(::=|:=|\?=|\+=|!=|=)\s*(.*)$`)
+	makeAssignRE  = regexp.MustCompile(`^\s*(?:(?:export|override)\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(::=|:=|\?=|\+=|!=|=)\s*(.*)$`)
 	makeIncludeRE = regexp.MustCompile(`^\s*(?:-include|sinclude|include)\s+(.+)$`)
 )
 

@@ -314,4 +314,3 @@ func listItems(s string) []string {
 	}
 	return out
 }
-
