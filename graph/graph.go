@@ -103,9 +103,12 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		})
 	}
 	_ = eg.Wait()
-	for _, err := range errs {
+	for i, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+		if o.strict && apps[i].Unresolved != "" {
+			return nil, fmt.Errorf("app %s is unresolved: %s (--strict)", apps[i].Name, apps[i].Unresolved)
 		}
 	}
 	for _, a := range apps {

@@ -87,7 +87,7 @@ func (f *finder) compose(ctx context.Context) []Build {
 		}
 		defServices := map[string]bool{}
 		for _, p := range def {
-			for _, s := range f.composeServiceNames(p) {
+			for s := range f.composeServices(p) {
 				defServices[s] = true
 			}
 		}
@@ -95,16 +95,35 @@ func (f *finder) compose(ctx context.Context) []Build {
 			if used[p] {
 				continue
 			}
+			mine := f.composeServices(p)
 			layer := false
-			for _, s := range f.composeServiceNames(p) {
+			for s := range mine {
 				if defServices[s] {
 					layer = true
 					break
 				}
 			}
-			if layer {
-				projects = append(projects, composeProject{dir: dir, files: append(slices.Clone(def), p)})
-			} else {
+			// A layer that sets only build args (or other build settings) of a service whose
+			// build another layer places is merged after that layer too, as the README's
+			// `-f base -f build -f args` would.
+			var under []string
+			for _, q := range files {
+				if q == p || used[q] {
+					continue
+				}
+				for s, locates := range mine {
+					if !locates && f.composeServices(q)[s] {
+						under = append(under, q)
+						layer = true
+						break
+					}
+				}
+			}
+			switch {
+			case layer:
+				pr := append(slices.Clone(def), under...)
+				projects = append(projects, composeProject{dir: dir, files: append(pr, p)})
+			default:
 				projects = append(projects, composeProject{dir: dir, files: []string{p}})
 			}
 		}
@@ -142,16 +161,30 @@ func (f *finder) dotEnv(dir string) map[string]string {
 	return env
 }
 
-// composeServiceNames lists the services a compose file defines, without interpreting it.
-func (f *finder) composeServiceNames(p string) []string {
+// composeServices lists the services a compose file defines, without interpreting it, each with
+// whether the file places its build (a build context or dockerfile).
+func (f *finder) composeServices(p string) map[string]bool {
+	if m, ok := f.composeCache[p]; ok {
+		return m
+	}
 	var doc struct {
-		Services map[string]yaml.Node `yaml:"services"`
+		Services map[string]struct {
+			Build yaml.Node `yaml:"build"`
+		} `yaml:"services"`
 	}
+	out := map[string]bool{}
 	data, err := readFile(f.root, p)
-	if err != nil || yaml.Unmarshal(data, &doc) != nil {
-		return nil // loading the project reports it
+	if err == nil && yaml.Unmarshal(data, &doc) == nil {
+		for name, svc := range doc.Services {
+			b := &svc.Build
+			out[name] = b.Kind == yaml.ScalarNode && b.Value != "" || mapValue(b, "context") != nil || mapValue(b, "dockerfile") != nil
+		}
 	}
-	return slices.Sorted(maps.Keys(doc.Services))
+	if f.composeCache == nil {
+		f.composeCache = map[string]map[string]bool{}
+	}
+	f.composeCache[p] = out
+	return out
 }
 
 // serviceLine finds the line of services.<name> in a compose file, preferring the file (last in

@@ -153,6 +153,8 @@ type finder struct {
 	tree  *tree
 	res   *Result
 	files map[string]bool
+
+	composeCache map[string]map[string]bool
 }
 
 func (f *finder) warn(format string, args ...any) {
