@@ -188,7 +188,12 @@ func (m *makeFile) parse(file string, depth int) {
 	if err != nil {
 		return
 	}
-	lines := strings.Split(string(data), "\n")
+	m.parseText(file, string(data), depth)
+}
+
+// parseText reads one Makefile's text: assignments, conditionals, includes and recipes.
+func (m *makeFile) parseText(file, text string, depth int) {
+	lines := strings.Split(text, "\n")
 	var rule *makeRule
 	inDefine := false
 	var conds []makeCond

@@ -151,6 +151,9 @@ func ghExpand(s string, combo, env map[string]string) string {
 			if v, ok := combo[k]; ok {
 				return v
 			}
+			if len(combo) > 0 {
+				return "" // a key this combination lacks is empty, as in GitHub's expressions
+			}
 		}
 		if k, ok := strings.CutPrefix(expr, "env."); ok {
 			if v, ok := env[k]; ok && !strings.Contains(v, "${{") {

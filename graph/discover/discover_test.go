@@ -1,0 +1,253 @@
+package discover
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// writeTree writes files (repo-relative path → content) under a new temporary root.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// line renders a build for comparisons.
+func line(b Build) string {
+	var args []string
+	for k, v := range b.Args {
+		args = append(args, k+"="+v)
+	}
+	sort.Strings(args)
+	return strings.Join([]string{b.Name, b.Dockerfile, "ctx=" + b.Context, "target=" + b.Target,
+		"args=" + strings.Join(args, ","), "tags=" + strings.Join(b.Tags, ","),
+		"platforms=" + strings.Join(b.Platforms, ","), b.Origin(), b.Where()}, " ")
+}
+
+func find(t *testing.T, files map[string]string) *Result {
+	t.Helper()
+	res, err := Find(context.Background(), writeTree(t, files), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func lines(res *Result) []string {
+	out := []string{}
+	for _, b := range res.Builds {
+		out = append(out, line(b))
+	}
+	return out
+}
+
+const scratch = "FROM scratch\n"
+
+func TestFindReadsEachSource(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{
+			name: "Makefile with a for loop over a variable, flags with = and a platform list",
+			files: map[string]string{
+				"Makefile": "IMAGES := api worker\nPLATFORMS = linux/amd64,linux/arm64\n\nimages:\n" +
+					"\tfor i in $(IMAGES); do \\\n\t  docker buildx build --platform=$(PLATFORMS) --file=svc/$$i/Dockerfile -t example/$$i svc/$$i; \\\n\tdone\n",
+				"svc/api/Dockerfile":    scratch,
+				"svc/worker/Dockerfile": scratch,
+			},
+			want: []string{
+				"api svc/api/Dockerfile ctx=svc/api target= args= tags=example/api platforms=linux/amd64,linux/arm64 make:Makefile Makefile:5",
+				"worker svc/worker/Dockerfile ctx=svc/worker target= args= tags=example/worker platforms=linux/amd64,linux/arm64 make:Makefile Makefile:5",
+			},
+		},
+		{
+			name: "an unknown part of the Dockerfile path is matched against the tree and binds the context",
+			files: map[string]string{
+				"build.sh":              "#!/bin/sh\ndocker build -f services/$SVC/Dockerfile --target prod services/$SVC\n",
+				"services/a/Dockerfile": scratch,
+				"services/b/Dockerfile": scratch,
+				"other/c/Dockerfile":    scratch,
+			},
+			want: []string{
+				"services/a services/a/Dockerfile ctx=services/a target=prod args= tags= platforms= script:build.sh build.sh:2",
+				"services/b services/b/Dockerfile ctx=services/b target=prod args= tags= platforms= script:build.sh build.sh:2",
+			},
+		},
+		{
+			name: "podman and buildah, global flags, sudo and an env prefix",
+			files: map[string]string{
+				"ci/images.sh": "#!/bin/bash\nsudo DOCKER_BUILDKIT=1 docker --log-level warn build -q -f a/Containerfile a\n" +
+					"podman build --layers -t x/b:1 b\nbuildah bud -f c/Dockerfile.prod c\n",
+				"a/Containerfile":   scratch,
+				"b/Dockerfile":      scratch,
+				"c/Dockerfile.prod": scratch,
+			},
+			want: []string{
+				"a a/Containerfile ctx=a target= args= tags= platforms= script:ci/images.sh ci/images.sh:2",
+				"b b/Dockerfile ctx=b target= args= tags=x/b:1 platforms= script:ci/images.sh ci/images.sh:3",
+				"c/Dockerfile.prod c/Dockerfile.prod ctx=c target= args= tags= platforms= script:ci/images.sh ci/images.sh:4",
+			},
+		},
+		{
+			name: "workflow matrix with include and exclude, build-args, platforms",
+			files: map[string]string{
+				".github/workflows/ci.yaml": "jobs:\n  b:\n    strategy:\n      matrix:\n        app: [x, y, z]\n        exclude:\n          - app: z\n        include:\n          - app: x\n            stage: debug\n" +
+					"    steps:\n      - uses: docker/build-push-action@v5\n        with:\n          context: apps/${{ matrix.app }}\n          target: ${{ matrix.stage }}\n          platforms: linux/amd64, linux/arm64\n          build-args: |\n            APP=${{ matrix.app }}\n",
+				"apps/x/Dockerfile": scratch,
+				"apps/y/Dockerfile": scratch,
+				"apps/z/Dockerfile": scratch,
+			},
+			want: []string{
+				"apps/x apps/x/Dockerfile ctx=apps/x target=debug args=APP=x tags= platforms=linux/amd64,linux/arm64 workflow:.github/workflows/ci.yaml .github/workflows/ci.yaml:12",
+				"apps/y apps/y/Dockerfile ctx=apps/y target= args=APP=y tags= platforms=linux/amd64,linux/arm64 workflow:.github/workflows/ci.yaml .github/workflows/ci.yaml:12",
+			},
+		},
+		{
+			name: "bake targets carry platforms and their line",
+			files: map[string]string{
+				"docker-bake.hcl": "group \"default\" {\n  targets = [\"api\"]\n}\n\ntarget \"api\" {\n  context = \"api\"\n  platforms = [\"linux/amd64\"]\n}\n",
+				"api/Dockerfile":  scratch,
+			},
+			want: []string{"api api/Dockerfile ctx=api target= args= tags= platforms=linux/amd64 bake:docker-bake.hcl docker-bake.hcl:5"},
+		},
+		{
+			name: "skaffold files below the root resolve against their own directory",
+			files: map[string]string{
+				"deploy/skaffold.yaml": "apiVersion: skaffold/v4beta6\nbuild:\n  artifacts:\n    - image: example/api\n      context: ../api\n",
+				"api/Dockerfile":       scratch,
+			},
+			want: []string{"api api/Dockerfile ctx=api target= args= tags=example/api platforms= skaffold:deploy/skaffold.yaml deploy/skaffold.yaml:4"},
+		},
+		{
+			name: "COMPOSE_FILE in .env picks the project's files",
+			files: map[string]string{
+				".env":               "COMPOSE_FILE=compose.base.yml:compose.images.yml\n",
+				"compose.base.yml":   "services:\n  web:\n    image: example/web\n",
+				"compose.images.yml": "services:\n  web:\n    build: web\n",
+				"web/Dockerfile":     scratch,
+			},
+			want: []string{"web web/Dockerfile ctx=web target= args= tags=example/web platforms= compose:compose.images.yml compose.images.yml:2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := find(t, tt.files)
+			var got []string
+			for _, l := range lines(res) {
+				if !strings.Contains(l, " dockerfile ") {
+					got = append(got, l)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("builds:\ngot  %q\nwant %q\nwarnings: %q\nbroken: %v", got, tt.want, res.Warnings, res.Broken)
+			}
+		})
+	}
+}
+
+func TestFindWarnsAndGoesOnWhereADefinitionCannotBeRead(t *testing.T) {
+	res := find(t, map[string]string{
+		"compose.yaml":        "services:\n  web:\n    build: [\n",
+		"ok/compose.yaml":     "services:\n  ok:\n    build: .\n",
+		"ok/Dockerfile":       scratch,
+		"Makefile":            "img:\n\tdocker build -f missing/Dockerfile .\n",
+		"web/Dockerfile":      scratch,
+		".devcontainer.json":  "{ \"build\": { \"dockerfile\": \"web/Dockerfile\" } // trailing\n}",
+		"scripts/pipe.sh":     "generate | docker build -\n",
+		"scripts/broken.bash": "if then fi (\n docker build .\n",
+	})
+	var names []string
+	for _, b := range res.Builds {
+		names = append(names, b.Name+"@"+b.Source)
+	}
+	want := []string{"ok@compose", "web@devcontainer"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("builds: got %q, want %q", names, want)
+	}
+	if len(res.Broken) != 1 || res.Broken[0].File != "compose.yaml" || res.Broken[0].Line != 3 {
+		t.Errorf("broken: got %+v, want compose.yaml:3", res.Broken)
+	}
+	warned := strings.Join(res.Warnings, "\n")
+	for _, w := range []string{
+		"Makefile:2: build of missing/Dockerfile (context .) names no Dockerfile of the repository",
+		"scripts/pipe.sh:1: the build context is a tar piped from another command, and no Dockerfile of the repository is named",
+		"scripts/broken.bash: not a shell script monoctx can read",
+	} {
+		if !strings.Contains(warned, w) {
+			t.Errorf("warnings %q lack %q", warned, w)
+		}
+	}
+}
+
+func TestFindRecordsTheDefinitionFilesItRead(t *testing.T) {
+	res := find(t, map[string]string{
+		"Makefile":         "include mk/images.mk\n",
+		"mk/images.mk":     "x:\n\tdocker build web\n",
+		"web/Dockerfile":   scratch,
+		"compose.yaml":     "services:\n  web:\n    build: web\n",
+		".env":             "A=b\n",
+		"tools/lint.sh":    "echo no images here\n",
+		"tools/release.sh": "docker build web\n",
+	})
+	want := []string{".env", "Makefile", "compose.yaml", "mk/images.mk", "tools/release.sh"}
+	if !reflect.DeepEqual(res.Files, want) {
+		t.Errorf("files: got %q, want %q", res.Files, want)
+	}
+	for _, p := range append(want, "tools/lint.sh", ".github/workflows/x.yml", "a/b/docker-compose.prod.yml", "x/devcontainer.json") {
+		if !IsDefinitionFile(p) {
+			t.Errorf("IsDefinitionFile(%q) = false, want true", p)
+		}
+	}
+	for _, p := range []string{"README.md", "src/main.go", "web/Dockerfile", ".github/CODEOWNERS"} {
+		if IsDefinitionFile(p) {
+			t.Errorf("IsDefinitionFile(%q) = true, want false", p)
+		}
+	}
+}
+
+func TestFindWithAFileListReadsNoTree(t *testing.T) {
+	root := writeTree(t, map[string]string{"Makefile": "x:\n\tdocker build -f svc/Dockerfile svc\n"})
+	// svc/Dockerfile is not on disk: the list stands for the tree (a commit's, at base).
+	res, err := Find(context.Background(), root, Options{Files: []string{"Makefile", "svc/Dockerfile", "vendor/x/Dockerfile"}, Skip: []string{"**/vendor"}, Dockerfiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lines(res)
+	want := []string{
+		"svc svc/Dockerfile ctx=svc target= args= tags= platforms= make:Makefile Makefile:2",
+		"svc svc/Dockerfile ctx= target= args= tags= platforms= dockerfile svc/Dockerfile",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestIsDockerfileName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Dockerfile": true, "dockerfile": true, "Containerfile": true, "Dockerfile.prod": true,
+		"Dockerfile-windows": true, "Containerfile.dev": true, "api.Dockerfile": true,
+		"migrate.containerfile": true, "x.dockerfile": true,
+		"Dockerfile.dockerignore": false, "Dockerfile-": false, ".dockerfile": false, "Dockerfiles": false,
+		"docker-compose.yml": false, "Containerfile.containerignore": false,
+	} {
+		if got := IsDockerfileName(name); got != want {
+			t.Errorf("IsDockerfileName(%q): got %v, want %v", name, got, want)
+		}
+	}
+}
