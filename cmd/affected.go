@@ -108,12 +108,16 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			}
 			headSHA = sha
 			if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {
-				dir, cleanup, err := s.repo.Checkout(ctx, sha)
+				dir, missing, cleanup, err := s.repo.Checkout(ctx, sha)
 				if err != nil {
 					return nil, fmt.Errorf("reading the tree of --head %s: %w", head, err)
 				}
 				defer cleanup()
 				graphDir = dir
+				if len(missing) > 0 {
+					fmt.Fprintf(env.Err, "monoctx: warning: %d files of %s are not in this clone (a partial or incomplete clone) and are read as absent, e.g. %s; fetch them, or run affected with that commit checked out\n",
+						len(missing), head, missing[0])
+				}
 			}
 		}
 		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
