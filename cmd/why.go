@@ -13,6 +13,8 @@ type whyResult struct {
 	Input  bool     `json:"input"`
 	Rules  []string `json:"rules,omitempty"`
 	Reason string   `json:"reason,omitempty"`
+	// DefinedAt is where the app's build is defined (file:line).
+	DefinedAt string `json:"defined_at,omitempty"`
 }
 
 func newWhyCmd(env *Env, g *globalOptions) *cobra.Command {
@@ -33,7 +35,7 @@ func newWhyCmd(env *Env, g *globalOptions) *cobra.Command {
 			}
 			p := s.repoPath(args[1])
 			ex := a.Explain(p)
-			r := whyResult{App: a.Name, Path: p, Input: ex.Input, Reason: ex.Reason}
+			r := whyResult{App: a.Name, Path: p, Input: ex.Input, Reason: ex.Reason, DefinedAt: a.DefinedAt}
 			if !ex.Input {
 				if glob, ok := globalRule(s, p); ok {
 					r.Input, r.Reason = true, ""
@@ -52,6 +54,9 @@ func newWhyCmd(env *Env, g *globalOptions) *cobra.Command {
 				fmt.Fprintf(env.Out, "%s is an input of %s:\n", p, a.Name)
 				for _, rule := range r.Rules {
 					fmt.Fprintf(env.Out, "  %s\n", rule)
+				}
+				if a.DefinedAt != "" && a.DefinedAt != a.Dockerfile {
+					fmt.Fprintf(env.Out, "(%s is built as defined at %s)\n", a.Name, a.DefinedAt)
 				}
 				return nil
 			}
