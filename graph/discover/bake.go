@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"gopkg.in/yaml.v3"
 )
 
 // bakeFiles are the bake files `docker buildx bake` reads by default, in its order: later files
@@ -172,21 +173,90 @@ func (t *bakeTarget) GetName(ectx *hcl.EvalContext, block *hcl.Block, loadDeps f
 // matrices, and the merge of override files), resolves inherits, and returns one app per target
 // that builds a Dockerfile of this repository. Like bake (and like compose files here), a variable
 // set in the environment overrides its default, unless BUILDX_BAKE_DISABLE_VARS_ENV_LOOKUP is true.
+//
+// Besides the default files at the root, every set of files a docker/bake-action step of a
+// workflow names (`files:`, relative to its `workdir:`) is read the same way.
 func (f *finder) bake(ctx context.Context) []Build {
-	builds, err := f.loadBake()
-	if err != nil {
-		f.broken(err)
-		return nil
+	sets := []bakeSet{{dir: ".", files: bakeFiles}}
+	seen := map[string]bool{".\n" + strings.Join(bakeFiles, "\n"): true}
+	for _, set := range f.bakeActionFiles() {
+		if k := set.dir + "\n" + strings.Join(set.files, "\n"); !seen[k] {
+			seen[k] = true
+			sets = append(sets, set)
+		}
 	}
-	return builds
+	var out []Build
+	for _, set := range sets {
+		builds, err := f.loadBake(set)
+		if err != nil {
+			f.broken(err)
+			continue
+		}
+		out = append(out, builds...)
+	}
+	return out
 }
 
-func (f *finder) loadBake() ([]Build, error) {
+// bakeSet is a list of bake files read together, and the directory bake runs in.
+type bakeSet struct {
+	dir   string
+	files []string
+}
+
+// bakeActionFiles lists the bake file sets docker/bake-action steps name.
+func (f *finder) bakeActionFiles() []bakeSet {
+	var out []bakeSet
+	for _, wf := range f.tree.workflows {
+		data, err := readFile(f.root, wf)
+		if err != nil || !strings.Contains(string(data), "docker/bake-action") {
+			continue
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+			continue // the workflow source reports it
+		}
+		jobs := mapValue(doc.Content[0], "jobs")
+		if jobs == nil {
+			continue
+		}
+		for i := 1; i < len(jobs.Content); i += 2 {
+			steps := mapValue(jobs.Content[i], "steps")
+			if steps == nil {
+				continue
+			}
+			for _, st := range steps.Content {
+				if !strings.HasPrefix(mapString(st, "uses"), "docker/bake-action@") {
+					continue
+				}
+				with := mapValue(st, "with")
+				dir := mapString(with, "workdir")
+				if dir == "" {
+					dir = "."
+				}
+				var set []string
+				for _, file := range listItems(mapString(with, "files")) {
+					p := cleanRel(path.Join(dir, file))
+					if strings.Contains(p, "${{") || Escapes(p) {
+						continue
+					}
+					set = append(set, p)
+				}
+				if len(set) > 0 {
+					f.read(wf)
+					out = append(out, bakeSet{dir: cleanRel(dir), files: set})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (f *finder) loadBake(set bakeSet) ([]Build, error) {
 	root := f.root
 	var files []*hcl.File
 	var names []string
 	p := hclparse.NewParser()
-	for _, n := range bakeFiles {
+	for _, n := range set.files {
 		if !f.tree.isFile(n) {
 			continue
 		}
@@ -271,12 +341,12 @@ func (f *finder) loadBake() ([]Build, error) {
 		if strings.Contains(c, "://") && !strings.HasPrefix(c, "cwd://") {
 			continue // a remote context is not in this repository
 		}
-		c = strings.TrimPrefix(c, "cwd://")
+		c = path.Join(set.dir, strings.TrimPrefix(c, "cwd://"))
 		if t.Dockerfile != nil && *t.Dockerfile != "" {
 			df = *t.Dockerfile
 		}
 		if rel, ok := strings.CutPrefix(df, "cwd://"); ok {
-			df = path.Clean(rel) // relative to the directory bake runs in, not to the context
+			df = path.Join(set.dir, rel) // relative to the directory bake runs in, not to the context
 		} else if !path.IsAbs(df) {
 			df = path.Join(c, df)
 		}

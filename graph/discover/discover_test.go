@@ -127,6 +127,15 @@ func TestFindReadsEachSource(t *testing.T) {
 			want: []string{"api api/Dockerfile ctx=api target= args= tags= platforms=linux/amd64 bake:docker-bake.hcl docker-bake.hcl:5"},
 		},
 		{
+			name: "bake files a docker/bake-action step names, run in its workdir",
+			files: map[string]string{
+				".github/workflows/release.yml": "jobs:\n  r:\n    steps:\n      - uses: docker/bake-action@v5\n        with:\n          workdir: deploy\n          files: |\n            images.hcl\n",
+				"deploy/images.hcl":             "target \"api\" {\n  context = \"api\"\n}\n",
+				"deploy/api/Dockerfile":         scratch,
+			},
+			want: []string{"api deploy/api/Dockerfile ctx=deploy/api target= args= tags= platforms= bake:deploy/images.hcl deploy/images.hcl:1"},
+		},
+		{
 			name: "skaffold files below the root resolve against their own directory",
 			files: map[string]string{
 				"deploy/skaffold.yaml": "apiVersion: skaffold/v4beta6\nbuild:\n  artifacts:\n    - image: example/api\n      context: ../api\n",
