@@ -66,6 +66,7 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 	}
 	modCache := map[string]modDiff{}
 	lockCache := map[string]lockDiff{}
+	ix := g.inputIndex()
 	for _, c := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -79,11 +80,13 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 			}
 			continue
 		}
-		for _, a := range g.Apps {
-			if !a.mayContain(c.Path) {
+		cands := ix.candidates(cleanPath(c.Path))
+		for ai, a := range g.Apps {
+			only, ok := cands[ai]
+			if !ok {
 				continue
 			}
-			ex := a.Explain(c.Path)
+			ex := a.explain(c.Path, only)
 			if !ex.Input {
 				continue
 			}
@@ -169,18 +172,13 @@ func dedupReasons(rs []Reason) []Reason {
 	return out
 }
 
-// mayContain is a cheap pre-filter: can any input of the app cover p at all?
-func (a *App) mayContain(p string) bool {
-	for i := range a.Inputs {
-		in := &a.Inputs[i]
-		if in.Match == "glob" || in.pm != nil || in.Path == "." {
-			return true
-		}
-		if p == in.Path || strings.HasPrefix(p, in.Path+"/") {
-			return true
-		}
+// cleanPath cleans a repo-relative path as Explain does ("." for the root).
+func cleanPath(p string) string {
+	p = strings.TrimPrefix(path.Clean("/"+p), "/")
+	if p == "" {
+		return "."
 	}
-	return false
+	return p
 }
 
 type defChange struct {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -25,6 +26,8 @@ type Graph struct {
 	Warnings []string
 
 	discovery *discover.Result
+	indexOnce sync.Once
+	index     *inputIndex
 }
 
 type options struct {

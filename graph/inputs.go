@@ -333,13 +333,26 @@ type Explanation struct {
 
 // Explain reports whether the repo-relative path p is in the app's input set, and by which rules.
 func (a *App) Explain(p string) Explanation {
+	return a.explain(p, nil)
+}
+
+// explain is Explain over the inputs at the indices only (sorted), all of them when only is nil.
+func (a *App) explain(p string, only []int) Explanation {
 	p = strings.TrimPrefix(path.Clean("/"+p), "/")
 	if p == "" {
 		p = "."
 	}
 	var rules []Rule
 	var ignored string
-	for i := range a.Inputs {
+	n := len(a.Inputs)
+	if only != nil {
+		n = len(only)
+	}
+	for k := 0; k < n; k++ {
+		i := k
+		if only != nil {
+			i = only[k]
+		}
 		in := &a.Inputs[i]
 		if !in.matches(p) {
 			continue
