@@ -171,6 +171,9 @@ func dedupReasons(rs []Reason) []Reason {
 
 // mayContain is a cheap pre-filter: can any input of the app cover p at all?
 func (a *App) mayContain(p string) bool {
+	if a.Always != nil {
+		return true
+	}
 	for i := range a.Inputs {
 		in := &a.Inputs[i]
 		if in.Match == "glob" || in.pm != nil || in.Path == "." {

@@ -25,6 +25,7 @@ type Graph struct {
 	Warnings []string
 
 	discovery *discover.Result
+	lang      *langCache // the analyzers of this Load, for the variants of IgnoreKeep
 }
 
 type options struct {
@@ -99,6 +100,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				// One broken app never stops the others: it is over-selected instead.
 				a.Unresolved, errs[i] = errs[i].Error(), nil
 			}
+			if errs[i] == nil && a.Unresolved == "" {
+				errs[i] = lang.resolveArtifacts(ctx, cfg, a)
+			}
 			return nil
 		})
 	}
@@ -110,6 +114,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		if o.strict && apps[i].Unresolved != "" {
 			return nil, fmt.Errorf("app %s is unresolved: %s (--strict)", apps[i].Name, apps[i].Unresolved)
 		}
+		if o.strict && len(apps[i].warnings) > 0 {
+			return nil, fmt.Errorf("%s (--strict)", apps[i].warnings[0])
+		}
 	}
 	for _, a := range apps {
 		if a.Unresolved != "" {
@@ -118,8 +125,10 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				a.Name, a.Unresolved, unresolvedDirs(a)))
 		}
 		a.prepare()
+		g.Warnings = append(g.Warnings, a.warnings...)
 	}
 	g.Apps = apps
+	g.lang = lang
 	return g, nil
 }
 

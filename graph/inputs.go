@@ -36,7 +36,10 @@ func computeInputs(root string, cfg *Config, a *App) error {
 		return fmt.Errorf("app %s: context %q is outside the repository", a.Name, a.Context)
 	}
 	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(a.Context))); err != nil || !st.IsDir() {
-		return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
+		// A context that is build output (gitignored) may not be built yet: an artifact context.
+		if err == nil || !(&artifactState{}).untracked(root, a.Context, true) {
+			return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
+		}
 	}
 
 	a.Inputs = append(a.Inputs[:0], Input{Path: a.Dockerfile, Match: "path",
@@ -359,6 +362,10 @@ func (a *App) Explain(p string) Explanation {
 			}
 		}
 		rules = append(rules, in.Rule)
+	}
+	if a.Always != nil {
+		// An untraced artifact can be built from any path: every path counts, after the real rules.
+		rules = append(rules, *a.Always)
 	}
 	if len(rules) > 0 {
 		for _, g := range a.excludes {

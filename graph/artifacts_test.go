@@ -1,0 +1,223 @@
+package graph
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// fixtureRepo makes a committed repository of graph/testdata/artifacts/NAME.txtar.
+func fixtureRepo(t *testing.T, name string) *repo {
+	t.Helper()
+	ar, err := txtar.ParseFile(filepath.Join("testdata", "artifacts", name+".txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range ar.Files {
+		files[f.Name] = string(f.Data)
+	}
+	return newRepo(t, files)
+}
+
+// affectedBy commits an edit of path (a line appended) and returns the apps it affects, by
+// Dockerfile, with their first reason's rule.
+func affectedBy(t *testing.T, r *repo, path string) map[string]string {
+	t.Helper()
+	base := r.head()
+	old, err := os.ReadFile(filepath.Join(r.dir, filepath.FromSlash(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.edit(map[string]string{path: string(old) + "// changed\n"})
+	r.commit("edit " + path)
+	out := map[string]string{}
+	for _, a := range r.affected(base) {
+		out[a.Dockerfile] = a.Reasons[0].Rule
+	}
+	return out
+}
+
+func TestArtifactIsTracedToTheGoPackageThatBuildsIt(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, app string // app: its Dockerfile
+		built      map[string]string // gitignored outputs present in the work tree, as after make
+		closure    []string          // changes that must affect the app
+		unrelated  string            // a change that must not
+		ruleHas    []string          // in the rule of a closure change
+	}{
+		{fixture: "make", app: "Dockerfile", closure: []string{"cmd/x/main.go", "internal/lib/lib.go"}, unrelated: "pkg/other/other.go",
+			ruleHas: []string{"Dockerfile:3 COPY x-linux-$TARGETARCH /usr/bin/x → artifact x-linux-* built from Go package cmd/x", "(Makefile:4 CGO_ENABLED=0 GOOS=linux GOARCH=$VAR go build -trimpath -o x-linux-$VAR ./cmd/x)"}},
+		{fixture: "make", app: "Dockerfile", built: map[string]string{"x-linux-amd64": "bin", "x-linux-arm64": "bin"},
+			closure: []string{"internal/lib/lib.go"}, unrelated: "pkg/other/other.go", ruleHas: []string{"(Makefile:4 "}},
+		{fixture: "dirmain", app: "cmd/x/Dockerfile", closure: []string{"cmd/x/main.go", "internal/lib/lib.go"}, unrelated: "pkg/other/other.go",
+			ruleHas: []string{"cmd/x/Dockerfile:3", "built from Go package cmd/x (the main package in the Dockerfile's directory)"}},
+		{fixture: "thanos", app: "Dockerfile.multi-arch", closure: []string{"cmd/thanos/main.go", "pkg/store/store.go"}, unrelated: "pkg/other/other.go",
+			ruleHas: []string{"Dockerfile.multi-arch:4 COPY .build/${OS}-${ARCH}/thanos /bin/thanos → artifact .build/linux-amd64/thanos built from Go package cmd/thanos (the main package named after it)"}},
+		{fixture: "script", app: "deploy/api/Dockerfile", closure: []string{"cmd/server/main.go", "internal/api/api.go"}, unrelated: "tools/gen/main.go",
+			ruleHas: []string{`built from Go package cmd/server (scripts/build.sh:4 GOOS=linux GOARCH="$arch" go build -ldflags "-s -w" -o "out/api-linux-${arch}" ./cmd/server)`}},
+		{fixture: "script", app: "deploy/gen/Dockerfile", closure: []string{"tools/gen/main.go"}, unrelated: "cmd/server/main.go",
+			ruleHas: []string{"built from Go package tools/gen (.github/workflows/images.yml:7 go build -o out/gen-$VAR example.com/m/tools/gen)"}},
+		{fixture: "config", app: "web/Dockerfile", closure: []string{"web/src/app.js"}, unrelated: "pkg/other/other.go",
+			ruleHas: []string{"web/Dockerfile:2 COPY dist/app.tar.gz /srv/ → artifact web/dist/app.tar.gz built from web/src/** (monoctx.yaml:6 artifacts: web/dist/**)"}},
+		{fixture: "config", app: "docker/Dockerfile", closure: []string{"cmd/daprd/main.go", "pkg/runtime/runtime.go"}, unrelated: "web/src/app.js",
+			ruleHas: []string{"artifact dist/linux_amd64/release built from Go package cmd/daprd (monoctx.yaml:8 artifacts: dist/linux_amd64/release → go: cmd/daprd)"}},
+	} {
+		t.Run(tc.fixture+"/"+tc.app, func(t *testing.T) {
+			r := fixtureRepo(t, tc.fixture)
+			r.edit(tc.built)
+			g := mustLoad(t, r.dir)
+			if len(g.Warnings) > 0 {
+				t.Errorf("warnings: %q, want none", g.Warnings)
+			}
+			a, err := g.App(tc.app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Always != nil {
+				t.Fatalf("app is selected for every change (%s); want its artifact traced", a.Always)
+			}
+			for _, p := range tc.closure {
+				got := affectedBy(t, r, p)
+				rule, ok := got[tc.app]
+				if !ok {
+					t.Errorf("%s: %s not affected; got %v", p, tc.app, got)
+					continue
+				}
+				for _, want := range tc.ruleHas {
+					if !strings.Contains(rule, want) {
+						t.Errorf("%s: rule %q does not contain %q", p, rule, want)
+					}
+				}
+			}
+			if got := affectedBy(t, r, tc.unrelated); got[tc.app] != "" {
+				t.Errorf("%s: %s affected (%s); the package is outside the artifact's closure", tc.unrelated, tc.app, got[tc.app])
+			}
+		})
+	}
+}
+
+func TestUnexplainedArtifactSelectsTheAppForEveryChangeWithAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, app, where, artifact string // app: name
+	}{
+		{"unexplained", "web", "web/Dockerfile:2", "COPY source web/dist/app.tar.gz is a build output git does not track"},
+		{"dapr", "daprd", "docker/Dockerfile:5", "the build context dist/linux_amd64/release is a build output git does not track"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			r := fixtureRepo(t, tc.fixture)
+			g := mustLoad(t, r.dir)
+			if len(g.Warnings) != 1 {
+				t.Fatalf("warnings: %q, want one", g.Warnings)
+			}
+			w := g.Warnings[0]
+			for _, want := range []string{tc.where + ": " + tc.artifact, "app " + tc.app + " is selected for every change", "monoctx.yaml: artifacts: [{path: "} {
+				if !strings.Contains(w, want) {
+					t.Errorf("warning %q does not contain %q", w, want)
+				}
+			}
+			got := affectedBy(t, r, "pkg/other/other.go")
+			rule, ok := got[mustApp(t, g, tc.app).Dockerfile]
+			if !ok {
+				t.Fatalf("an unrelated change did not select %s: got %v", tc.app, got)
+			}
+			if !strings.HasPrefix(rule, tc.where+" ") || !strings.Contains(rule, "the app is selected for every change") {
+				t.Errorf("rule %q: want the Dockerfile line and the reason", rule)
+			}
+			ex := mustApp(t, g, tc.app).Explain("README.md")
+			if !ex.Input {
+				t.Errorf("why: README.md is not an input (%s); an untraced artifact can be built from anything", ex.Reason)
+			}
+		})
+	}
+}
+
+func TestTrackedIgnoredFileIsNoArtifact(t *testing.T) {
+	r := fixtureRepo(t, "unexplained")
+	r.edit(map[string]string{"web/dist/app.tar.gz": "bundle"})
+	r.git("add", "-f", "web/dist/app.tar.gz")
+	r.commit("vendor the bundle")
+	g := mustLoad(t, r.dir)
+	if a := mustApp(t, g, "web"); a.Always != nil || len(g.Warnings) > 0 {
+		t.Fatalf("a force-added file is tracked, not an artifact: always=%v warnings=%q", a.Always, g.Warnings)
+	}
+	got := affectedBy(t, r, "web/dist/app.tar.gz")
+	if _, ok := got["web/Dockerfile"]; !ok {
+		t.Errorf("a change to the tracked file does not affect web: %v", got)
+	}
+	if got := affectedBy(t, r, "pkg/other/other.go"); len(got) != 0 {
+		t.Errorf("an unrelated change affects %v", got)
+	}
+}
+
+func TestArtifactNotBuiltYetKeepsTheIgnoreFileAllowingIt(t *testing.T) {
+	r := fixtureRepo(t, "thanos")
+	g := mustLoad(t, r.dir)
+	a, err := g.App("Dockerfile.multi-arch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := a.Selection(r.dir)
+	if err != nil {
+		t.Fatalf("Selection of an app whose artifact is not built: %v", err)
+	}
+	if want := ".build/linux-amd64/thanos"; !containsStr(sel.Keep, want) {
+		t.Errorf("Keep = %q, want %q in it", sel.Keep, want)
+	}
+}
+
+func TestArtifactConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"artifacts:\n  - go: cmd/x\n", "monoctx.yaml:2: artifacts: an entry without path"},
+		{"artifacts:\n  - path: bin/x\n", "monoctx.yaml:2: artifacts: bin/x: give exactly one of go:"},
+		{"artifacts:\n  - path: bin/x\n    go: cmd/x\n    inputs: [a]\n", "monoctx.yaml:2: artifacts: bin/x: give exactly one of go:"},
+		{"artifacts:\n  - path: bin/x\n    go: ../x\n", `monoctx.yaml:2: artifacts: path "../x" must be relative`},
+		{"artifacts:\n  - path: bin/x\n    inputs: [\"a[\"]\n", `monoctx.yaml:2: artifacts: bin/x: invalid glob "a["`},
+		{"artifacts:\n  - path: bin/x\n    pkg: cmd/x\n", `monoctx.yaml:3: unknown field "pkg"`},
+	} {
+		_, err := ParseConfig("monoctx.yaml", []byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	r := fixtureRepo(t, "unexplained")
+	r.edit(map[string]string{"monoctx.yaml": "artifacts:\n  - path: web/dist/**\n    go: cmd/none\n"})
+	_, err := Load(context.Background(), r.dir)
+	if err == nil || !strings.Contains(err.Error(), "monoctx.yaml:2: artifacts: go: cmd/none is not a Go main package") {
+		t.Errorf("go: naming no package: got %v", err)
+	}
+}
+
+func TestBinaryName(t *testing.T) {
+	for in, want := range map[string]string{
+		"x-linux-amd64": "x", "x-linux-*": "x", "thanos": "thanos", "my-app_darwin_arm64.exe": "my-app",
+		"app.tar.gz": "app.tar.gz", "linux-amd64": "", "*": "", ".env": "",
+	} {
+		if got := binaryName(in); got != want {
+			t.Errorf("binaryName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestGlobsOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"x-linux-*", "x-linux-amd64", true},
+		{"x-*-amd64", "x-linux-*", true},
+		{"x-linux-*", "y-linux-*", false},
+		{"bin/*", "x", false},
+		{".build/*-*/thanos", ".build/linux-amd64/thanos", true},
+		{"out/api-linux-*", "out/gen-*", false},
+		{"a/[ab]c", "a/bc", true},
+	} {
+		if got := globsOverlap(tc.a, tc.b); got != tc.want {
+			t.Errorf("globsOverlap(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
