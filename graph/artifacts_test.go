@@ -44,11 +44,11 @@ func affectedBy(t *testing.T, r *repo, path string) map[string]string {
 
 func TestArtifactIsTracedToTheGoPackageThatBuildsIt(t *testing.T) {
 	for _, tc := range []struct {
-		fixture, app string // app: its Dockerfile
-		built      map[string]string // gitignored outputs present in the work tree, as after make
-		closure    []string          // changes that must affect the app
-		unrelated  string            // a change that must not
-		ruleHas    []string          // in the rule of a closure change
+		fixture, app string            // app: its Dockerfile
+		built        map[string]string // gitignored outputs present in the work tree, as after make
+		closure      []string          // changes that must affect the app
+		unrelated    string            // a change that must not
+		ruleHas      []string          // in the rule of a closure change
 	}{
 		{fixture: "make", app: "Dockerfile", closure: []string{"cmd/x/main.go", "internal/lib/lib.go"}, unrelated: "pkg/other/other.go",
 			ruleHas: []string{"Dockerfile:3 COPY x-linux-$TARGETARCH /usr/bin/x → artifact x-linux-* built from Go package cmd/x", "(Makefile:4 CGO_ENABLED=0 GOOS=linux GOARCH=$VAR go build -trimpath -o x-linux-$VAR ./cmd/x)"}},
