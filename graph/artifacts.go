@@ -1,19 +1,15 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // An artifact is a COPY/ADD source (or a whole build context) that git does not track: a build
@@ -26,11 +22,8 @@ import (
 // `go build -o` lines of the repository's Makefiles, scripts and workflows, each read once.
 type artifactState struct {
 	mu         sync.Mutex
-	gitignores map[string][]gitignore.Pattern // by repo-relative directory
-
-	indexOnce sync.Once
-	tracked   []string // sorted tracked paths; nil with indexAll
-	indexAll  bool     // no index (a tree checked out from a commit): every file present is tracked
+	gitignores map[string][]gitPattern // by repo-relative directory
+	tracked    TrackedFunc             // nil: see isTracked
 
 	linesOnce sync.Once
 	lines     []buildLine
@@ -56,7 +49,7 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 			arts = append(arts, s)
 		}
 	}
-	ctxArtifact := a.Context != "." && st.untracked(l.root, a.Context, true)
+	ctxArtifact := a.Context != "." && st.untracked(ctx, l.root, a.Context, true)
 	for i := range a.Inputs {
 		in := &a.Inputs[i]
 		if !in.Context || !strings.HasPrefix(in.Rule.Where, a.Dockerfile+":") {
@@ -70,7 +63,7 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 		if in.Path == a.Context && !ctxArtifact {
 			continue
 		}
-		if !ctxArtifact && !st.untracked(l.root, in.Path, false) {
+		if !ctxArtifact && !st.untracked(ctx, l.root, in.Path, false) {
 			continue
 		}
 		in.artifact = true
@@ -293,7 +286,7 @@ func artifactGlobMatch(glob, p string) bool {
 // untracked reports whether the repo-relative path p (a file, a directory, or a pattern of Docker
 // wildcards) is a build output: git ignores it and tracks nothing there. The repository's own
 // .gitignore files decide, not the machine's global excludes, so every clone gives the same answer.
-func (st *artifactState) untracked(root, p string, isDir bool) bool {
+func (st *artifactState) untracked(ctx context.Context, root, p string, isDir bool) bool {
 	if p == "." || p == "" {
 		return false
 	}
@@ -306,7 +299,7 @@ func (st *artifactState) untracked(root, p string, isDir bool) bool {
 					return false
 				}
 				info, err := os.Lstat(m)
-				if err != nil || !st.ignored(root, rel, info.IsDir()) || st.isTracked(root, rel) {
+				if err != nil || !st.ignored(root, rel, info.IsDir()) || st.isTracked(ctx, root, rel) {
 					return false
 				}
 			}
@@ -329,104 +322,121 @@ func (st *artifactState) untracked(root, p string, isDir bool) bool {
 	if err != nil {
 		return st.ignored(root, p, isDir) || st.ignored(root, p, !isDir)
 	}
-	return st.ignored(root, p, info.IsDir()) && !st.isTracked(root, p)
+	return st.ignored(root, p, info.IsDir()) && !st.isTracked(ctx, root, p)
 }
 
 // ignored applies the .gitignore files of p's ancestors, as git does: a path under an ignored
 // directory is ignored whatever comes later.
 func (st *artifactState) ignored(root, p string, isDir bool) bool {
 	parts := strings.Split(p, "/")
-	var ps []gitignore.Pattern
+	var ps []gitPattern
 	for i := 0; i < len(parts); i++ {
 		ps = append(ps, st.gitignoreOf(root, strings.Join(parts[:i], "/"))...)
 	}
 	if len(ps) == 0 {
 		return false
 	}
-	m := gitignore.NewMatcher(ps)
 	for i := 1; i < len(parts); i++ {
-		if m.Match(parts[:i], true) {
+		if gitIgnored(ps, strings.Join(parts[:i], "/"), true) {
 			return true
 		}
 	}
-	return m.Match(parts, isDir)
+	return gitIgnored(ps, p, isDir)
 }
 
-func (st *artifactState) gitignoreOf(root, dir string) []gitignore.Pattern {
+func (st *artifactState) gitignoreOf(root, dir string) []gitPattern {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if ps, ok := st.gitignores[dir]; ok {
 		return ps
 	}
 	if st.gitignores == nil {
-		st.gitignores = map[string][]gitignore.Pattern{}
+		st.gitignores = map[string][]gitPattern{}
 	}
-	var domain []string
-	if dir != "" {
-		domain = strings.Split(dir, "/")
-	}
-	var ps []gitignore.Pattern
+	var ps []gitPattern
 	if data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(dir), ".gitignore")); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			line = strings.TrimSuffix(line, "\r")
-			if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
-				continue
-			}
-			ps = append(ps, gitignore.ParsePattern(line, domain))
-		}
+		ps = parseGitignore(dir, data)
 	}
 	st.gitignores[dir] = ps
 	return ps
 }
 
-// isTracked reports whether git tracks p or a file under it. The index is read once, and only when
-// an ignored path exists on disk; a tree without a .git (one checked out from a commit for --head)
-// holds tracked files only.
-func (st *artifactState) isTracked(root, p string) bool {
-	st.indexOnce.Do(func() {
-		file := os.Getenv("GIT_INDEX_FILE")
-		gitDir := filepath.Join(root, ".git")
-		if fi, err := os.Stat(gitDir); err != nil {
-			st.indexAll = true
-			return
-		} else if !fi.IsDir() {
-			// A linked worktree: .git names the git directory.
-			data, err := os.ReadFile(gitDir)
-			d, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir: ")
-			if err != nil || !ok {
-				st.indexAll = true
-				return
-			}
-			if !filepath.IsAbs(d) {
-				d = filepath.Join(root, d)
-			}
-			gitDir = d
-		}
-		switch {
-		case file == "":
-			file = filepath.Join(gitDir, "index")
-		case !filepath.IsAbs(file):
-			file = filepath.Join(root, file)
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return // no index yet: nothing is tracked
-		}
-		idx := &index.Index{}
-		if err := index.NewDecoder(bytes.NewReader(data)).Decode(idx); err != nil {
-			st.indexAll = true // unreadable: count what is present as tracked, never as an artifact
-			return
-		}
-		for _, e := range idx.Entries {
-			st.tracked = append(st.tracked, e.Name)
-		}
-		sort.Strings(st.tracked)
-	})
-	if st.indexAll {
-		return true
+// isTracked reports whether git tracks p or a file under it: asked of the Load's tracked function
+// (the git CLI or go-git, behind graph/gitchanges) only for an ignored path that exists. A tree
+// without a .git (one checked out from a commit for --head) holds tracked files only; a repository
+// loaded without a tracked function counts an ignored file as untracked.
+func (st *artifactState) isTracked(ctx context.Context, root, p string) bool {
+	if st.tracked != nil {
+		ok, err := st.tracked(ctx, p)
+		return err != nil || ok // unsure: a source, never an artifact
 	}
-	i := sort.SearchStrings(st.tracked, p)
-	return i < len(st.tracked) && (st.tracked[i] == p || strings.HasPrefix(st.tracked[i], p+"/"))
+	_, err := os.Lstat(filepath.Join(root, ".git"))
+	return err != nil
+}
+
+// gitPattern is one line of a .gitignore, as a doublestar glob over repo-relative paths.
+type gitPattern struct {
+	glob    string
+	negate  bool
+	dirOnly bool
+}
+
+// parseGitignore reads the .gitignore of the repo-relative directory dir ("" for the root) with
+// git's rules: "!" negates, a trailing "/" matches directories only, a "/" at the start or in the
+// middle anchors the pattern to dir, otherwise it matches a name at any depth below dir.
+func parseGitignore(dir string, data []byte) []gitPattern {
+	var out []gitPattern
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.HasSuffix(line, "\\ ") {
+			line = strings.TrimRight(line, " \t")
+		}
+		if line == "" {
+			continue
+		}
+		var p gitPattern
+		if strings.HasPrefix(line, "!") {
+			p.negate, line = true, line[1:]
+		} else if strings.HasPrefix(line, "\\!") || strings.HasPrefix(line, "\\#") {
+			line = line[1:]
+		}
+		if strings.HasSuffix(line, "/") {
+			p.dirOnly, line = true, strings.TrimRight(line, "/")
+		}
+		if line == "" {
+			continue
+		}
+		anchored := strings.Contains(line, "/")
+		line = strings.TrimPrefix(line, "/")
+		if !anchored && !strings.HasPrefix(line, "**") {
+			line = "**/" + line
+		}
+		if dir != "" {
+			line = dir + "/" + line
+		}
+		if !doublestar.ValidatePattern(line) {
+			continue
+		}
+		p.glob = line
+		out = append(out, p)
+	}
+	return out
+}
+
+// gitIgnored applies patterns in order, the last match deciding, to one path.
+func gitIgnored(ps []gitPattern, p string, isDir bool) bool {
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].dirOnly && !isDir {
+			continue
+		}
+		if ok, _ := doublestar.Match(ps[i].glob, p); ok {
+			return !ps[i].negate
+		}
+	}
+	return false
 }
 
 // globsOverlap reports whether two slash paths whose segments may hold "*" (and "?", "[...]",

@@ -26,7 +26,7 @@ func fixtureRepo(t *testing.T, name string) *repo {
 
 // affectedBy commits an edit of path (a line appended) and returns the apps it affects, by
 // Dockerfile, with their first reason's rule.
-func affectedBy(t *testing.T, r *repo, path string) map[string]string {
+func affectedBy(t *testing.T, r *repo, path string, opts ...Option) map[string]string {
 	t.Helper()
 	base := r.head()
 	old, err := os.ReadFile(filepath.Join(r.dir, filepath.FromSlash(path)))
@@ -35,8 +35,12 @@ func affectedBy(t *testing.T, r *repo, path string) map[string]string {
 	}
 	r.edit(map[string]string{path: string(old) + "// changed\n"})
 	r.commit("edit " + path)
+	got, err := mustLoad(t, r.dir, opts...).Affected(context.Background(), r.changes(base), gitBase{dir: r.dir, commit: base})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]string{}
-	for _, a := range r.affected(base) {
+	for _, a := range got {
 		out[a.Dockerfile] = a.Reasons[0].Rule
 	}
 	return out
@@ -141,15 +145,19 @@ func TestTrackedIgnoredFileIsNoArtifact(t *testing.T) {
 	r.edit(map[string]string{"web/dist/app.tar.gz": "bundle"})
 	r.git("add", "-f", "web/dist/app.tar.gz")
 	r.commit("vendor the bundle")
-	g := mustLoad(t, r.dir)
+	tracked := func(ctx context.Context, p string) (bool, error) {
+		out, err := runGit(ctx, r.dir, "ls-files", "--cached", "--", p)
+		return len(out) > 0, err
+	}
+	g := mustLoad(t, r.dir, WithTracked(tracked))
 	if a := mustApp(t, g, "web"); a.Always != nil || len(g.Warnings) > 0 {
 		t.Fatalf("a force-added file is tracked, not an artifact: always=%v warnings=%q", a.Always, g.Warnings)
 	}
-	got := affectedBy(t, r, "web/dist/app.tar.gz")
+	got := affectedBy(t, r, "web/dist/app.tar.gz", WithTracked(tracked))
 	if _, ok := got["web/Dockerfile"]; !ok {
 		t.Errorf("a change to the tracked file does not affect web: %v", got)
 	}
-	if got := affectedBy(t, r, "pkg/other/other.go"); len(got) != 0 {
+	if got := affectedBy(t, r, "pkg/other/other.go", WithTracked(tracked)); len(got) != 0 {
 		t.Errorf("an unrelated change affects %v", got)
 	}
 }
@@ -219,5 +227,42 @@ func TestGlobsOverlap(t *testing.T) {
 		if got := globsOverlap(tc.a, tc.b); got != tc.want {
 			t.Errorf("globsOverlap(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestGitignoreMatchesGit compares the .gitignore reading with git check-ignore on the same tree.
+func TestGitignoreMatchesGit(t *testing.T) {
+	r := newRepo(t, map[string]string{
+		".gitignore":     "/x-linux-*\ndist/\n*.log\n!keep.log\n/.build\nbuild/**/out\n\\#hash\ntrailing  \n",
+		"sub/.gitignore": "gen/\n/local\n!dist/\n",
+	})
+	paths := []struct {
+		p     string
+		isDir bool
+	}{
+		{"x-linux-amd64", false}, {"sub/x-linux-amd64", false}, {"dist", true}, {"dist", false},
+		{"web/dist/app.js", false}, {"a.log", false}, {"logs/keep.log", false}, {".build/linux-amd64/thanos", false},
+		{"sub/.build", true}, {"build/a/b/out", false}, {"build/out", false}, {"#hash", false}, {"trailing", false},
+		{"sub/gen/x.go", false}, {"gen/x.go", false}, {"sub/local", false}, {"sub/a/local", false},
+		{"sub/dist/x", false}, {"main.go", false},
+	}
+	st := &artifactState{}
+	ignoredByGit := 0
+	for _, tc := range paths {
+		arg := tc.p
+		if tc.isDir {
+			arg += "/"
+		}
+		_, err := runGit(context.Background(), r.dir, "check-ignore", "-q", "--no-index", arg)
+		want := err == nil
+		if want {
+			ignoredByGit++
+		}
+		if got := st.ignored(r.dir, tc.p, tc.isDir); got != want {
+			t.Errorf("ignored(%q, dir=%v) = %v; git check-ignore says %v", tc.p, tc.isDir, got, want)
+		}
+	}
+	if ignoredByGit < 5 || ignoredByGit > len(paths)-5 {
+		t.Errorf("git ignores %d of %d paths: the table no longer tells matches from misses", ignoredByGit, len(paths))
 	}
 }

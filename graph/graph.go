@@ -32,6 +32,16 @@ type options struct {
 	configFile     string
 	configRequired bool
 	strict         bool
+	tracked        TrackedFunc
+}
+
+// TrackedFunc reports whether git tracks the repo-relative path p, or a file under it.
+type TrackedFunc func(ctx context.Context, p string) (bool, error)
+
+// WithTracked tells Load which files git tracks, so that an ignored file that is tracked anyway
+// (git add -f) is a source, not a build output. Without it, an ignored file is untracked.
+func WithTracked(f TrackedFunc) Option {
+	return func(o *options) { o.tracked = f }
 }
 
 // Option configures Load.
@@ -80,6 +90,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	apps := d.apps
 	g.discovery = d.result
 	lang := newLangCache(root)
+	lang.art.tracked = o.tracked
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
 	// Every app is analysed and the first error in app order is reported, so a repository with

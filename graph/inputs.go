@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,7 +38,7 @@ func computeInputs(root string, cfg *Config, a *App) error {
 	}
 	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(a.Context))); err != nil || !st.IsDir() {
 		// A context that is build output (gitignored) may not be built yet: an artifact context.
-		if err == nil || !(&artifactState{}).untracked(root, a.Context, true) {
+		if err == nil || !(&artifactState{}).untracked(context.Background(), root, a.Context, true) {
 			return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
 		}
 	}
