@@ -222,6 +222,9 @@ var platformWords = map[string]bool{
 	"exe": true, "*": true,
 }
 
+// buildWords are suffixes of a variant of the same binary: "x-linux-amd64-debug" is x.
+var buildWords = map[string]bool{"debug": true, "static": true, "race": true, "stripped": true}
+
 // binaryName is an artifact's base name without its OS/arch suffixes: "x-linux-amd64" and
 // "x-linux-*" are "x", "thanos" is "thanos". "" when nothing is left.
 func binaryName(base string) string {
@@ -229,7 +232,7 @@ func binaryName(base string) string {
 	for name != "" {
 		i := strings.LastIndexAny(name, "-_.")
 		word := name[i+1:]
-		if !platformWords[strings.ToLower(word)] && !strings.ContainsAny(word, "*?[") {
+		if !platformWords[strings.ToLower(word)] && !strings.ContainsAny(word, "*?[") && !(i > 0 && buildWords[strings.ToLower(word)]) {
 			break
 		}
 		if i < 0 {

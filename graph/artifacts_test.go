@@ -203,7 +203,7 @@ func TestArtifactConfigErrors(t *testing.T) {
 func TestBinaryName(t *testing.T) {
 	for in, want := range map[string]string{
 		"x-linux-amd64": "x", "x-linux-*": "x", "thanos": "thanos", "my-app_darwin_arm64.exe": "my-app",
-		"app.tar.gz": "app.tar.gz", "linux-amd64": "", "*": "", ".env": "",
+		"app.tar.gz": "app.tar.gz", "linux-amd64": "", "*": "", ".env": "", "x-linux-*-debug": "x", "debug": "debug",
 	} {
 		if got := binaryName(in); got != want {
 			t.Errorf("binaryName(%q) = %q, want %q", in, got, want)
