@@ -55,7 +55,7 @@ func TestArtifactIsTracedToTheGoPackageThatBuildsIt(t *testing.T) {
 		ruleHas      []string          // in the rule of a closure change
 	}{
 		{fixture: "make", app: "Dockerfile", closure: []string{"cmd/x/main.go", "internal/lib/lib.go"}, unrelated: "pkg/other/other.go",
-			ruleHas: []string{"Dockerfile:3 COPY x-linux-$TARGETARCH /usr/bin/x → artifact x-linux-* built from Go package cmd/x", "(Makefile:4 CGO_ENABLED=0 GOOS=linux GOARCH=$VAR go build -trimpath -o x-linux-$VAR ./cmd/x)"}},
+			ruleHas: []string{"Dockerfile:3 COPY x-linux-$TARGETARCH /usr/bin/x → artifact x-linux-* built from Go package cmd/x", "(Makefile:4 CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -o x-linux-$(ARCH) ./cmd/x)"}},
 		{fixture: "make", app: "Dockerfile", built: map[string]string{"x-linux-amd64": "bin", "x-linux-arm64": "bin"},
 			closure: []string{"internal/lib/lib.go"}, unrelated: "pkg/other/other.go", ruleHas: []string{"(Makefile:4 "}},
 		{fixture: "dirmain", app: "cmd/x/Dockerfile", closure: []string{"cmd/x/main.go", "internal/lib/lib.go"}, unrelated: "pkg/other/other.go",
@@ -65,7 +65,7 @@ func TestArtifactIsTracedToTheGoPackageThatBuildsIt(t *testing.T) {
 		{fixture: "script", app: "deploy/api/Dockerfile", closure: []string{"cmd/server/main.go", "internal/api/api.go"}, unrelated: "tools/gen/main.go",
 			ruleHas: []string{`built from Go package cmd/server (scripts/build.sh:4 GOOS=linux GOARCH="$arch" go build -ldflags "-s -w" -o "out/api-linux-${arch}" ./cmd/server)`}},
 		{fixture: "script", app: "deploy/gen/Dockerfile", closure: []string{"tools/gen/main.go"}, unrelated: "cmd/server/main.go",
-			ruleHas: []string{"built from Go package tools/gen (.github/workflows/images.yml:7 go build -o out/gen-$VAR example.com/m/tools/gen)"}},
+			ruleHas: []string{"built from Go package tools/gen (.github/workflows/images.yml:7 go build -o out/gen-${{…}} example.com/m/tools/gen)"}},
 		{fixture: "config", app: "web/Dockerfile", closure: []string{"web/src/app.js"}, unrelated: "pkg/other/other.go",
 			ruleHas: []string{"web/Dockerfile:2 COPY dist/app.tar.gz /srv/ → artifact web/dist/app.tar.gz built from web/src/** (monoctx.yaml:6 artifacts: web/dist/**)"}},
 		{fixture: "config", app: "docker/Dockerfile", closure: []string{"cmd/daprd/main.go", "pkg/runtime/runtime.go"}, unrelated: "web/src/app.js",

@@ -103,7 +103,7 @@ func parseBuildFile(root, file, kind string, data []byte) []buildLine {
 	case "sh":
 		// A script may run from its own directory or from the root: both are tried, and only a
 		// package that exists is kept.
-		out := shellBuildLines(root, file, 1, string(data), []string{dir, "."})
+		out := shellBuildLines(root, file, 1, string(data), []string{dir, "."}, "")
 		return out
 	case "workflow":
 		return workflowBuildLines(root, file, data)
@@ -162,8 +162,9 @@ func makeBuildLines(root, file, dir string, data []byte) []buildLine {
 			cmd = cmd[strings.Index(cmd, ";")+1:] // "target: deps ; recipe"
 		}
 		cmd = strings.TrimLeft(cmd, "@-+ \t")
+		display := oneLine(cmd)
 		cmd = expandMake(cmd, vars, 0)
-		out = append(out, shellBuildLines(root, file, l.line, cmd, []string{dir})...)
+		out = append(out, shellBuildLines(root, file, l.line, cmd, []string{dir}, display)...)
 	}
 	return out
 }
@@ -235,7 +236,8 @@ func makeValue(ref string, vars map[string]string, depth int) string {
 
 // shellBuildLines parses shell text and returns its go build commands, resolving relative paths
 // from each candidate working directory.
-func shellBuildLines(root, file string, firstLine int, text string, cwds []string) []buildLine {
+// display, when set, is the line as written (a Makefile's, before its variables were expanded).
+func shellBuildLines(root, file string, firstLine int, text string, cwds []string, display string) []buildLine {
 	// Expressions of workflows and make variables were replaced by varMark; keep the parser from
 	// seeing the NULs.
 	src := strings.ReplaceAll(text, varMark, "MONOCTXVAR")
@@ -258,7 +260,10 @@ func shellBuildLines(root, file string, firstLine int, text string, cwds []strin
 			return true
 		}
 		line := firstLine + int(call.Pos().Line()) - 1
-		cmdText := oneLine(strings.ReplaceAll(src[call.Pos().Offset():call.End().Offset()], "MONOCTXVAR", "$VAR"))
+		cmdText := display
+		if cmdText == "" {
+			cmdText = oneLine(strings.ReplaceAll(src[call.Pos().Offset():call.End().Offset()], "MONOCTXVAR", "${{…}}"))
+		}
 		for _, cwd := range cwds {
 			wd := cwd
 			if dirFlag != "" {
@@ -438,7 +443,7 @@ func workflowBuildLines(root, file string, data []byte) []buildLine {
 					first++ // the text starts on the line after "run: |"
 				}
 				text := workflowExprRE.ReplaceAllString(run.Value, varMark)
-				out = append(out, shellBuildLines(root, file, first, text, []string{wd})...)
+				out = append(out, shellBuildLines(root, file, first, text, []string{wd}, "")...)
 			}
 			for i := 1; i < len(n.Content); i += 2 {
 				walk(n.Content[i])
