@@ -63,7 +63,7 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 		if in.Path == a.Context && !ctxArtifact {
 			continue
 		}
-		if !ctxArtifact && !st.untracked(ctx, l.root, in.Path, false) {
+		if !ctxArtifact && !st.untracked(ctx, l.root, in.Path, false) && !l.writtenByBuild(cfg, in.Path) {
 			continue
 		}
 		in.artifact = true
@@ -93,6 +93,24 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 		}
 	}
 	return nil
+}
+
+// writtenByBuild reports whether a source that is absent from the tree is what a go build -o line
+// writes: a build output the repository does not ignore (written, copied, then removed).
+func (l *langCache) writtenByBuild(cfg *Config, p string) bool {
+	if hasGlob(p) {
+		if m, _ := filepath.Glob(filepath.Join(l.root, filepath.FromSlash(p))); len(m) > 0 {
+			return false
+		}
+	} else if _, err := os.Lstat(filepath.Join(l.root, filepath.FromSlash(p))); err == nil {
+		return false
+	}
+	for _, bl := range l.art.buildLines(l.root, cfg) {
+		if globsOverlap(bl.out, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // explainArtifact adds the inputs of what builds the artifact: a monoctx.yaml artifacts: entry, a

@@ -66,6 +66,8 @@ func TestArtifactIsTracedToTheGoPackageThatBuildsIt(t *testing.T) {
 			ruleHas: []string{`built from Go package cmd/server (scripts/build.sh:4 GOOS=linux GOARCH="$arch" go build -ldflags "-s -w" -o "out/api-linux-${arch}" ./cmd/server)`}},
 		{fixture: "script", app: "deploy/gen/Dockerfile", closure: []string{"tools/gen/main.go"}, unrelated: "cmd/server/main.go",
 			ruleHas: []string{"built from Go package tools/gen (.github/workflows/images.yml:7 go build -o out/gen-${{…}} example.com/m/tools/gen)"}},
+		{fixture: "unignored", app: "Dockerfile", closure: []string{"cmd/server/main.go", "internal/lib/lib.go"}, unrelated: "pkg/other/other.go",
+			ruleHas: []string{"Dockerfile:2 COPY server_tmp_for_docker /bin/server → artifact server_tmp_for_docker built from Go package cmd/server (Makefile:2 go build -o server_tmp_for_docker ./cmd/server)"}},
 		{fixture: "config", app: "web/Dockerfile", closure: []string{"web/src/app.js"}, unrelated: "pkg/other/other.go",
 			ruleHas: []string{"web/Dockerfile:2 COPY dist/app.tar.gz /srv/ → artifact web/dist/app.tar.gz built from web/src/** (monoctx.yaml:6 artifacts: web/dist/**)"}},
 		{fixture: "config", app: "docker/Dockerfile", closure: []string{"cmd/daprd/main.go", "pkg/runtime/runtime.go"}, unrelated: "web/src/app.js",
@@ -264,5 +266,24 @@ func TestGitignoreMatchesGit(t *testing.T) {
 	}
 	if ignoredByGit < 5 || ignoredByGit > len(paths)-5 {
 		t.Errorf("git ignores %d of %d paths: the table no longer tells matches from misses", ignoredByGit, len(paths))
+	}
+}
+
+// TestArtifactGoSumChangeCountsOnlyForImportedModules: go.mod and go.sum reach an artifact's app
+// as they reach a Go-narrowed app, through the modules its closure imports.
+func TestArtifactGoSumChangeCountsOnlyForImportedModules(t *testing.T) {
+	r := fixtureRepo(t, "make")
+	base := r.head()
+	r.edit(map[string]string{"go.sum": "example.org/unused v1.0.0 h1:AAAA=\nexample.org/unused v1.0.0/go.mod h1:BBBB=\n"})
+	r.commit("a module nothing imports")
+	if got := summary(r.affected(base)); len(got) != 0 {
+		t.Errorf("a go.sum change for a module the closure does not import affects %v", got)
+	}
+	base = r.head()
+	r.edit(map[string]string{"go.mod": "module example.com/m\n\ngo 1.23\n"})
+	r.commit("go directive")
+	got := r.affected(base)
+	if len(got) != 1 || !strings.Contains(got[0].Reasons[0].Rule, "could not be narrowed to modules") {
+		t.Errorf("a go directive change: got %+v, want the app affected, undecided", got)
 	}
 }

@@ -75,7 +75,7 @@ func (g *Graph) variantKeep(ctx context.Context, a *App) ([]string, error) {
 		b := *a
 		b.Target, b.Args = t, args
 		// A copy that keeps the app's context: nothing is inferred again.
-		b.Origin = "variant:" + a.Origin
+		b.Origin, b.contextUnknown = "variant:"+a.Origin, false
 		b.Inputs, b.imageDeps, b.Whole, b.Narrowed, b.goInfo, b.jsInfo, b.warnings = nil, nil, nil, nil, nil, nil, nil
 		if err := computeInputs(g.Root, g.Config, &b); err != nil {
 			out = append(out, ".")
