@@ -63,8 +63,11 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 		if in.Path == a.Context && !ctxArtifact {
 			continue
 		}
-		if !ctxArtifact && !st.untracked(ctx, l.root, in.Path, false) && !l.writtenByBuild(cfg, in.Path) {
-			continue
+		if !ctxArtifact {
+			u, absent := st.untrackedOrAbsent(ctx, l.root, in.Path, false)
+			if !u && !(absent && l.writtenByBuild(cfg, in.Path)) {
+				continue
+			}
 		}
 		in.artifact = true
 		p := in.Path
@@ -95,16 +98,9 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 	return nil
 }
 
-// writtenByBuild reports whether a source that is absent from the tree is what a go build -o line
-// writes: a build output the repository does not ignore (written, copied, then removed).
+// writtenByBuild reports whether a source absent from the tree is what a go build -o line writes:
+// a build output the repository does not ignore (written, copied, then removed).
 func (l *langCache) writtenByBuild(cfg *Config, p string) bool {
-	if hasGlob(p) {
-		if m, _ := filepath.Glob(filepath.Join(l.root, filepath.FromSlash(p))); len(m) > 0 {
-			return false
-		}
-	} else if _, err := os.Lstat(filepath.Join(l.root, filepath.FromSlash(p))); err == nil {
-		return false
-	}
 	for _, bl := range l.art.buildLines(l.root, cfg) {
 		if globsOverlap(bl.out, p) {
 			return true
@@ -308,8 +304,14 @@ func artifactGlobMatch(glob, p string) bool {
 // wildcards) is a build output: git ignores it and tracks nothing there. The repository's own
 // .gitignore files decide, not the machine's global excludes, so every clone gives the same answer.
 func (st *artifactState) untracked(ctx context.Context, root, p string, isDir bool) bool {
+	u, _ := st.untrackedOrAbsent(ctx, root, p, isDir)
+	return u
+}
+
+// untrackedOrAbsent is untracked, and whether nothing is at p.
+func (st *artifactState) untrackedOrAbsent(ctx context.Context, root, p string, isDir bool) (untracked, absent bool) {
 	if p == "." || p == "" {
-		return false
+		return false, false
 	}
 	if hasGlob(p) {
 		matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(p)))
@@ -317,33 +319,33 @@ func (st *artifactState) untracked(ctx context.Context, root, p string, isDir bo
 			for _, m := range matches {
 				rel, err := repoRel(root, m)
 				if err != nil {
-					return false
+					return false, false
 				}
 				info, err := os.Lstat(m)
 				if err != nil || !st.ignored(root, rel, info.IsDir()) || st.isTracked(ctx, root, rel) {
-					return false
+					return false, false
 				}
 			}
-			return true
+			return true, false
 		}
 		// Nothing matches yet (a fresh clone): an ignored directory on the way, or an ignored
 		// path for the usual OS/arch values.
 		if prefix := literalPrefix(p); prefix != "." && st.ignored(root, prefix, true) {
-			return true
+			return true, true
 		}
 		for _, w := range []string{"amd64", "arm64", "linux", "x86_64"} {
 			sample := strings.NewReplacer("*", w, "?", "x").Replace(p)
 			if !strings.Contains(sample, "[") && (st.ignored(root, sample, false) || st.ignored(root, sample, true)) {
-				return true
+				return true, true
 			}
 		}
-		return false
+		return false, true
 	}
 	info, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
 	if err != nil {
-		return st.ignored(root, p, isDir) || st.ignored(root, p, !isDir)
+		return st.ignored(root, p, isDir) || st.ignored(root, p, !isDir), true
 	}
-	return st.ignored(root, p, info.IsDir()) && !st.isTracked(ctx, root, p)
+	return st.ignored(root, p, info.IsDir()) && !st.isTracked(ctx, root, p), false
 }
 
 // ignored applies the .gitignore files of p's ancestors, as git does: a path under an ignored
