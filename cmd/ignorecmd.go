@@ -182,34 +182,84 @@ func appArgs(plans []plannedIgnore) string {
 	return b.String()
 }
 
-// planIgnores generates each app's file in memory.
+// planIgnores generates, in memory, the file of each Dockerfile the apps are built from. One file
+// serves every app of the graph built from that Dockerfile (other targets, args, contexts), so it
+// is the union of their builds, whichever of them was named.
 func planIgnores(ctx context.Context, s *session, apps []*graph.App, force bool) ([]plannedIgnore, error) {
+	builds := map[string][]*graph.App{}
+	for _, a := range s.g.Apps {
+		builds[a.Dockerfile] = append(builds[a.Dockerfile], a)
+	}
 	var out []plannedIgnore
-	for _, a := range apps {
-		sel, err := a.Selection(s.g.Root)
-		if err != nil {
-			return nil, err
+	seen := map[string]bool{}
+	for _, named := range apps {
+		if seen[named.Dockerfile] {
+			continue
 		}
+		seen[named.Dockerfile] = true
+		bs := builds[named.Dockerfile]
+		a := bs[0]
 		rel := a.Dockerfile + ".dockerignore"
 		abs := filepath.Join(s.g.Root, filepath.FromSlash(rel))
 		user, takenOver, err := userPatterns(s.g.Root, a, abs, force)
 		if err != nil {
 			return nil, err
 		}
-		reincluded, err := reincludedFiles(ctx, s, a, user)
+		names := []string{a.Name}
+		for _, b := range bs[1:] {
+			names = append(names, b.Name)
+			if b.Context == a.Context || takenOver {
+				continue
+			}
+			other, _, err := userPatterns(s.g.Root, b, abs, force)
+			if err != nil {
+				return nil, err
+			}
+			if !samePatterns(user, other) {
+				return nil, fmt.Errorf("%s: apps %s and %s build %s from the contexts %s and %s, whose .dockerignore files differ; one generated file cannot carry both: give both contexts the same .dockerignore, or give one app its own Dockerfile",
+					rel, a.Name, b.Name, a.Dockerfile, a.Context, b.Context)
+			}
+		}
+		keep, err := s.g.IgnoreKeep(ctx, bs)
 		if err != nil {
 			return nil, err
 		}
-		dfRel, _ := a.ContextPath(a.Dockerfile)
-		data, err := ignore.Generate(ignore.Spec{App: a.Name, Dockerfile: dfRel,
-			Regenerate: "monoctx ignore --write " + a.Name, Keep: sel.Keep, User: user, TakenOver: takenOver,
-			Reincluded: reincluded})
+		var reincluded []string
+		for _, b := range bs {
+			re, err := reincludedFiles(ctx, s, b, user)
+			if err != nil {
+				return nil, err
+			}
+			reincluded = append(reincluded, re...)
+		}
+		spec := ignore.Spec{App: a.Name, Regenerate: "monoctx ignore --write " + a.Name, Keep: keep, User: user,
+			TakenOver: takenOver, Reincluded: reincluded}
+		if len(bs) > 1 {
+			spec.App, spec.Apps = "", names
+		} else {
+			spec.Dockerfile, _ = a.ContextPath(a.Dockerfile)
+		}
+		data, err := ignore.Generate(spec)
 		if err != nil {
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
 		}
 		out = append(out, plannedIgnore{app: a, path: abs, rel: rel, data: data})
 	}
 	return out, nil
+}
+
+// samePatterns reports whether two ignore files hold the same patterns.
+func samePatterns(a, b *ignore.File) bool {
+	pa, pb := userPatternsOf(a), userPatternsOf(b)
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if pa[i].Text != pb[i].Text || pa[i].Exception != pb[i].Exception {
+			return false
+		}
+	}
+	return true
 }
 
 // reincludedFiles lists the context files that a wildcard exception of the user's patterns decides
@@ -313,11 +363,12 @@ func planRootIgnores(ctx context.Context, s *session, apps []*graph.App) ([]plan
 		}
 		var keep, names []string
 		for _, a := range byContext[c] {
-			sel, err := a.Selection(s.g.Root)
+			// Every build of the app: other targets, platform ARGs (see graph.IgnoreKeep).
+			k, err := s.g.IgnoreKeep(ctx, []*graph.App{a})
 			if err != nil {
 				return nil, err
 			}
-			keep = append(keep, sel.Keep...)
+			keep = append(keep, k...)
 			if df, ok := a.ContextPath(a.Dockerfile); ok {
 				keep = append(keep, df) // the legacy CLI sends it anyway; keep the file honest
 			}

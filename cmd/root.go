@@ -234,6 +234,9 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 	if g.Strict {
 		opts = append(opts, graph.WithStrict(true))
 	}
+	if s.repo != nil && dir == s.root {
+		opts = append(opts, graph.WithTracked(s.repo.Tracked)) // another tree is a checkout: all tracked
+	}
 	gr, err := graph.Load(ctx, dir, opts...)
 	if err != nil {
 		return err

@@ -84,7 +84,10 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 		for ai, a := range g.Apps {
 			only, ok := cands[ai]
 			if !ok {
-				continue
+				if a.Always == nil {
+					continue
+				}
+				only = []int{} // none of its inputs, but every path counts
 			}
 			ex := a.explain(c.Path, only)
 			if !ex.Input {

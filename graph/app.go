@@ -44,6 +44,9 @@ type App struct {
 	// Narrowed is set when a whole-context input set was narrowed to a Go import closure or a JS
 	// workspace package's closure, with the rule saying so.
 	Narrowed *Rule `json:"-"`
+	// Always is set when the app must be selected by every change, with the rule saying why: it
+	// copies a build output (an artifact) that nothing traces to its sources.
+	Always *Rule `json:"-"`
 
 	contextUnknown bool // no source set the context: inferred from the Dockerfile
 	ignore         *ignore.File
@@ -51,7 +54,8 @@ type App struct {
 	excludes       []string // config exclude globs
 	// imageDeps are other apps whose image this one builds on through a named context.
 	imageDeps []imageDep
-	goInfo    *goInfo // set when narrowed by Go analysis
+	goInfo    *goInfo // set when narrowed by Go analysis, or when an artifact is built by Go
+	warnings  []string
 	jsInfo    *jsInfo // set when narrowed by JS analysis
 }
 
@@ -74,9 +78,10 @@ type Input struct {
 	Exclude []string
 	Rule    Rule
 
-	isDir bool                           // a directory on disk when the graph was loaded
-	pm    *patternmatcher.PatternMatcher // Path, when it holds Docker wildcards
-	excl  *patternmatcher.PatternMatcher // Exclude
+	isDir    bool                           // a directory on disk when the graph was loaded
+	artifact bool                           // a build output git does not track: may be absent
+	pm       *patternmatcher.PatternMatcher // Path, when it holds Docker wildcards
+	excl     *patternmatcher.PatternMatcher // Exclude
 }
 
 // Rule explains why a path is an input.

@@ -33,6 +33,9 @@ type Config struct {
 	Exclude []string `yaml:"exclude"`
 	// Discovery tunes the Dockerfile search.
 	Discovery DiscoveryConfig `yaml:"discovery"`
+	// Artifacts say what builds the COPY sources git does not track (build outputs) that monoctx
+	// cannot trace by itself.
+	Artifacts []ArtifactConfig `yaml:"artifacts"`
 
 	file  string         // repo-relative path, for messages
 	lines map[string]int // "apps.web" / "global" → line, for reasons
@@ -63,6 +66,20 @@ type AppConfig struct {
 	JS struct {
 		Package string `yaml:"package"`
 	} `yaml:"js"`
+}
+
+// ArtifactConfig explains one build output a Dockerfile copies: what it is built from.
+type ArtifactConfig struct {
+	// Path is a doublestar glob of the artifact's repo-relative path (a file, or a build context
+	// directory that is itself output).
+	Path string `yaml:"path"`
+	// Go is the directory of the Go main package that builds it: its import closure, go.mod and
+	// go.sum become the artifact's inputs.
+	Go string `yaml:"go"`
+	// Inputs are doublestar globs of the files it is built from, instead of Go.
+	Inputs []string `yaml:"inputs"`
+
+	line int
 }
 
 // DiscoveryConfig tunes the Dockerfile search.
@@ -116,6 +133,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			return nil, &ParseError{File: name, Line: c.lineOf(g), Msg: fmt.Sprintf("invalid glob %q", g)}
 		}
 	}
+	if err := c.checkArtifacts(&root); err != nil {
+		return nil, err
+	}
 	names := make([]string, 0, len(c.Apps))
 	for n := range c.Apps {
 		names = append(names, n)
@@ -139,6 +159,59 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkArtifacts records the line of each artifacts: entry and validates it.
+func (c *Config) checkArtifacts(root *yaml.Node) error {
+	if len(c.Artifacts) == 0 {
+		return nil
+	}
+	if len(root.Content) > 0 {
+		doc := root.Content[0]
+		for i := 0; doc.Kind == yaml.MappingNode && i+1 < len(doc.Content); i += 2 {
+			if doc.Content[i].Value != "artifacts" {
+				continue
+			}
+			for j, item := range doc.Content[i+1].Content {
+				if j < len(c.Artifacts) {
+					c.Artifacts[j].line = item.Line
+				}
+			}
+		}
+	}
+	bad := func(a *ArtifactConfig, format string, args ...any) error {
+		return &ParseError{File: c.file, Line: a.line, Msg: "artifacts: " + fmt.Sprintf(format, args...)}
+	}
+	for i := range c.Artifacts {
+		a := &c.Artifacts[i]
+		switch {
+		case a.Path == "":
+			return bad(a, "an entry without path; give the glob of the build output, e.g. {path: \"bin/x-linux-*\", go: cmd/x}")
+		case !doublestar.ValidatePattern(a.Path):
+			return bad(a, "invalid glob %q", a.Path)
+		case (a.Go == "") == (len(a.Inputs) == 0):
+			return bad(a, "%s: give exactly one of go: (the main package directory that builds it) or inputs: (globs of its sources)", a.Path)
+		}
+		for _, p := range append([]string{a.Path, a.Go}, a.Inputs...) {
+			if p != "" && (strings.HasPrefix(p, "/") || escapesContext(p)) {
+				return bad(a, "path %q must be relative to the repository root and stay inside it", p)
+			}
+		}
+		for _, g := range a.Inputs {
+			if !doublestar.ValidatePattern(g) {
+				return bad(a, "%s: invalid glob %q", a.Path, g)
+			}
+		}
+	}
+	return nil
+}
+
+// fileName is the config file's repo-relative name, for messages.
+func (c *Config) fileName() string {
+	if c.file == "" {
+		return ConfigFile
+	}
+	return c.file
 }
 
 var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)

@@ -28,12 +28,23 @@ type Graph struct {
 	discovery *discover.Result
 	indexOnce sync.Once
 	index     *inputIndex
+	lang      *langCache // the analyzers of this Load, for the variants of IgnoreKeep
 }
 
 type options struct {
 	configFile     string
 	configRequired bool
 	strict         bool
+	tracked        TrackedFunc
+}
+
+// TrackedFunc reports whether git tracks the repo-relative path p, or a file under it.
+type TrackedFunc func(ctx context.Context, p string) (bool, error)
+
+// WithTracked tells Load which files git tracks, so that an ignored file that is tracked anyway
+// (git add -f) is a source, not a build output. Without it, an ignored file is untracked.
+func WithTracked(f TrackedFunc) Option {
+	return func(o *options) { o.tracked = f }
 }
 
 // Option configures Load.
@@ -82,6 +93,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	apps := d.apps
 	g.discovery = d.result
 	lang := newLangCache(root)
+	lang.art.tracked = o.tracked
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
 	// Every app is analysed and the first error in app order is reported, so a repository with
@@ -102,6 +114,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				// One broken app never stops the others: it is over-selected instead.
 				a.Unresolved, errs[i] = errs[i].Error(), nil
 			}
+			if errs[i] == nil && a.Unresolved == "" {
+				errs[i] = lang.resolveArtifacts(ctx, cfg, a)
+			}
 			return nil
 		})
 	}
@@ -113,6 +128,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		if o.strict && apps[i].Unresolved != "" {
 			return nil, fmt.Errorf("app %s is unresolved: %s (--strict)", apps[i].Name, apps[i].Unresolved)
 		}
+		if o.strict && len(apps[i].warnings) > 0 {
+			return nil, fmt.Errorf("%s (--strict)", apps[i].warnings[0])
+		}
 	}
 	for _, a := range apps {
 		if a.Unresolved != "" {
@@ -121,8 +139,10 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				a.Name, a.Unresolved, unresolvedDirs(a)))
 		}
 		a.prepare()
+		g.Warnings = append(g.Warnings, a.warnings...)
 	}
 	g.Apps = apps
+	g.lang = lang
 	return g, nil
 }
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,7 +37,10 @@ func computeInputs(root string, cfg *Config, a *App) error {
 		return fmt.Errorf("app %s: context %q is outside the repository", a.Name, a.Context)
 	}
 	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(a.Context))); err != nil || !st.IsDir() {
-		return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
+		// A context that is build output (gitignored) may not be built yet: an artifact context.
+		if err == nil || !(&artifactState{}).untracked(context.Background(), root, a.Context, true) {
+			return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
+		}
 	}
 
 	a.Inputs = append(a.Inputs[:0], Input{Path: a.Dockerfile, Match: "path",
@@ -372,6 +376,10 @@ func (a *App) explain(p string, only []int) Explanation {
 			}
 		}
 		rules = append(rules, in.Rule)
+	}
+	if a.Always != nil {
+		// An untraced artifact can be built from any path: every path counts, after the real rules.
+		rules = append(rules, *a.Always)
 	}
 	if len(rules) > 0 {
 		for _, g := range a.excludes {

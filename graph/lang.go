@@ -22,6 +22,8 @@ type langCache struct {
 
 	jsMu sync.Mutex
 	js   map[string]*jsWorkspace // by workspace root dir; nil value: none there
+
+	art artifactState
 }
 
 func newLangCache(root string) *langCache {

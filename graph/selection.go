@@ -31,6 +31,7 @@ func (a *App) Selection(root string) (*Selection, error) {
 	s := &Selection{}
 	var patterns []*Input
 	roots := map[string]bool{}
+	var absent []string // artifacts not built yet: allowed by a generated ignore file, not walked
 	whole := false
 	for i := range a.Inputs {
 		in := &a.Inputs[i]
@@ -64,6 +65,10 @@ func (a *App) Selection(root string) (*Selection, error) {
 			if in.Rule.Kind == "config-dep" {
 				continue
 			}
+			if in.artifact {
+				absent = append(absent, rel)
+				continue
+			}
 			return nil, fmt.Errorf("%s: %s source %q does not exist in the context %s", in.Rule.Where, strings.ToUpper(kindWord(in.Rule.Kind)), rel, a.Context)
 		}
 		roots[rel] = true
@@ -79,6 +84,11 @@ func (a *App) Selection(root string) (*Selection, error) {
 		s.Roots = dropCovered(s.Roots)
 	}
 	s.Keep = append([]string{}, s.Roots...)
+	if !whole && len(absent) > 0 {
+		s.Keep = append(s.Keep, absent...)
+		sort.Strings(s.Keep)
+		s.Keep = dropCovered(s.Keep)
+	}
 
 	if len(patterns) > 0 {
 		literal := map[string]bool{}

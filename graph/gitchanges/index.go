@@ -137,3 +137,29 @@ func (g *cliEngine) trackedSize(ctx context.Context, prefix string) (int, int64,
 	}
 	return files, total, nil
 }
+
+// Tracked reports whether the index holds the repo-relative, slash-separated path p, or a file
+// under it: a file git tracks even when .gitignore matches it (git add -f).
+func (r *Repo) Tracked(ctx context.Context, p string) (bool, error) {
+	p = path.Clean(strings.TrimPrefix(filepath.ToSlash(p), "/"))
+	if p == "." {
+		return true, nil
+	}
+	if cli, ok := r.eng.(*cliEngine); ok {
+		out, err := cli.git(ctx, "ls-files", "-z", "--cached", "--", ":(literal)"+p)
+		if err != nil {
+			return false, fmt.Errorf("asking whether %s is tracked: %w", p, err)
+		}
+		return len(out) > 0, nil
+	}
+	idx, _, err := readIndex(r.root, r.gitDir)
+	if err != nil {
+		return false, fmt.Errorf("asking whether %s is tracked: %w", p, err)
+	}
+	for _, e := range idx.Entries {
+		if e.Name == p || strings.HasPrefix(e.Name, p+"/") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
