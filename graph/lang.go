@@ -21,11 +21,11 @@ type langCache struct {
 	goA  map[bool]*golang.Analyzer // by whether tests count
 
 	jsMu sync.Mutex
-	js   map[string]*jsWorkspace // by workspace root dir; nil value: none there
+	js   map[string]*jsEntry // by resolved workspace root dir
 }
 
 func newLangCache(root string) *langCache {
-	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsWorkspace{}}
+	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}}
 }
 
 // goAnalyzer returns the shared analyzer, one for apps that count Go tests and one for the others.

@@ -86,16 +86,43 @@ func (l *langCache) jsWorkspace(ctx context.Context, a *App, pkg string) (*jsdep
 	}
 }
 
+// loadWorkspace returns the workspace holding dir, nil when there is none. Workspaces are cached by
+// their resolved root, so a workspace of N packages is read once, not once per app that starts from
+// one of its directories.
 func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Workspace, error) {
-	l.jsMu.Lock()
-	defer l.jsMu.Unlock()
-	if ws, ok := l.js[dir]; ok {
-		return ws, nil
+	root, err := jsdeps.Root(ctx, l.root, dir)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, nil // no package.json above, or an unreadable one: keep looking upwards
 	}
-	ws, err := jsdeps.Load(ctx, l.root, dir)
+	l.jsMu.Lock()
+	e, ok := l.js[root]
+	if !ok {
+		e = &jsEntry{done: make(chan struct{})}
+		l.js[root] = e
+	}
+	l.jsMu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.ws, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ws, err := jsdeps.Load(ctx, l.root, root)
 	if err != nil || len(ws.Packages) == 0 {
 		ws = nil // not a workspace root (or unreadable): keep looking upwards
 	}
-	l.js[dir] = ws
+	e.ws = ws
+	close(e.done)
 	return ws, nil
+}
+
+// jsEntry is one workspace load, shared by every app that needs it.
+type jsEntry struct {
+	done chan struct{}
+	ws   *jsdeps.Workspace
 }

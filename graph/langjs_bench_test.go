@@ -38,7 +38,7 @@ func npmBenchRepo(b *testing.B) (string, int) {
 		libs := pkgs - apps
 		for i := 0; i < libs; i++ {
 			var deps []string
-			for _, d := range []int{i / 2, i / 3, i - 1} {
+			for _, d := range []int{i / 2, i / 3, i / 5} {
 				if d >= 0 && d < i {
 					deps = append(deps, fmt.Sprintf(`"@bench/p%04d": "*"`, d))
 				}

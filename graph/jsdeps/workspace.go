@@ -106,43 +106,56 @@ var ErrNoPackageJSON = errors.New("no package.json found")
 // workspaces, or else the nearest directory with a package.json (a
 // workspace of one package).
 func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
+	root, rootMan, err := findRoot(ctx, repoRoot, dir)
+	if err != nil {
+		return nil, err
+	}
+	return load(ctx, repoRoot, root, rootMan)
+}
+
+// Root returns the root directory of the workspace Load(ctx, repoRoot, dir)
+// would load, reading only the package.json files at and above dir. Callers
+// that load the workspaces of many directories cache them by Root, so that a
+// workspace is read once however many of its packages they start from.
+func Root(ctx context.Context, repoRoot, dir string) (string, error) {
+	root, _, err := findRoot(ctx, repoRoot, dir)
+	return root, err
+}
+
+func findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, error) {
 	dir = path.Clean(filepath.ToSlash(dir))
 	if dir == "" || dir == ".." || strings.HasPrefix(dir, "../") || path.IsAbs(dir) {
-		return nil, fmt.Errorf("loading workspace of %q: not a directory inside the repository", dir)
+		return "", nil, fmt.Errorf("loading workspace of %q: not a directory inside the repository", dir)
 	}
 	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
-	root, nearest := "", ""
-	var rootMan *manifest
+	nearest := ""
+	var nearestMan *manifest
 	for d := dir; ; d = path.Dir(d) {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		m, err := readManifest(repoRoot, join(d, "package.json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return "", nil, err
 		}
 		if m != nil && nearest == "" {
-			nearest = d
+			nearest, nearestMan = d, m
 		}
 		if isFile(abs(join(d, "pnpm-workspace.yaml"))) || (m != nil && len(m.Workspaces) > 0) {
-			root, rootMan = d, m
-			break
+			return d, m, nil
 		}
 		if d == "." {
 			break
 		}
 	}
-	if root == "" {
-		if nearest == "" {
-			return nil, fmt.Errorf("loading workspace of %q: %w", dir, ErrNoPackageJSON)
-		}
-		root = nearest
-		m, err := readManifest(repoRoot, join(root, "package.json"))
-		if err != nil {
-			return nil, err
-		}
-		rootMan = m
+	if nearest == "" {
+		return "", nil, fmt.Errorf("loading workspace of %q: %w", dir, ErrNoPackageJSON)
 	}
+	return nearest, nearestMan, nil
+}
+
+func load(ctx context.Context, repoRoot, root string, rootMan *manifest) (*Workspace, error) {
+	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
 	if rootMan == nil {
 		rootMan = &manifest{}
 	}
