@@ -110,7 +110,7 @@ func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, repoRoot, root, rootMan)
+	return loadRoot(ctx, repoRoot, root, rootMan)
 }
 
 // Root returns the root directory of the workspace Load(ctx, repoRoot, dir)
@@ -154,7 +154,7 @@ func findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, err
 	return nearest, nearestMan, nil
 }
 
-func load(ctx context.Context, repoRoot, root string, rootMan *manifest) (*Workspace, error) {
+func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*Workspace, error) {
 	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
 	if rootMan == nil {
 		rootMan = &manifest{}
