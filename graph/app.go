@@ -35,6 +35,9 @@ type App struct {
 	// source, a context a command generates); "" when it is known. Such an app is selected whenever
 	// a path under its context or its Dockerfile's directory changes.
 	Unresolved string `json:"unresolved,omitempty"`
+	// Builds are the packages the RUN lines of a whole-context Dockerfile build, each with its line;
+	// narrowing keeps their closures.
+	Builds []Build `json:"builds,omitempty"`
 
 	// Inputs are the contributions to the app's input set, in a stable order.
 	Inputs []Input `json:"-"`
@@ -51,8 +54,9 @@ type App struct {
 	excludes       []string // config exclude globs
 	// imageDeps are other apps whose image this one builds on through a named context.
 	imageDeps []imageDep
-	goInfo    *goInfo // set when narrowed by Go analysis
-	jsInfo    *jsInfo // set when narrowed by JS analysis
+	df        *dockerfileInfo // the Dockerfile's analysis, shared with apps of the same build
+	goInfo    *goInfo         // set when narrowed by Go analysis
+	jsInfo    *jsInfo         // set when narrowed by JS analysis
 }
 
 // imageDep is another app whose image reaches this one ("target:x", "service:x" named contexts).
