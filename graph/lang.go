@@ -192,7 +192,9 @@ func (l *langCache) builds(a *App) []Build {
 		case b.Lang == "js" && b.Dir:
 			out.Dir = joinRel(a.Context, b.Package)
 		}
-		if !slices.ContainsFunc(a.Builds, func(o Build) bool { return o.Lang == out.Lang && o.Package == out.Package && o.Unresolved == out.Unresolved }) {
+		if !slices.ContainsFunc(a.Builds, func(o Build) bool {
+			return o.Lang == out.Lang && o.Package == out.Package && o.Unresolved == out.Unresolved
+		}) {
 			a.Builds = append(a.Builds, out)
 		}
 	}
