@@ -44,7 +44,9 @@ type Workspace struct {
 	// workspace has no other package.
 	Packages map[string]*Package `json:"packages"`
 
-	config []Input // package-manager files found at the root
+	config   []Input // root build configuration: package manager, workspace tools, patches
+	repoRoot string
+	ts       *tsconfigs
 }
 
 // Package is one package of a workspace.
@@ -73,6 +75,7 @@ type manifest struct {
 	Pnpm                 struct {
 		PatchedDependencies map[string]string `json:"patchedDependencies"`
 	} `json:"pnpm"`
+	Scripts map[string]string `json:"scripts"`
 }
 
 // lockfiles in order of preference when packageManager does not say.
@@ -92,10 +95,6 @@ func lockfiles() []struct{ name, manager string } {
 func configFiles() []string {
 	return []string{".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs", "bunfig.toml"}
 }
-
-// configDirs are directories at the workspace root that change what an
-// install produces (Yarn's pinned release, plugins and patches).
-func configDirs() []string { return []string{".yarn/releases", ".yarn/plugins", ".yarn/patches"} }
 
 // ErrNoPackageJSON is returned by Load when no package.json is found.
 var ErrNoPackageJSON = errors.New("no package.json found")
@@ -159,7 +158,8 @@ func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*W
 	if rootMan == nil {
 		rootMan = &manifest{}
 	}
-	w := &Workspace{Root: root, Packages: map[string]*Package{}}
+	w := &Workspace{Root: root, Packages: map[string]*Package{}, repoRoot: repoRoot,
+		ts: &tsconfigs{files: map[string]*tsconfig{}, dirs: map[string][]string{}}}
 	rootAbs := abs(root)
 
 	// Package manager and lockfile.
@@ -178,21 +178,8 @@ func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*W
 	if w.Manager == "" {
 		w.Manager = "npm"
 	}
-	for _, f := range configFiles() {
-		if p := join(root, f); isFile(abs(p)) {
-			w.config = append(w.config, Input{Path: p, Why: []string{"package manager configuration"}})
-		}
-	}
-	for _, d := range configDirs() {
-		if p := join(root, d); isDir(abs(p)) {
-			w.config = append(w.config, Input{Path: p, Dir: true, Why: []string{"package manager configuration"}})
-		}
-	}
-	for _, p := range rootMan.Pnpm.PatchedDependencies {
-		if rel := join(root, p); isFile(abs(rel)) && !strings.HasPrefix(rel, "../") {
-			w.config = append(w.config, Input{Path: rel, Why: []string{"patched dependency"}})
-		}
-	}
+	rawRoot, _ := os.ReadFile(abs(join(root, "package.json")))
+	w.config = rootConfig(repoRoot, root, rootMan, rawRoot)
 
 	// Workspace patterns.
 	patterns, err := workspacePatterns(rootMan, abs(pnpmWS))
@@ -411,6 +398,25 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 	}
 	for _, in := range w.config {
 		add(in)
+	}
+	if w.ts != nil {
+		var dirs []string
+		for _, in := range out {
+			if in.Dir {
+				dirs = append(dirs, in.Path)
+			}
+		}
+		inClosure := func(p string) bool {
+			for _, d := range dirs {
+				if p == d || strings.HasPrefix(p, d+"/") {
+					return true
+				}
+			}
+			return false
+		}
+		for _, in := range w.tsconfigInputs(dirs, inClosure) {
+			add(in)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
