@@ -348,7 +348,11 @@ func (l *langCache) buildReads(a *App) []Input {
 	}
 	var out []Input
 	for _, s := range a.df.FromWhole {
-		out = append(out, Input{Path: joinRel(a.Context, s.Path), Match: "path", Context: true,
+		p := joinRel(a.Context, s.Path)
+		if !hasGlob(p) && !pathExists(filepath.Join(l.root, filepath.FromSlash(p))) {
+			continue // made by the stage (turbo prune's out/, a build's dist/): nothing of the repository
+		}
+		out = append(out, Input{Path: p, Match: "path", Context: true,
 			Rule: Rule{Kind: "copy", Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line), Text: s.Text}})
 	}
 	for _, f := range a.df.RunFiles {
@@ -360,7 +364,7 @@ func (l *langCache) buildReads(a *App) []Input {
 			}
 			out = append(out, Input{Path: rp, Match: "path", Context: true, Rule: Rule{Kind: "run", Where: where, Text: f.Text}})
 			if f.Make {
-				out = append(out, l.makeIncludes(a, rp, 0)...)
+				out = append(out, l.makeIncludes(a, rp, path.Dir(rp), 0)...)
 			}
 			break // make reads the first of GNUmakefile, makefile, Makefile that exists
 		}
@@ -368,9 +372,10 @@ func (l *langCache) buildReads(a *App) []Input {
 	return out
 }
 
-// makeIncludes are the files a Makefile includes (include, -include, sinclude), relative to its
-// directory, followed into their own includes. Names built from variables are left out.
-func (l *langCache) makeIncludes(a *App, mk string, depth int) []Input {
+// makeIncludes are the files a Makefile includes (include, -include, sinclude), relative to the
+// directory make runs in, followed into their own includes. Names built from variables are left
+// out, and so are files that do not exist (-include of an optional file).
+func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input {
 	if depth > 8 {
 		return nil
 	}
@@ -391,14 +396,17 @@ func (l *langCache) makeIncludes(a *App, mk string, depth int) []Input {
 			if strings.Contains(f, "$") {
 				continue
 			}
-			p := joinRel(path.Dir(mk), f)
+			p := joinRel(makeDir, f)
 			if _, inside := relTo(a.Context, p); !inside || escapesContext(p) {
+				continue
+			}
+			if !hasGlob(p) && !fileExists(filepath.Join(l.root, filepath.FromSlash(p))) {
 				continue
 			}
 			out = append(out, Input{Path: p, Match: "path", Context: true,
 				Rule: Rule{Kind: "run", Where: fmt.Sprintf("%s:%d", mk, i+1), Text: strings.TrimSpace(line)}})
 			if !hasGlob(p) {
-				out = append(out, l.makeIncludes(a, p, depth+1)...)
+				out = append(out, l.makeIncludes(a, p, makeDir, depth+1)...)
 			}
 		}
 	}
@@ -436,4 +444,9 @@ func isGoMain(dir string) bool {
 		return f.Name.Name == "main"
 	}
 	return false
+}
+
+func pathExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }
