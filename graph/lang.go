@@ -30,10 +30,20 @@ type langCache struct {
 
 	dfMu sync.Mutex
 	df   map[string]*dfEntry // by Dockerfile, target, args and content
+
+	gcMu sync.Mutex
+	gc   map[string]*goEntry // Go closures by whether tests count and package directory
+}
+
+// goEntry is one Go closure, shared by the apps that build the same main package.
+type goEntry struct {
+	once sync.Once
+	c    closure
+	err  error
 }
 
 func newLangCache(root string) *langCache {
-	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, df: map[string]*dfEntry{}}
+	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
 }
 
 // dfEntry is one Dockerfile analysis, shared by every app that builds the same Dockerfile with the
@@ -260,9 +270,23 @@ func (l *langCache) goImportDir(a *App, imp string) (string, bool) {
 	return "", false
 }
 
-// goClosure is the Go import closure of the main package in pkgDir.
+// goClosure is the Go import closure of the main package in pkgDir, computed once per Load.
 func (l *langCache) goClosure(ctx context.Context, a *App, pkgDir string) (closure, error) {
-	an, err := l.goAnalyzer(a.config != nil && a.config.Go.Tests)
+	tests := a.config != nil && a.config.Go.Tests
+	key := fmt.Sprintf("%v\x00%s", tests, pkgDir)
+	l.gcMu.Lock()
+	e, ok := l.gc[key]
+	if !ok {
+		e = &goEntry{}
+		l.gc[key] = e
+	}
+	l.gcMu.Unlock()
+	e.once.Do(func() { e.c, e.err = l.goClosureUncached(ctx, tests, pkgDir) })
+	return e.c, e.err
+}
+
+func (l *langCache) goClosureUncached(ctx context.Context, tests bool, pkgDir string) (closure, error) {
+	an, err := l.goAnalyzer(tests)
 	if err != nil {
 		return closure{}, err
 	}
