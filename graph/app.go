@@ -35,9 +35,9 @@ type App struct {
 	// source, a context a command generates); "" when it is known. Such an app is selected whenever
 	// a path under its context or its Dockerfile's directory changes.
 	Unresolved string `json:"unresolved,omitempty"`
-	// Builds are the packages the RUN lines of a whole-context Dockerfile build, each with its line;
-	// narrowing keeps their closures.
-	Builds []Build `json:"builds,omitempty"`
+	// Packages are the language packages the RUN lines of a whole-context Dockerfile build, each
+	// with its line; narrowing keeps their closures.
+	Packages []BuiltPackage `json:"packages,omitempty"`
 
 	// Inputs are the contributions to the app's input set, in a stable order.
 	Inputs []Input `json:"-"`

@@ -100,9 +100,9 @@ type goInfo struct {
 	complete  bool
 }
 
-// Build is a package a whole-context Dockerfile's RUN lines build (turbo prune web, pnpm --filter
+// BuiltPackage is a package a whole-context Dockerfile's RUN lines build (turbo prune web, pnpm --filter
 // web, npm ci -w web, nx build web, go build ./cmd/x): narrowing keeps that package's closure.
-type Build struct {
+type BuiltPackage struct {
 	Lang string `json:"lang"` // "js" or "go"
 	// Package is as the RUN line names it: a package or project name, a context-relative directory,
 	// or a Go import path.
@@ -188,13 +188,13 @@ func (l *langCache) narrow(ctx context.Context, a *App) error {
 	return l.apply(a, cs)
 }
 
-// builds reads the app's Build list from the Dockerfile's RUN lines, once.
-func (l *langCache) builds(a *App) []Build {
-	if a.df == nil || a.Builds != nil {
-		return a.Builds
+// builds reads the app's Packages from the Dockerfile's RUN lines, once.
+func (l *langCache) builds(a *App) []BuiltPackage {
+	if a.df == nil || a.Packages != nil {
+		return a.Packages
 	}
 	for _, b := range a.df.Builds {
-		out := Build{Lang: b.Lang, Package: b.Package, Unresolved: b.Unresolved,
+		out := BuiltPackage{Lang: b.Lang, Package: b.Package, Unresolved: b.Unresolved,
 			Rule: Rule{Kind: "run", Where: fmt.Sprintf("%s:%d", a.Dockerfile, b.Line), Text: b.Text}}
 		switch {
 		case b.Lang == "go" && !b.Import:
@@ -202,18 +202,18 @@ func (l *langCache) builds(a *App) []Build {
 		case b.Lang == "js" && b.Dir:
 			out.Dir = joinRel(a.Context, b.Package)
 		}
-		if !slices.ContainsFunc(a.Builds, func(o Build) bool {
+		if !slices.ContainsFunc(a.Packages, func(o BuiltPackage) bool {
 			return o.Lang == out.Lang && o.Package == out.Package && o.Unresolved == out.Unresolved
 		}) {
-			a.Builds = append(a.Builds, out)
+			a.Packages = append(a.Packages, out)
 		}
 	}
-	return a.Builds
+	return a.Packages
 }
 
 // hintClosure is the closure of one package a RUN line builds; ok is false when it cannot be
-// found, and records why in the Build.
-func (l *langCache) hintClosure(ctx context.Context, a *App, b *Build) ([]closure, bool) {
+// found, and records why in the BuiltPackage.
+func (l *langCache) hintClosure(ctx context.Context, a *App, b *BuiltPackage) ([]closure, bool) {
 	switch b.Lang {
 	case "go":
 		dir := b.Dir

@@ -64,10 +64,10 @@ func TestLangfuseNarrowingKeepsTurboAndPatches(t *testing.T) {
 	if web.Narrowed == nil || web.Whole != nil {
 		t.Fatalf("web: got Whole=%v Narrowed=%v, want narrowed", web.Whole, web.Narrowed)
 	}
-	want := []Build{{Lang: "js", Package: "web", Dir: "web",
+	want := []BuiltPackage{{Lang: "js", Package: "web", Dir: "web",
 		Rule: Rule{Kind: "run", Where: "web/Dockerfile:8", Text: "RUN turbo prune --scope=web --docker"}}}
-	if !reflect.DeepEqual(web.Builds, want) {
-		t.Errorf("web: got builds %+v, want %+v", web.Builds, want)
+	if !reflect.DeepEqual(web.Packages, want) {
+		t.Errorf("web: got builds %+v, want %+v", web.Packages, want)
 	}
 	inputRows(t, web, map[string]string{
 		"turbo.json":                      "Turborepo's root configuration",
@@ -124,8 +124,8 @@ func TestDocumensoNarrowingKeepsWhatLaterStagesCopyOut(t *testing.T) {
 	if app.Context != "." || app.Narrowed == nil {
 		t.Fatalf("got context %q narrowed %v, want the root context narrowed", app.Context, app.Narrowed)
 	}
-	if len(app.Builds) != 1 || app.Builds[0].Package != "@documenso/remix" || app.Builds[0].Dir != "apps/remix" || app.Builds[0].Rule.Where != "docker/Dockerfile:8" {
-		t.Errorf("got builds %+v, want @documenso/remix in apps/remix from docker/Dockerfile:8", app.Builds)
+	if len(app.Packages) != 1 || app.Packages[0].Package != "@documenso/remix" || app.Packages[0].Dir != "apps/remix" || app.Packages[0].Rule.Where != "docker/Dockerfile:8" {
+		t.Errorf("got builds %+v, want @documenso/remix in apps/remix from docker/Dockerfile:8", app.Packages)
 	}
 	inputRows(t, app, map[string]string{
 		"lingui.config.ts":              "docker/Dockerfile:16 COPY --from=builder /app/lingui.config.ts ./lingui.config.ts (/app/lingui.config.ts out of the whole-context copy at docker/Dockerfile:6)",
@@ -181,8 +181,8 @@ func TestGoRunLinesNarrowAndKeepMakefileAndScripts(t *testing.T) {
 	if api.Narrowed == nil || api.Narrowed.Kind != "go" {
 		t.Fatalf("api: got Narrowed %v, want narrowed by Go", api.Narrowed)
 	}
-	if len(api.Builds) != 1 || api.Builds[0].Lang != "go" || api.Builds[0].Dir != "cmd/api" {
-		t.Errorf("api: got builds %+v, want go cmd/api", api.Builds)
+	if len(api.Packages) != 1 || api.Packages[0].Lang != "go" || api.Packages[0].Dir != "cmd/api" {
+		t.Errorf("api: got builds %+v, want go cmd/api", api.Packages)
 	}
 	inputRows(t, api, map[string]string{
 		"cmd/api/main.go":   "Go: cmd/api",
@@ -212,8 +212,8 @@ func TestRunLineBuildingEverythingKeepsTheWholeContext(t *testing.T) {
 	if web.Whole == nil || web.Narrowed != nil {
 		t.Fatalf("web: got Whole=%v Narrowed=%v, want the whole context", web.Whole, web.Narrowed)
 	}
-	if len(web.Builds) != 1 || !strings.Contains(web.Builds[0].Unresolved, "turbo run without --filter") {
-		t.Errorf("web: got builds %+v, want one unresolved turbo run", web.Builds)
+	if len(web.Packages) != 1 || !strings.Contains(web.Packages[0].Unresolved, "turbo run without --filter") {
+		t.Errorf("web: got builds %+v, want one unresolved turbo run", web.Packages)
 	}
 	if !web.Explain("apps/api/index.js").Input {
 		t.Error("apps/api/index.js is not an input of web, whose turbo run builds every package")
@@ -222,8 +222,8 @@ func TestRunLineBuildingEverythingKeepsTheWholeContext(t *testing.T) {
 	files["apps/api/Dockerfile"] = "FROM node:20\nWORKDIR /src\nCOPY . .\nRUN npm ci -w nosuch\n"
 	g = mustLoad(t, newTree(t, files))
 	api := mustApp(t, g, "api")
-	if api.Whole == nil || len(api.Builds) != 1 || !strings.Contains(api.Builds[0].Unresolved, `no workspace package "nosuch"`) {
-		t.Errorf("api: got Whole=%v builds %+v, want whole with the unresolved name", api.Whole, api.Builds)
+	if api.Whole == nil || len(api.Packages) != 1 || !strings.Contains(api.Packages[0].Unresolved, `no workspace package "nosuch"`) {
+		t.Errorf("api: got Whole=%v builds %+v, want whole with the unresolved name", api.Whole, api.Packages)
 	}
 }
 
