@@ -14,8 +14,8 @@ import (
 
 // What RUN lines of a whole-context stage tell about the build, for narrowing: the package they
 // build (turbo prune web, pnpm --filter web, go build ./cmd/x) and the files they name (make → the
-// Makefile, ./scripts/build.sh). RUN lines are read with mvdan.cc/sh, the shell parser gofmt's
-// author wrote for shfmt: quoting, &&, ;, subshells, cd and sh -c are followed, not guessed at.
+// Makefile, ./scripts/build.sh). RUN lines are read with mvdan.cc/sh, the parser behind shfmt:
+// quoting, &&, ;, subshells, cd and sh -c are followed, not guessed at.
 
 // runBuild is a package a RUN line builds.
 type runBuild struct {

@@ -113,6 +113,7 @@ func TestRunLinesNameTheFilesTheyRun(t *testing.T) {
 		{"source", head + "RUN . ./env.sh && make\n", []string{"env.sh", "make:GNUmakefile|makefile|Makefile"}},
 		{"a system path is nothing of the context", head + "RUN /usr/local/bin/build.sh\n", []string{}},
 		{"before the whole copy", "FROM golang AS build\nWORKDIR /src\nRUN make\nCOPY . .\n", []string{}},
+		{"heredoc", "# syntax=docker/dockerfile:1\n" + head + "RUN <<EOF\nset -e\n./scripts/gen.sh\nmake -C tools\nEOF\n", []string{"scripts/gen.sh", "make:tools/GNUmakefile|tools/makefile|tools/Makefile"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
