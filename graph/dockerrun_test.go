@@ -162,3 +162,34 @@ func TestCopyFromTheWholeContextStageMapsBackToTheContext(t *testing.T) {
 		t.Errorf("lingui.config.ts: got line %d text %q", info.FromWhole[1].Line, info.FromWhole[1].Text)
 	}
 }
+
+// FuzzRunLines: no RUN line, however odd its shell, makes the Dockerfile analysis panic, and every
+// package or file it reports is a clean path inside the context.
+func FuzzRunLines(f *testing.F) {
+	for _, s := range []string{
+		"turbo prune --scope=web --docker", "cd apps/web && pnpm --filter ...web build", "make -C",
+		"sh -c 'sh -c \"make -f x\"'", "go build -C -o", "(cd /; ./x.sh) | nx run a:b", "yarn workspaces foreach --from",
+		"npm ci -w", "cd $X && make", "<<EOF\nmake\nEOF", "pnpm -F '{../..}' build", "go build ../../..",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, run string) {
+		df := "FROM x AS b\nWORKDIR /app\nCOPY . .\nRUN " + strings.ReplaceAll(run, "\n", " ") + "\n"
+		info, err := analyzeDockerfile("Dockerfile", []byte(df), nil, "")
+		if err != nil {
+			return
+		}
+		for _, b := range info.Builds {
+			if (b.Dir || (b.Lang == "go" && !b.Import)) && b.Unresolved == "" && (escapesContext(b.Package) || strings.HasPrefix(b.Package, "/")) {
+				t.Errorf("%q: package directory %q leaves the context", run, b.Package)
+			}
+		}
+		for _, rf := range info.RunFiles {
+			for _, p := range rf.Paths {
+				if escapesContext(p) || strings.HasPrefix(p, "/") {
+					t.Errorf("%q: run file %q leaves the context", run, p)
+				}
+			}
+		}
+	})
+}
