@@ -99,6 +99,8 @@ func TestLangfuseNarrowingKeepsTurboAndPatches(t *testing.T) {
 		{"turbo.json", map[string]string{"turbo.json": `{"tasks": {"build": {"outputs": ["dist/**"]}}}` + "\n"}, []string{"langfuse-web:affected", "langfuse-worker:affected"}},
 		{"a named patch", map[string]string{"patches/next-auth@4.24.15.patch": "--- a\n+++ b\n"}, []string{"langfuse-web:affected", "langfuse-worker:affected"}},
 		{"a patch nothing names", map[string]string{"patches/lodash.patch": "--- a\n"}, []string{}},
+		{"the lockfile's workspace settings", map[string]string{"pnpm-lock.yaml": strings.Replace(readFixture(t, "pnpm-lock.yaml"), "autoInstallPeers: true", "autoInstallPeers: false", 1)},
+			[]string{"langfuse-web:affected", "langfuse-worker:affected"}},
 		{"web only", map[string]string{"web/src/index.ts": "export const page = 2;\n"}, []string{"langfuse-web:affected"}},
 		{"a package no app uses", map[string]string{"packages/config-eslint/index.js": "module.exports = {x: 1};\n"}, []string{}},
 	} {
@@ -113,6 +115,17 @@ func TestLangfuseNarrowingKeepsTurboAndPatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readFixture is one file of the langfuse fixture.
+func readFixture(t *testing.T, name string) string {
+	t.Helper()
+	files := fixtureFiles(t, filepath.Join("testdata", "langfuse"))
+	s, ok := files[name]
+	if !ok {
+		t.Fatalf("no %s in the langfuse fixture", name)
+	}
+	return s
 }
 
 // documenso's pattern: docker/Dockerfile copies the whole context into /app in stage builder, runs
