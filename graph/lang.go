@@ -238,8 +238,12 @@ func (l *langCache) hintClosure(ctx context.Context, a *App, b *BuiltPackage) ([
 			ref = b.Dir
 		}
 		cs, err := l.jsClosure(ctx, a, ref, a.Context)
-		if err != nil || cs == nil {
-			b.Unresolved = fmt.Sprintf("no workspace package %q found in or above %s", ref, a.Context)
+		switch {
+		case err != nil:
+			b.Unresolved = err.Error()
+			return nil, false
+		case cs == nil:
+			b.Unresolved = "the workspace root package: the whole repository"
 			return nil, false
 		}
 		b.Dir = cs[0].inputs[0].Path
