@@ -35,6 +35,9 @@ type App struct {
 	// source, a context a command generates); "" when it is known. Such an app is selected whenever
 	// a path under its context or its Dockerfile's directory changes.
 	Unresolved string `json:"unresolved,omitempty"`
+	// Packages are the language packages the RUN lines of a whole-context Dockerfile build, each
+	// with its line; narrowing keeps their closures.
+	Packages []BuiltPackage `json:"packages,omitempty"`
 
 	// Inputs are the contributions to the app's input set, in a stable order.
 	Inputs []Input `json:"-"`
@@ -54,9 +57,10 @@ type App struct {
 	excludes       []string // config exclude globs
 	// imageDeps are other apps whose image this one builds on through a named context.
 	imageDeps []imageDep
-	goInfo    *goInfo // set when narrowed by Go analysis, or when an artifact is built by Go
+	df        *dockerfileInfo // the Dockerfile's analysis, shared with apps of the same build
+	goInfo    *goInfo         // set when narrowed by Go analysis, or when an artifact is built by Go
+	jsInfo    *jsInfo         // set when narrowed by JS analysis
 	warnings  []string
-	jsInfo    *jsInfo // set when narrowed by JS analysis
 }
 
 // imageDep is another app whose image reaches this one ("target:x", "service:x" named contexts).

@@ -52,6 +52,13 @@ type dockerfileInfo struct {
 	// Named are the sources read from names that are not stages (COPY --from, RUN --mount from=,
 	// FROM), which matter when the app defines a named context of that name.
 	Named []Source
+	// FromWhole are context paths a stage copies by path out of another stage's whole-context copy
+	// (COPY --from=builder /app/lingui.config.ts . after COPY . /app): narrowing keeps them.
+	FromWhole []Source
+	// Builds are the packages RUN lines after a whole-context copy build (dockerrun.go).
+	Builds []runBuild
+	// RunFiles are the context files those RUN lines run: Makefiles and scripts.
+	RunFiles []runFile
 }
 
 // platformArgs are BuildKit's automatic platform ARGs. The platform of a future build is unknown here,
@@ -153,6 +160,7 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 		info dockerfileInfo
 		deps []int
 		env  *envMap
+		fs   *stageFS
 		err  error
 	}
 	per := make([]stageInfo, len(stages))
@@ -160,6 +168,7 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 		st := &stages[si]
 		s := &per[si]
 		s.env = newEnv()
+		s.fs = &stageFS{workdir: "/"}
 		s.err = func() error {
 			base, err := expand(lex, st.BaseName, global)
 			if err != nil {
@@ -172,11 +181,15 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 						s.env.set(k, per[dep].env.vals[k])
 					}
 				}
+				if per[dep].fs != nil {
+					s.fs = per[dep].fs.clone()
+				}
 			} else if base != "scratch" {
 				line := rangeLine(st.Location)
 				s.info.Named = append(s.info.Named, Source{Path: ".", Line: line, Text: "FROM " + st.BaseName, Kind: "from", From: base})
 			}
-			return readStage(&s.info, &s.deps, s.env, st, si, name, lex, args, global, stageRef)
+			stageFSOf := func(i int) *stageFS { return per[i].fs }
+			return readStage(&s.info, &s.deps, s.env, s.fs, stageFSOf, st, si, name, lex, args, global, stageRef)
 		}()
 	}
 	info := &dockerfileInfo{}
@@ -194,12 +207,18 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 		}
 		info.Sources = append(info.Sources, per[si].info.Sources...)
 		info.Named = append(info.Named, per[si].info.Named...)
+		info.FromWhole = append(info.FromWhole, per[si].info.FromWhole...)
+		info.Builds = append(info.Builds, per[si].info.Builds...)
+		info.RunFiles = append(info.RunFiles, per[si].info.RunFiles...)
 		if w := per[si].info.Whole; w != nil && (info.Whole == nil || w.Line < info.Whole.Line) {
 			info.Whole = w
 		}
 		queue = append(queue, per[si].deps...)
 	}
 	sort.SliceStable(info.Named, func(i, j int) bool { return info.Named[i].Line < info.Named[j].Line })
+	sort.SliceStable(info.FromWhole, func(i, j int) bool { return info.FromWhole[i].Line < info.FromWhole[j].Line })
+	sort.SliceStable(info.Builds, func(i, j int) bool { return info.Builds[i].Line < info.Builds[j].Line })
+	sort.SliceStable(info.RunFiles, func(i, j int) bool { return info.RunFiles[i].Line < info.RunFiles[j].Line })
 	sort.SliceStable(info.Sources, func(i, j int) bool {
 		a, b := info.Sources[i], info.Sources[j]
 		if a.Line != b.Line {
@@ -352,10 +371,14 @@ func (e *envMap) Get(k string) (string, bool) { return e.get(k) }
 func (e *envMap) Keys() []string { return e.keys }
 
 // readStage collects one stage's context sources and the stages it reads from.
-func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.Stage, si int, name string,
+func readStage(info *dockerfileInfo, deps *[]int, env *envMap, sfs *stageFS, stageFSOf func(int) *stageFS, st *instructions.Stage, si int, name string,
 	lex *shell.Lex, args map[string]string, global *envMap, stageRef func(string, int) (int, bool)) error {
 	for _, cmd := range st.Commands {
 		switch c := cmd.(type) {
+		case *instructions.WorkdirCommand:
+			if w, err := expand(lex, c.Path, env); err == nil && !strings.Contains(w, unknownValue) {
+				sfs.workdir = sfs.abs(w)
+			}
 		case *instructions.ArgCommand:
 			for _, kv := range c.Args {
 				v, ok := args[kv.Key]
@@ -393,6 +416,13 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 			if from != "" {
 				if dep, ok := stageRef(from, si); ok {
 					*deps = append(*deps, dep)
+					var srcs []string
+					for _, raw := range c.SourcePaths {
+						if src, err := expand(lex, raw, env); err == nil {
+							srcs = append(srcs, src)
+						}
+					}
+					fromWhole(info, stageFSOf(dep), srcs, line, text, name)
 					continue
 				}
 				// An image, or a named context: kept in case the app defines one of that name.
@@ -408,6 +438,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 			if err := addSources(info, name, lex, env, c.SourcePaths, c.ExcludePatterns, "copy", line, text); err != nil {
 				return err
 			}
+			wholeDest(sfs, lex, env, c.SourcePaths, c.DestPath, line)
 		case *instructions.AddCommand:
 			line, text := rangeLine(c.Location()), oneLine(c.String())
 			var local []string
@@ -419,6 +450,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 			if err := addSources(info, name, lex, env, local, c.ExcludePatterns, "add", line, text); err != nil {
 				return err
 			}
+			wholeDest(sfs, lex, env, local, c.DestPath, line)
 		case *instructions.RunCommand:
 			line, text := rangeLine(c.Location()), oneLine(c.String())
 			if err := c.Expand(func(w string) (string, error) { return expand(lex, w, env) }); err != nil {
@@ -446,6 +478,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 					return err
 				}
 			}
+			readRun(info, sfs, c, env, line, text)
 		}
 	}
 	return nil

@@ -106,7 +106,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				return nil
 			}
 			if a.Unresolved == "" {
-				if errs[i] = computeInputs(root, cfg, a); errs[i] == nil {
+				if errs[i] = computeInputs(root, cfg, a, lang); errs[i] == nil {
 					errs[i] = lang.narrow(ctx, a)
 				}
 			}

@@ -76,8 +76,9 @@ func (g *Graph) variantKeep(ctx context.Context, a *App) ([]string, error) {
 		b.Target, b.Args = t, args
 		// A copy that keeps the app's context: nothing is inferred again.
 		b.Origin, b.contextUnknown = "variant:"+a.Origin, false
-		b.Inputs, b.imageDeps, b.Whole, b.Narrowed, b.goInfo, b.jsInfo, b.warnings = nil, nil, nil, nil, nil, nil, nil
-		if err := computeInputs(g.Root, g.Config, &b); err != nil {
+		b.Inputs, b.imageDeps, b.Whole, b.Narrowed, b.goInfo, b.jsInfo, b.warnings, b.df = nil, nil, nil, nil, nil, nil, nil, nil
+		b.Packages = nil
+		if err := computeInputs(g.Root, g.Config, &b, g.lang); err != nil {
 			out = append(out, ".")
 			continue
 		}

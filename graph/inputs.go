@@ -16,8 +16,9 @@ import (
 )
 
 // computeInputs fills a.Inputs and a.Whole: the Dockerfile, the ignore files that can apply, every
-// context source of the reachable stages, and the app's declared inputs.
-func computeInputs(root string, cfg *Config, a *App) error {
+// context source of the reachable stages, and the app's declared inputs. lang shares Dockerfile
+// analyses between the apps of one Load (nil: none shared).
+func computeInputs(root string, cfg *Config, a *App, lang *langCache) error {
 	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(a.Dockerfile)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -25,10 +26,11 @@ func computeInputs(root string, cfg *Config, a *App) error {
 		}
 		return fmt.Errorf("app %s: reading Dockerfile: %w", a.Name, err)
 	}
-	info, err := analyzeDockerfile(a.Dockerfile, data, a.Args, a.Target)
+	info, err := lang.dockerfile(a.Dockerfile, data, a.Args, a.Target)
 	if err != nil {
 		return err
 	}
+	a.df = info
 	inferred := (a.Origin == "dockerfile" || a.contextUnknown) && a.ContextReason == ""
 	if inferred {
 		a.Context, a.ContextReason = inferContext(root, a, info)

@@ -5,13 +5,18 @@ import (
 	"fmt"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
+	"golang.org/x/mod/modfile"
+
 	"github.com/monoctx/monoctx/graph/golang"
+	"github.com/monoctx/monoctx/graph/jsdeps"
 )
 
 // langCache shares the language analyzers between the apps of one Load.
@@ -21,13 +26,58 @@ type langCache struct {
 	goA  map[bool]*golang.Analyzer // by whether tests count
 
 	jsMu sync.Mutex
-	js   map[string]*jsWorkspace // by workspace root dir; nil value: none there
+	js   map[string]*jsEntry // by resolved workspace root dir
 
 	art artifactState
+
+	dfMu sync.Mutex
+	df   map[string]*dfEntry // by Dockerfile, target, args and content
+
+	gcMu sync.Mutex
+	gc   map[string]*goEntry // Go closures by whether tests count and package directory
+}
+
+// goEntry is one Go closure, shared by the apps that build the same main package.
+type goEntry struct {
+	once sync.Once
+	c    closure
+	err  error
 }
 
 func newLangCache(root string) *langCache {
-	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsWorkspace{}}
+	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
+}
+
+// dfEntry is one Dockerfile analysis, shared by every app that builds the same Dockerfile with the
+// same target and args (compose services, bake matrices). Its result is never modified.
+type dfEntry struct {
+	once sync.Once
+	info *dockerfileInfo
+	err  error
+}
+
+// dockerfile analyses a Dockerfile once per (Dockerfile, args, target) in a Load. A nil cache
+// analyses every time.
+func (l *langCache) dockerfile(name string, data []byte, args map[string]string, target string) (*dockerfileInfo, error) {
+	if l == nil {
+		return analyzeDockerfile(name, data, args, target)
+	}
+	var key strings.Builder
+	key.WriteString(name + "\x00" + target)
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		key.WriteString("\x00" + k + "=" + args[k])
+	}
+	key.WriteString("\x00\x00")
+	key.Write(data)
+	l.dfMu.Lock()
+	e, ok := l.df[key.String()]
+	if !ok {
+		e = &dfEntry{}
+		l.df[key.String()] = e
+	}
+	l.dfMu.Unlock()
+	e.once.Do(func() { e.info, e.err = analyzeDockerfile(name, data, args, target) })
+	return e.info, e.err
 }
 
 // goAnalyzer returns the shared analyzer, one for apps that count Go tests and one for the others.
@@ -52,10 +102,38 @@ type goInfo struct {
 	complete  bool
 }
 
+// BuiltPackage is a package a whole-context Dockerfile's RUN lines build (turbo prune web, pnpm --filter
+// web, npm ci -w web, nx build web, go build ./cmd/x): narrowing keeps that package's closure.
+type BuiltPackage struct {
+	Lang string `json:"lang"` // "js" or "go"
+	// Package is as the RUN line names it: a package or project name, a context-relative directory,
+	// or a Go import path.
+	Package string `json:"package,omitempty"`
+	// Dir is the package's repo-relative directory, once resolved.
+	Dir string `json:"dir,omitempty"`
+	// Unresolved says why narrowing cannot use the line (every package, a dependents filter, a
+	// name no workspace package has): the whole context then stays the input set.
+	Unresolved string `json:"unresolved,omitempty"`
+	Rule       Rule   `json:"rule"`
+}
+
+// closure is one language closure a narrowed input set is made of.
+type closure struct {
+	inputs []Input
+	what   string // for the Narrowed rule: "the Go import closure of cmd/a"
+	goInfo *goInfo
+	jsWS   *jsdeps.Workspace
+	jsPkgs []string
+}
+
 // narrow replaces a whole-context input set with the closure of the Go main package or the JS
-// workspace package the Dockerfile builds: the Dockerfile's directory, or go.package / js.package in
-// monoctx.yaml. Without one, the whole context stays the input set.
+// workspace package the Dockerfile builds: go.package / js.package in monoctx.yaml, else the
+// packages its RUN lines build, else the Dockerfile's directory. Without one, or when a RUN line
+// builds something narrowing cannot name, the whole context stays the input set. What builds read
+// beyond the closure stays too: files later stages copy out of the whole-context stage, and the
+// Makefiles and scripts RUN lines run.
 func (l *langCache) narrow(ctx context.Context, a *App) error {
+	hints := l.builds(a)
 	if a.Whole == nil {
 		return nil
 	}
@@ -63,49 +141,306 @@ func (l *langCache) narrow(ctx context.Context, a *App) error {
 	if a.config != nil {
 		goPkg, jsPkg = a.config.Go.Package, a.config.JS.Package
 	}
+	var cs []closure
 	switch {
 	case goPkg != "":
-		return l.narrowGo(ctx, a, path.Clean(goPkg), true)
+		c, err := l.goClosure(ctx, a, path.Clean(goPkg))
+		if err != nil {
+			return fmt.Errorf("app %s: go.package %s: %w", a.Name, path.Clean(goPkg), err)
+		}
+		cs = append(cs, c)
 	case jsPkg != "":
-		return l.narrowJS(ctx, a, jsPkg, true)
+		c, err := l.jsClosure(ctx, a, jsPkg, a.Dir())
+		if err != nil {
+			return fmt.Errorf("app %s: js.package: %w", a.Name, err)
+		}
+		if c == nil {
+			return nil
+		}
+		cs = append(cs, c...)
+	case len(hints) > 0:
+		for i := range hints {
+			if hints[i].Unresolved != "" {
+				return nil
+			}
+		}
+		for i := range hints {
+			c, ok := l.hintClosure(ctx, a, &hints[i])
+			if !ok {
+				return nil // a package narrowing cannot find: never under-select
+			}
+			cs = append(cs, c...)
+		}
 	case isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))):
-		return l.narrowGo(ctx, a, a.Dir(), false)
+		c, err := l.goClosure(ctx, a, a.Dir())
+		if err != nil {
+			return nil // not analysable as Go after all: keep the whole context, never under-select
+		}
+		cs = append(cs, c)
 	case fileExists(filepath.Join(l.root, filepath.FromSlash(a.Dir()), "package.json")):
-		return l.narrowJS(ctx, a, a.Dir(), false)
+		c, _ := l.jsClosure(ctx, a, a.Dir(), a.Dir())
+		if c == nil {
+			return nil
+		}
+		cs = append(cs, c...)
 	}
-	return nil
+	if len(cs) == 0 {
+		return nil
+	}
+	return l.apply(a, cs)
 }
 
-func (l *langCache) narrowGo(ctx context.Context, a *App, pkgDir string, declared bool) error {
-	an, err := l.goAnalyzer(a.config != nil && a.config.Go.Tests)
+// builds reads the app's Packages from the Dockerfile's RUN lines, once.
+func (l *langCache) builds(a *App) []BuiltPackage {
+	if a.df == nil || a.Packages != nil {
+		return a.Packages
+	}
+	for _, b := range a.df.Builds {
+		out := BuiltPackage{Lang: b.Lang, Package: b.Package, Unresolved: b.Unresolved,
+			Rule: Rule{Kind: "run", Where: fmt.Sprintf("%s:%d", a.Dockerfile, b.Line), Text: b.Text}}
+		switch {
+		case b.Lang == "go" && !b.Import:
+			out.Dir = joinRel(a.Context, b.Package)
+		case b.Lang == "js" && b.Dir:
+			out.Dir = joinRel(a.Context, b.Package)
+		}
+		if !slices.ContainsFunc(a.Packages, func(o BuiltPackage) bool {
+			return o.Lang == out.Lang && o.Package == out.Package && o.Unresolved == out.Unresolved
+		}) {
+			a.Packages = append(a.Packages, out)
+		}
+	}
+	return a.Packages
+}
+
+// hintClosure is the closure of one package a RUN line builds; ok is false when it cannot be
+// found, and records why in the BuiltPackage.
+func (l *langCache) hintClosure(ctx context.Context, a *App, b *BuiltPackage) ([]closure, bool) {
+	switch b.Lang {
+	case "go":
+		dir := b.Dir
+		if dir == "" {
+			d, ok := l.goImportDir(a, b.Package)
+			if !ok {
+				b.Unresolved = "the import path is not in the context's Go module"
+				return nil, false
+			}
+			dir, b.Dir = d, d
+		}
+		c, err := l.goClosure(ctx, a, dir)
+		if err != nil {
+			b.Unresolved = err.Error()
+			return nil, false
+		}
+		c.what += " (" + b.Rule.String() + ")"
+		return []closure{c}, true
+	case "js":
+		ref := b.Package
+		if b.Dir != "" {
+			ref = b.Dir
+		}
+		cs, err := l.jsClosure(ctx, a, ref, a.Context)
+		switch {
+		case err != nil:
+			b.Unresolved = err.Error()
+			return nil, false
+		case cs == nil:
+			b.Unresolved = "the workspace root package: the whole repository"
+			return nil, false
+		}
+		b.Dir = cs[0].inputs[0].Path
+		for i := range cs {
+			cs[i].what += " (" + b.Rule.String() + ")"
+		}
+		return cs, true
+	}
+	return nil, false
+}
+
+// goImportDir maps a Go import path of the context's own module to its repo-relative directory.
+func (l *langCache) goImportDir(a *App, imp string) (string, bool) {
+	data, err := os.ReadFile(filepath.Join(l.root, filepath.FromSlash(joinRel(a.Context, "go.mod"))))
 	if err != nil {
-		return err
+		return "", false
+	}
+	mod := modfile.ModulePath(data)
+	if mod == "" {
+		return "", false
+	}
+	if imp == mod {
+		return a.Context, true
+	}
+	if rest, ok := strings.CutPrefix(imp, mod+"/"); ok {
+		return joinRel(a.Context, rest), true
+	}
+	return "", false
+}
+
+// goClosure is the Go import closure of the main package in pkgDir, computed once per Load.
+func (l *langCache) goClosure(ctx context.Context, a *App, pkgDir string) (closure, error) {
+	tests := a.config != nil && a.config.Go.Tests
+	key := fmt.Sprintf("%v\x00%s", tests, pkgDir)
+	l.gcMu.Lock()
+	e, ok := l.gc[key]
+	if !ok {
+		e = &goEntry{}
+		l.gc[key] = e
+	}
+	l.gcMu.Unlock()
+	e.once.Do(func() { e.c, e.err = l.goClosureUncached(ctx, tests, pkgDir) })
+	return e.c, e.err
+}
+
+func (l *langCache) goClosureUncached(ctx context.Context, tests bool, pkgDir string) (closure, error) {
+	an, err := l.goAnalyzer(tests)
+	if err != nil {
+		return closure{}, err
 	}
 	c, err := an.Analyze(ctx, pkgDir)
 	if err != nil {
-		if declared {
-			return fmt.Errorf("app %s: go.package %s: %w", a.Name, pkgDir, err)
-		}
-		return nil // not analysable as Go after all: keep the whole context, never under-select
+		return closure{}, err
 	}
-	whole := *a.Whole
-	a.dropWhole()
 	info := &goInfo{moduleDir: c.ModuleDir, external: map[string]bool{}, complete: c.ExternalComplete}
 	for _, m := range c.ExternalModules {
 		info.external[m] = true
 	}
-	a.goInfo = info
+	out := closure{goInfo: info, what: "the Go import closure of " + pkgDir}
 	for _, f := range c.Files {
 		kind := "go"
 		base := path.Base(f.Path)
 		if base == "go.mod" || base == "go.sum" || base == "go.work" || base == "go.work.sum" {
 			kind = "go-mod"
 		}
-		a.Inputs = append(a.Inputs, Input{Path: f.Path, Match: "path", Context: true,
-			Rule: Rule{Kind: kind, Where: whole.Where, Text: "Go: " + strings.Join(f.Why, " → ")}})
+		out.inputs = append(out.inputs, Input{Path: f.Path, Match: "path", Context: true,
+			Rule: Rule{Kind: kind, Text: "Go: " + strings.Join(f.Why, " → ")}})
 	}
-	a.Narrowed = &Rule{Kind: "go", Where: whole.Where, Text: fmt.Sprintf("%s, narrowed to the Go import closure of %s", whole.Text, pkgDir)}
+	return out, nil
+}
+
+// apply replaces the whole-context input with the closures and what the build reads beyond them.
+func (l *langCache) apply(a *App, cs []closure) error {
+	whole := *a.Whole
+	var ws *jsdeps.Workspace
+	for _, c := range cs {
+		if c.jsWS != nil {
+			if ws != nil && ws != c.jsWS {
+				return nil // packages of two workspaces: lockfile attribution needs one, keep it whole
+			}
+			ws = c.jsWS
+		}
+	}
+	a.dropWhole()
+	var what []string
+	seen := map[string]bool{}
+	for _, c := range cs {
+		what = append(what, c.what)
+		for _, in := range c.inputs {
+			if seen[in.Path] {
+				continue
+			}
+			seen[in.Path] = true
+			in.Rule.Where = whole.Where
+			a.Inputs = append(a.Inputs, in)
+		}
+		if g := c.goInfo; g != nil {
+			if a.goInfo == nil {
+				a.goInfo = &goInfo{moduleDir: g.moduleDir, external: map[string]bool{}, complete: true}
+			}
+			for m := range g.external {
+				a.goInfo.external[m] = true
+			}
+			a.goInfo.complete = a.goInfo.complete && g.complete
+		}
+		if c.jsWS != nil {
+			if a.jsInfo == nil {
+				a.jsInfo = &jsInfo{ws: c.jsWS, pkgs: map[string]bool{}}
+			}
+			for _, p := range c.jsPkgs {
+				a.jsInfo.pkgs[p] = true
+			}
+		}
+	}
+	a.Inputs = append(a.Inputs, l.buildReads(a)...)
+	kind := "go"
+	if a.goInfo == nil {
+		kind = "js"
+	}
+	a.Narrowed = &Rule{Kind: kind, Where: whole.Where, Text: fmt.Sprintf("%s, narrowed to %s", whole.Text, strings.Join(what, " and "))}
 	return nil
+}
+
+// buildReads are the context files the build reads beyond the language closure: those later stages
+// copy by path out of the whole-context stage, and the Makefiles (with their includes) and scripts
+// RUN lines run.
+func (l *langCache) buildReads(a *App) []Input {
+	if a.df == nil {
+		return nil
+	}
+	var out []Input
+	for _, s := range a.df.FromWhole {
+		p := joinRel(a.Context, s.Path)
+		if !hasGlob(p) && !pathExists(filepath.Join(l.root, filepath.FromSlash(p))) {
+			continue // made by the stage (turbo prune's out/, a build's dist/): nothing of the repository
+		}
+		out = append(out, Input{Path: p, Match: "path", Context: true,
+			Rule: Rule{Kind: "copy", Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line), Text: s.Text}})
+	}
+	for _, f := range a.df.RunFiles {
+		where := fmt.Sprintf("%s:%d", a.Dockerfile, f.Line)
+		for _, p := range f.Paths {
+			rp := joinRel(a.Context, p)
+			if !fileExists(filepath.Join(l.root, filepath.FromSlash(rp))) {
+				continue
+			}
+			out = append(out, Input{Path: rp, Match: "path", Context: true, Rule: Rule{Kind: "run", Where: where, Text: f.Text}})
+			if f.Make {
+				out = append(out, l.makeIncludes(a, rp, path.Dir(rp), 0)...)
+			}
+			break // make reads the first of GNUmakefile, makefile, Makefile that exists
+		}
+	}
+	return out
+}
+
+// makeIncludes are the files a Makefile includes (include, -include, sinclude), relative to the
+// directory make runs in, followed into their own includes. Names built from variables are left
+// out, and so are files that do not exist (-include of an optional file).
+func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input {
+	if depth > 8 {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(l.root, filepath.FromSlash(mk)))
+	if err != nil {
+		return nil
+	}
+	var out []Input
+	for i, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || (fields[0] != "include" && fields[0] != "-include" && fields[0] != "sinclude") {
+			continue
+		}
+		for _, f := range fields[1:] {
+			if strings.HasPrefix(f, "#") {
+				break
+			}
+			if strings.Contains(f, "$") {
+				continue
+			}
+			p := joinRel(makeDir, f)
+			if _, inside := relTo(a.Context, p); !inside || escapesContext(p) {
+				continue
+			}
+			if !hasGlob(p) && !fileExists(filepath.Join(l.root, filepath.FromSlash(p))) {
+				continue
+			}
+			out = append(out, Input{Path: p, Match: "path", Context: true,
+				Rule: Rule{Kind: "run", Where: fmt.Sprintf("%s:%d", mk, i+1), Text: strings.TrimSpace(line)}})
+			if !hasGlob(p) {
+				out = append(out, l.makeIncludes(a, p, makeDir, depth+1)...)
+			}
+		}
+	}
+	return out
 }
 
 // dropWhole removes the whole-context input once a language closure replaces it.
@@ -139,4 +474,9 @@ func isGoMain(dir string) bool {
 		return f.Name.Name == "main"
 	}
 	return false
+}
+
+func pathExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }

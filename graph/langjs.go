@@ -10,62 +10,66 @@ import (
 	"github.com/monoctx/monoctx/graph/jsdeps"
 )
 
-// jsWorkspace is a loaded JS workspace.
-type jsWorkspace = jsdeps.Workspace
-
 // jsInfo is what an app narrowed by JS analysis keeps for lockfile changes.
 type jsInfo struct {
 	ws   *jsdeps.Workspace
 	pkgs map[string]bool // the app's package and its workspace dependencies
 }
 
-func (l *langCache) narrowJS(ctx context.Context, a *App, pkg string, declared bool) error {
-	ws, p, err := l.jsWorkspace(ctx, a, pkg)
-	if err != nil || ws == nil || p == nil {
-		if declared {
-			if err == nil {
-				err = fmt.Errorf("no workspace package %q found in or above %s", pkg, a.Dir())
-			}
-			return fmt.Errorf("app %s: js.package: %w", a.Name, err)
-		}
-		return nil // not a workspace package after all: keep the whole context
+// jsClosure is the closure of the workspace package pkg (a package name, an nx project name, or a
+// repo-relative directory), in the workspace found from the directory from upwards. It is nil,
+// without an error, when that package is the workspace root: the whole repository, nothing to
+// narrow.
+func (l *langCache) jsClosure(ctx context.Context, a *App, pkg, from string) ([]closure, error) {
+	ws, p, err := l.jsWorkspace(ctx, from, pkg)
+	if err != nil {
+		return nil, err
+	}
+	if ws == nil || p == nil {
+		return nil, fmt.Errorf("no workspace package %q found in or above %s", pkg, from)
 	}
 	ins, err := ws.Inputs(p.Name)
 	if err != nil {
-		if declared {
-			return fmt.Errorf("app %s: js.package %s: %w", a.Name, pkg, err)
-		}
-		return nil
+		return nil, fmt.Errorf("%s: %w", pkg, err)
 	}
 	for _, in := range ins {
 		if in.Dir && in.Path == "." {
-			return nil // the workspace root package is the whole repository: nothing to narrow
+			return nil, nil // the workspace root package is the whole repository: nothing to narrow
 		}
 	}
-	whole := *a.Whole
-	a.dropWhole()
-	info := &jsInfo{ws: ws, pkgs: map[string]bool{}}
+	c := closure{jsWS: ws, what: fmt.Sprintf("the workspace package %s and its workspace dependencies", p.Name)}
+	// The package's own directory first: hintClosure reports it as the package's directory.
 	for _, in := range ins {
-		kind := "js"
-		if in.Path == ws.Lockfile {
-			kind = "js-lock"
+		if in.Dir && len(in.Why) == 1 && in.Path == p.Dir {
+			c.inputs = append(c.inputs, jsInput(ws, in))
 		}
-		if in.Dir && len(in.Why) > 0 {
-			info.pkgs[in.Why[len(in.Why)-1]] = true
-		}
-		a.Inputs = append(a.Inputs, Input{Path: in.Path, Match: "path", Context: true, isDir: in.Dir,
-			Rule: Rule{Kind: kind, Where: whole.Where, Text: "JS: " + strings.Join(in.Why, " → ")}})
 	}
-	a.jsInfo = info
-	a.Narrowed = &Rule{Kind: "js", Where: whole.Where,
-		Text: fmt.Sprintf("%s, narrowed to the workspace package %s and its workspace dependencies", whole.Text, p.Name)}
-	return nil
+	for _, in := range ins {
+		if in.Dir && len(in.Why) == 1 && in.Path == p.Dir {
+			continue
+		}
+		if in.Dir && len(in.Why) > 0 && ws.Packages[in.Why[len(in.Why)-1]] != nil {
+			c.jsPkgs = append(c.jsPkgs, in.Why[len(in.Why)-1])
+		}
+		c.inputs = append(c.inputs, jsInput(ws, in))
+	}
+	c.jsPkgs = append(c.jsPkgs, p.Name)
+	return []closure{c}, nil
+}
+
+func jsInput(ws *jsdeps.Workspace, in jsdeps.Input) Input {
+	kind := "js"
+	if in.Path == ws.Lockfile {
+		kind = "js-lock"
+	}
+	return Input{Path: in.Path, Match: "path", Context: true, isDir: in.Dir,
+		Rule: Rule{Kind: kind, Text: "JS: " + strings.Join(in.Why, " → ")}}
 }
 
 // jsWorkspace finds the workspace holding pkg (a package name or a repo-relative directory),
 // searching from the app's directory up to the repository root.
-func (l *langCache) jsWorkspace(ctx context.Context, a *App, pkg string) (*jsdeps.Workspace, *jsdeps.Package, error) {
-	for d := a.Dir(); ; d = path.Dir(d) {
+func (l *langCache) jsWorkspace(ctx context.Context, from, pkg string) (*jsdeps.Workspace, *jsdeps.Package, error) {
+	for d := from; ; d = path.Dir(d) {
 		if fileExists(filepath.Join(l.root, filepath.FromSlash(d), "package.json")) {
 			ws, err := l.loadWorkspace(ctx, d)
 			if err != nil {
@@ -75,8 +79,15 @@ func (l *langCache) jsWorkspace(ctx context.Context, a *App, pkg string) (*jsdep
 				if p, ok := ws.Packages[pkg]; ok {
 					return ws, p, nil
 				}
-				if p := ws.FindPackage(path.Clean(pkg)); p != nil {
+				found := ws.FindPackage(path.Clean(pkg))
+				if found != nil && found.Dir != "." {
+					return ws, found, nil
+				}
+				if p := projectNamed(ws, pkg); p != nil {
 					return ws, p, nil
+				}
+				if found != nil {
+					return ws, found, nil
 				}
 			}
 		}
@@ -86,16 +97,67 @@ func (l *langCache) jsWorkspace(ctx context.Context, a *App, pkg string) (*jsdep
 	}
 }
 
+// loadWorkspace returns the workspace holding dir, nil when there is none. Workspaces are cached by
+// their resolved root, so a workspace of N packages is read once, not once per app that starts from
+// one of its directories.
 func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Workspace, error) {
-	l.jsMu.Lock()
-	defer l.jsMu.Unlock()
-	if ws, ok := l.js[dir]; ok {
-		return ws, nil
+	root, err := jsdeps.Root(ctx, l.root, dir)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, nil // no package.json above, or an unreadable one: keep looking upwards
 	}
-	ws, err := jsdeps.Load(ctx, l.root, dir)
+	l.jsMu.Lock()
+	e, ok := l.js[root]
+	if !ok {
+		e = &jsEntry{done: make(chan struct{})}
+		l.js[root] = e
+	}
+	l.jsMu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.ws, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ws, err := jsdeps.Load(ctx, l.root, root)
 	if err != nil || len(ws.Packages) == 0 {
 		ws = nil // not a workspace root (or unreadable): keep looking upwards
 	}
-	l.js[dir] = ws
+	e.ws = ws
+	close(e.done)
 	return ws, nil
+}
+
+// jsEntry is one workspace load, shared by every app that needs it.
+type jsEntry struct {
+	done chan struct{}
+	ws   *jsdeps.Workspace
+}
+
+// projectNamed finds a package by the short names workspace tools accept: pnpm and turbo match
+// "web" to "@acme/web" when only one scope has it, nx names projects after their directory.
+func projectNamed(ws *jsdeps.Workspace, name string) *jsdeps.Package {
+	if strings.ContainsAny(name, "/") && !strings.HasPrefix(name, "@") {
+		return nil
+	}
+	var byScope, byDir []*jsdeps.Package
+	for _, p := range ws.Packages {
+		if _, short, ok := strings.Cut(p.Name, "/"); ok && strings.HasPrefix(p.Name, "@") && short == name {
+			byScope = append(byScope, p)
+		}
+		if path.Base(p.Dir) == name {
+			byDir = append(byDir, p)
+		}
+	}
+	switch {
+	case len(byScope) == 1:
+		return byScope[0]
+	case len(byScope) == 0 && len(byDir) == 1:
+		return byDir[0]
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -169,6 +170,8 @@ type Analyzer struct {
 	dirs  map[string]*dirEntry // by repo-relative directory
 	envs  map[string]*envEntry // by repo-relative package directory's module dir
 	stats map[string]statResult
+
+	envLoads atomic.Int32 // module environments loaded, for tests: one per module
 }
 
 type statResult struct {

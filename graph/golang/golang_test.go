@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -519,6 +520,29 @@ func TestAnalyzerIsSafeForConcurrentUse(t *testing.T) {
 		if got := <-results; !reflect.DeepEqual(got, want) {
 			t.Error("a concurrent Analyze differs from a sequential one")
 		}
+	}
+}
+
+// Every package of a module shares one load of its go.mod, go.sum and vendor/modules.txt, however
+// many apps analyse it concurrently.
+func TestAnalyzerLoadsEachModuleOnce(t *testing.T) {
+	a, err := NewAnalyzer("testdata/mono")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := a.Analyze(context.Background(), []string{"cmd/a", "cmd/b"}[i%2]); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := a.envLoads.Load(); n != 1 {
+		t.Errorf("got %d module loads for one module, want 1", n)
 	}
 }
 

@@ -125,6 +125,7 @@ type mainModule struct {
 }
 
 func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
+	a.envLoads.Add(1)
 	env := &buildEnv{mainDir: modDir, cache: map[string]resolution{}, versions: map[string]string{}, replacedBy: map[string]module.Version{}}
 	if a.cfg.modCache != "" {
 		env.modCache = filepath.ToSlash(a.cfg.modCache)

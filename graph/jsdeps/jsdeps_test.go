@@ -131,8 +131,10 @@ func TestLoadPatternsAndProtocols(t *testing.T) {
 	root := writeTree(t, map[string]string{
 		"frontend/package.json":                          `{"name":"root","workspaces":{"packages":["apps/**","libs/*"]},"packageManager":"yarn@4.1.0"}`,
 		"frontend/yarn.lock":                             "# yarn lockfile v1\n",
-		"frontend/.yarnrc.yml":                           "nodeLinker: node-modules\n",
+		"frontend/.yarnrc.yml":                           "nodeLinker: node-modules\nyarnPath: .yarn/releases/yarn-4.1.0.cjs\nplugins:\n  - path: .yarn/plugins/@yarnpkg/plugin-x.cjs\n    spec: x\n",
 		"frontend/.yarn/releases/yarn-4.1.0.cjs":         "// yarn\n",
+		"frontend/.yarn/releases/yarn-3.0.0.cjs":         "// an old release nothing names\n",
+		"frontend/.yarn/plugins/@yarnpkg/plugin-x.cjs":   "// plugin\n",
 		"frontend/apps/shop/package.json":                `{"name":"shop","dependencies":{"lib-a":"workspace:^","lib-b":"file:../../libs/b","left-pad":"1.3.0"}}`,
 		"frontend/apps/shop/node_modules/x/package.json": `{"name":"x"}`,
 		"frontend/apps/nested/deep/package.json":         `{"name":"deep","devDependencies":{"lib-a":"*"}}`,
@@ -154,13 +156,19 @@ func TestLoadPatternsAndProtocols(t *testing.T) {
 	}
 	in := inputsOf(t, w, "shop")
 	for p, why := range map[string][]string{
-		"frontend/libs/b":         {"shop", "lib-b"},
-		"frontend/.yarnrc.yml":    {"package manager configuration"},
-		"frontend/.yarn/releases": {"package manager configuration"},
-		"frontend/yarn.lock":      {"lockfile"},
+		"frontend/libs/b":                              {"shop", "lib-b"},
+		"frontend/.yarnrc.yml":                         {"package manager configuration"},
+		"frontend/.yarn/releases/yarn-4.1.0.cjs":       {"frontend/.yarnrc.yml:2 yarnPath"},
+		"frontend/.yarn/plugins/@yarnpkg/plugin-x.cjs": {"frontend/.yarnrc.yml:4 plugins"},
+		"frontend/yarn.lock":                           {"lockfile"},
 	} {
 		if !reflect.DeepEqual(in[p].Why, why) {
 			t.Errorf("%s: got why %q, want %q", p, in[p].Why, why)
+		}
+	}
+	for p := range in {
+		if strings.Contains(p, "yarn-3.0.0") || p == "frontend/.yarn/releases" {
+			t.Errorf("%s is an input, but .yarnrc.yml names only yarn-4.1.0.cjs", p)
 		}
 	}
 	// yarn.lock is not attributable.
@@ -340,5 +348,100 @@ func TestPackageLockRootDependencyWinsOverAnOrphan(t *testing.T) {
 		if err != nil || !decided || !reflect.DeepEqual(got, []string{"@acme/ui", "api", "web"}) {
 			t.Fatalf("run %d: got %q, decided %v, err %v; want every package, decided", i, got, decided, err)
 		}
+	}
+}
+
+// The root build configuration a narrowed build still reads, each path with the reference that
+// names it: workspace tools' files, patches named by pnpm's patchedDependencies (package.json and
+// pnpm-workspace.yaml) and patch-package, and the tsconfig extends/references chains of the
+// closure's packages.
+func TestInputsKeepRootBuildConfiguration(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"package.json": `{
+  "name": "root",
+  "private": true,
+  "scripts": {"postinstall": "patch-package --patch-dir tools/patches"},
+  "pnpm": {"patchedDependencies": {"left-pad@1.3.0": "patches/left-pad.patch"}}
+}
+`,
+		"pnpm-workspace.yaml":              "packages:\n  - apps/*\n  - packages/*\npatchedDependencies:\n  # why\n  next@14.0.0: patches/next@14.0.0.patch\n",
+		"pnpm-lock.yaml":                   "lockfileVersion: '9.0'\n",
+		"turbo.json":                       `{"tasks": {"build": {}}}`,
+		"nx.json":                          `{}`,
+		"patches/next@14.0.0.patch":        "diff\n",
+		"patches/left-pad.patch":           "diff\n",
+		"patches/unnamed.patch":            "diff\n",
+		"tools/patches/react+18.0.0.patch": "diff\n",
+		"tsconfig.base.json":               `{"compilerOptions": {"strict": true}}`,
+		"tsconfig.json":                    `{"files": [], "references": [{"path": "apps/web"}, {"path": "apps/api"}]}`,
+		"apps/web/package.json":            `{"name": "web", "dependencies": {"@acme/ui": "workspace:*"}, "devDependencies": {"@acme/tsconfig": "workspace:*"}}`,
+		"apps/web/tsconfig.json":           "{\n  // comments and trailing commas, as tsc allows\n  \"extends\": [\"@acme/tsconfig/next.json\", \"../../tsconfig.base.json\",],\n  \"references\": [{\"path\": \"../../tools/codegen\"}],\n}\n",
+		"apps/web/turbo.json":              `{"extends": ["//"]}`,
+		"apps/api/package.json":            `{"name": "api"}`,
+		"apps/api/tsconfig.json":           `{"extends": "../../tsconfig.base.json"}`,
+		"packages/ui/package.json":         `{"name": "@acme/ui"}`,
+		"packages/ui/tsconfig.json":        `{"extends": "../../tsconfig.strict"}`,
+		"tsconfig.strict.json":             `{"extends": "./tsconfig.base.json"}`,
+		"packages/tsconfig/package.json":   `{"name": "@acme/tsconfig"}`,
+		"packages/tsconfig/next.json":      `{"extends": "./base.json"}`,
+		"packages/tsconfig/base.json":      `{}`,
+		"tools/codegen/tsconfig.json":      `{}`,
+		"tools/codegen/gen.ts":             "export {}\n",
+	})
+	w := load(t, root, "apps/web")
+	in := inputsOf(t, w, "web")
+	want := map[string]string{
+		"turbo.json":                "Turborepo's root configuration (turbo prune and turbo run read it)",
+		"nx.json":                   "Nx workspace configuration",
+		"pnpm-workspace.yaml":       "package manager configuration",
+		"patches/next@14.0.0.patch": `pnpm-workspace.yaml:6 patchedDependencies["next@14.0.0"]`,
+		"patches/left-pad.patch":    `package.json:5 pnpm.patchedDependencies["left-pad@1.3.0"]`,
+		"tools/patches":             "package.json:4 scripts.postinstall: patch-package --patch-dir tools/patches",
+		"tsconfig.base.json":        "apps/web/tsconfig.json:3 extends ../../tsconfig.base.json",
+		"tsconfig.strict.json":      "packages/ui/tsconfig.json:1 extends ../../tsconfig.strict",
+		"tools/codegen":             "apps/web/tsconfig.json:4 references ../../tools/codegen",
+		"apps/web":                  "web",
+		"packages/tsconfig":         "web → @acme/tsconfig",
+	}
+	for p, why := range want {
+		got, ok := in[p]
+		if !ok {
+			t.Errorf("%s is not an input of web; want it (%s)", p, why)
+			continue
+		}
+		if g := strings.Join(got.Why, " → "); g != why {
+			t.Errorf("%s: got why %q, want %q", p, g, why)
+		}
+	}
+	for _, p := range []string{"patches", "patches/unnamed.patch", "tsconfig.json", "apps/api", "packages/tsconfig/base.json"} {
+		if _, ok := in[p]; ok {
+			t.Errorf("%s is an input of web (%q); nothing web builds reads it", p, in[p].Why)
+		}
+	}
+	// packages/tsconfig/base.json is inside a closure package: its directory already covers it.
+	api := inputsOf(t, w, "api")
+	if _, ok := api["tsconfig.strict.json"]; ok {
+		t.Error("tsconfig.strict.json is an input of api; only @acme/ui extends it")
+	}
+	if got := strings.Join(api["tsconfig.base.json"].Why, ""); got != "apps/api/tsconfig.json:1 extends ../../tsconfig.base.json" {
+		t.Errorf("api: tsconfig.base.json: got why %q", got)
+	}
+}
+
+func TestRootIsTheWorkspaceLoadReads(t *testing.T) {
+	for _, c := range []struct{ root, dir, want string }{
+		{"testdata/npm", "apps/web", "."},
+		{"testdata/pnpm", "apps/web/src", "."},
+	} {
+		got, err := Root(context.Background(), c.root, c.dir)
+		if err != nil || got != c.want {
+			t.Errorf("Root(%s, %s): got %q, %v; want %q", c.root, c.dir, got, err, c.want)
+		}
+		if w := load(t, c.root, c.dir); w.Root != got {
+			t.Errorf("Load(%s, %s).Root = %q, Root = %q", c.root, c.dir, w.Root, got)
+		}
+	}
+	if _, err := Root(context.Background(), t.TempDir(), "x"); err == nil {
+		t.Error("Root without a package.json: got no error")
 	}
 }

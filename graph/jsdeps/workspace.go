@@ -44,7 +44,9 @@ type Workspace struct {
 	// workspace has no other package.
 	Packages map[string]*Package `json:"packages"`
 
-	config []Input // package-manager files found at the root
+	config   []Input // root build configuration: package manager, workspace tools, patches
+	repoRoot string
+	ts       *tsconfigs
 }
 
 // Package is one package of a workspace.
@@ -73,6 +75,7 @@ type manifest struct {
 	Pnpm                 struct {
 		PatchedDependencies map[string]string `json:"patchedDependencies"`
 	} `json:"pnpm"`
+	Scripts map[string]string `json:"scripts"`
 }
 
 // lockfiles in order of preference when packageManager does not say.
@@ -93,10 +96,6 @@ func configFiles() []string {
 	return []string{".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs", "bunfig.toml"}
 }
 
-// configDirs are directories at the workspace root that change what an
-// install produces (Yarn's pinned release, plugins and patches).
-func configDirs() []string { return []string{".yarn/releases", ".yarn/plugins", ".yarn/patches"} }
-
 // ErrNoPackageJSON is returned by Load when no package.json is found.
 var ErrNoPackageJSON = errors.New("no package.json found")
 
@@ -106,47 +105,61 @@ var ErrNoPackageJSON = errors.New("no package.json found")
 // workspaces, or else the nearest directory with a package.json (a
 // workspace of one package).
 func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
+	root, rootMan, err := findRoot(ctx, repoRoot, dir)
+	if err != nil {
+		return nil, err
+	}
+	return loadRoot(ctx, repoRoot, root, rootMan)
+}
+
+// Root returns the root directory of the workspace Load(ctx, repoRoot, dir)
+// would load, reading only the package.json files at and above dir. Callers
+// that load the workspaces of many directories cache them by Root, so that a
+// workspace is read once however many of its packages they start from.
+func Root(ctx context.Context, repoRoot, dir string) (string, error) {
+	root, _, err := findRoot(ctx, repoRoot, dir)
+	return root, err
+}
+
+func findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, error) {
 	dir = path.Clean(filepath.ToSlash(dir))
 	if dir == "" || dir == ".." || strings.HasPrefix(dir, "../") || path.IsAbs(dir) {
-		return nil, fmt.Errorf("loading workspace of %q: not a directory inside the repository", dir)
+		return "", nil, fmt.Errorf("loading workspace of %q: not a directory inside the repository", dir)
 	}
 	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
-	root, nearest := "", ""
-	var rootMan *manifest
+	nearest := ""
+	var nearestMan *manifest
 	for d := dir; ; d = path.Dir(d) {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		m, err := readManifest(repoRoot, join(d, "package.json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return "", nil, err
 		}
 		if m != nil && nearest == "" {
-			nearest = d
+			nearest, nearestMan = d, m
 		}
 		if isFile(abs(join(d, "pnpm-workspace.yaml"))) || (m != nil && len(m.Workspaces) > 0) {
-			root, rootMan = d, m
-			break
+			return d, m, nil
 		}
 		if d == "." {
 			break
 		}
 	}
-	if root == "" {
-		if nearest == "" {
-			return nil, fmt.Errorf("loading workspace of %q: %w", dir, ErrNoPackageJSON)
-		}
-		root = nearest
-		m, err := readManifest(repoRoot, join(root, "package.json"))
-		if err != nil {
-			return nil, err
-		}
-		rootMan = m
+	if nearest == "" {
+		return "", nil, fmt.Errorf("loading workspace of %q: %w", dir, ErrNoPackageJSON)
 	}
+	return nearest, nearestMan, nil
+}
+
+func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*Workspace, error) {
+	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
 	if rootMan == nil {
 		rootMan = &manifest{}
 	}
-	w := &Workspace{Root: root, Packages: map[string]*Package{}}
+	w := &Workspace{Root: root, Packages: map[string]*Package{}, repoRoot: repoRoot,
+		ts: &tsconfigs{files: map[string]*tsconfig{}, dirs: map[string][]string{}}}
 	rootAbs := abs(root)
 
 	// Package manager and lockfile.
@@ -165,21 +178,8 @@ func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
 	if w.Manager == "" {
 		w.Manager = "npm"
 	}
-	for _, f := range configFiles() {
-		if p := join(root, f); isFile(abs(p)) {
-			w.config = append(w.config, Input{Path: p, Why: []string{"package manager configuration"}})
-		}
-	}
-	for _, d := range configDirs() {
-		if p := join(root, d); isDir(abs(p)) {
-			w.config = append(w.config, Input{Path: p, Dir: true, Why: []string{"package manager configuration"}})
-		}
-	}
-	for _, p := range rootMan.Pnpm.PatchedDependencies {
-		if rel := join(root, p); isFile(abs(rel)) && !strings.HasPrefix(rel, "../") {
-			w.config = append(w.config, Input{Path: rel, Why: []string{"patched dependency"}})
-		}
-	}
+	rawRoot, _ := os.ReadFile(abs(join(root, "package.json")))
+	w.config = rootConfig(repoRoot, root, rootMan, rawRoot)
 
 	// Workspace patterns.
 	patterns, err := workspacePatterns(rootMan, abs(pnpmWS))
@@ -398,6 +398,25 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 	}
 	for _, in := range w.config {
 		add(in)
+	}
+	if w.ts != nil {
+		var dirs []string
+		for _, in := range out {
+			if in.Dir {
+				dirs = append(dirs, in.Path)
+			}
+		}
+		inClosure := func(p string) bool {
+			for _, d := range dirs {
+				if p == d || strings.HasPrefix(p, d+"/") {
+					return true
+				}
+			}
+			return false
+		}
+		for _, in := range w.tsconfigInputs(dirs, inClosure) {
+			add(in)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil

@@ -1,0 +1,2 @@
+#!/bin/sh
+exec node build/server/main.js
