@@ -439,7 +439,6 @@ func TestGenerateErrors(t *testing.T) {
 	}{
 		{"absolute", Spec{Keep: []string{"/etc"}}, `generating ignore file: kept path "/etc" is absolute; want a path relative to the build context`},
 		{"leaves context", Spec{Keep: []string{"a/../../x"}}, `generating ignore file: kept path "a/../../x" leaves the build context`},
-		{"newline", Spec{Keep: []string{"a\nb"}}, `generating ignore file: kept path "a\nb" contains a line break, which an ignore file cannot express`},
 		{"empty", Spec{Keep: []string{""}}, `generating ignore file: empty path in the kept paths`},
 		{"heavy exception", Spec{Keep: []string{"a"}, Heavy: []string{"!a/b"}}, `generating ignore file: heavy pattern "!a/b": want one pattern that excludes, not a comment or an exception`},
 		{"heavy excludes kept", Spec{Keep: []string{"apps/web/node_modules/x"}, Heavy: []string{"**/node_modules"}}, `generating ignore file: heavy pattern "**/node_modules" excludes the kept path "apps/web/node_modules/x"`},

@@ -34,18 +34,22 @@ func (p Pattern) String() string {
 	return p.Text
 }
 
-// Literal reports whether the pattern has no wildcard, escape or regular
-// expression character ("*", "?", "[", "]", "\", "^"), so that it matches
-// exactly the path Text and everything below it.
+// Literal reports whether the pattern has no character that any Docker
+// matcher may read as more than itself, so that it matches exactly the path
+// Text and everything below it in every Docker version: no wildcard, escape
+// or class ("*", "?", "[", "]", "\"), and none of "^()|+{}", which Docker
+// 20.10 passes raw into a regular expression (`a+b` matches "aab" there).
 func (p Pattern) Literal() bool {
 	return !strings.ContainsAny(p.Text, metaChars)
 }
 
 // metaChars are the characters that can give a pattern more than its
-// literal meaning in patternmatcher: wildcards, the escape, and "^", which
-// patternmatcher passes unescaped into its regular expressions. (BuildKit's
-// fsutil uses the same set to decide whether it may prune directories.)
-const metaChars = `*?[]\^`
+// literal meaning in some Docker matcher: wildcards, classes and the escape
+// (patternmatcher; BuildKit's fsutil uses "*?[]\^" to decide whether it
+// may prune directories), and the regular-expression operators Docker
+// 20.10's pkg/fileutils leaves unescaped ("^()|+{}"; it escapes only "."
+// and "$", patternmatcher since v0.5 ".+()|{}$").
+const metaChars = `*?[]\^()|+{}`
 
 // File is a parsed ignore file. A nil *File excludes nothing. A File is safe
 // for concurrent use.
