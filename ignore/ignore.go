@@ -19,7 +19,9 @@ type Pattern struct {
 	// filepath.Clean, forward slashes, one leading "/" removed.
 	Text string
 	// Exception is true for "!pattern" lines, which re-include what earlier
-	// lines excluded. (patternmatcher calls these "exclusions".)
+	// lines excluded (patternmatcher calls these "exclusions"), and for lines
+	// that read as one only once cleaned: Docker reads "/!a" as the
+	// exception "a".
 	Exception bool
 	// Line is the 1-based line number in the file.
 	Line int
@@ -169,6 +171,13 @@ func Parse(name string, data []byte) (*File, error) {
 			text = filepath.ToSlash(filepath.Clean(text))
 			if len(text) > 1 && text[0] == '/' {
 				text = text[1:]
+			}
+		}
+		if !exception && text != "" {
+			// patternmatcher.New trims and cleans what ReadAll returns once more and only then
+			// reads a leading "!": "/!a" and "/ !a" are the exception "a" for Docker.
+			if s := filepath.ToSlash(filepath.Clean(strings.TrimSpace(text))); strings.HasPrefix(s, "!") {
+				exception, text = true, s[1:]
 			}
 		}
 		p := Pattern{Text: text, Exception: exception, Line: line}

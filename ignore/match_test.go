@@ -534,3 +534,22 @@ func TestCanSkipDir(t *testing.T) {
 		})
 	}
 }
+
+// Docker cleans "/!a" to "!a" and reads that as an exception; so does Parse.
+func TestParseReadsSlashBangAsAnException(t *testing.T) {
+	for data, want := range map[string]Pattern{
+		"a\n/!a\n":  {Text: "a", Exception: true, Line: 2},
+		"a\n/ !a\n": {Text: "a", Exception: true, Line: 2},
+		"a\n/! a\n": {Text: " a", Exception: true, Line: 2},
+		"a\n!/!a\n": {Text: "!a", Exception: true, Line: 2},
+	} {
+		f := mustParse(t, data)
+		if got := f.Patterns[1]; got != want {
+			t.Errorf("%q: got %+v, want %+v", data, got, want)
+		}
+	}
+	f := mustParse(t, "a\n/!a\n")
+	if ex, by := f.Decide("a/x"); ex || by == nil || by.Line != 2 {
+		t.Errorf("a/x: excluded %v by %v, want included by line 2", ex, by)
+	}
+}
