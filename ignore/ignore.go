@@ -25,11 +25,18 @@ type Pattern struct {
 	Exception bool
 	// Line is the 1-based line number in the file.
 	Line int
+
+	// read is ignorefile.ReadAll's string when it differs from String's
+	// usual form (" !a", read from "x/../ !a", is the exception "a").
+	read string
 }
 
 // String returns the pattern as ignorefile.ReadAll returns it: Text, with a
 // leading "!" for exceptions.
 func (p Pattern) String() string {
+	if p.read != "" {
+		return p.read
+	}
 	if p.Exception {
 		return "!" + p.Text
 	}
@@ -173,14 +180,18 @@ func Parse(name string, data []byte) (*File, error) {
 				text = text[1:]
 			}
 		}
+		read := ""
 		if !exception && text != "" {
 			// patternmatcher.New trims and cleans what ReadAll returns once more and only then
 			// reads a leading "!": "/!a" and "/ !a" are the exception "a" for Docker.
 			if s := filepath.ToSlash(filepath.Clean(strings.TrimSpace(text))); strings.HasPrefix(s, "!") {
-				exception, text = true, s[1:]
+				exception, read, text = true, text, s[1:]
+				if read == "!"+text {
+					read = ""
+				}
 			}
 		}
-		p := Pattern{Text: text, Exception: exception, Line: line}
+		p := Pattern{Text: text, Exception: exception, Line: line, read: read}
 		m, err := newMatcher(p)
 		if err != nil {
 			return nil, &ParseError{Name: name, Line: line, Pattern: p.String(), Err: err}
