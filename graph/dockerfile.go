@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -163,7 +165,7 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 		s.err = func() error {
 			base, err := expand(lex, st.BaseName, global)
 			if err != nil {
-				return &ParseError{File: name, Line: rangeLine(st.Location), Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: rangeLine(st.Location), Msg: printable(err.Error()), Err: err}
 			}
 			if dep, ok := stageRef(base, si); ok {
 				s.deps = append(s.deps, dep)
@@ -217,7 +219,7 @@ func addSources(info *dockerfileInfo, name string, lex *shell.Lex, env *envMap, 
 		if env != nil {
 			var err error
 			if src, err = expand(lex, raw, env); err != nil {
-				return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: line, Msg: expandMessage(strings.ToUpper(kindWord(kind))+" source", raw, err), Err: err}
 			}
 		}
 		src = strings.ReplaceAll(src, unknownValue, "*")
@@ -291,8 +293,39 @@ func expand(lex *shell.Lex, word string, env *envMap) (string, error) {
 	return out, err
 }
 
+// expandMessage says what is wrong with a source whose variables cannot be expanded. BuildKit's
+// lexer reports "${X" at the end of the word as an unsupported modifier named by an unprintable
+// character.
+func expandMessage(what, raw string, err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "unsupported modifier ("); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(msg[i+len("unsupported modifier ("):])
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return fmt.Sprintf("%s %q: a ${ is not closed; add the missing \"}\"", what, raw)
+		}
+	}
+	return printable(msg)
+}
+
+// printable writes the unprintable characters of a message as Go escapes ("\x00").
+func printable(msg string) string {
+	if strings.IndexFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return msg
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+		} else {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
+}
+
 func argError(name string, c *instructions.ArgCommand, err error) error {
-	return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: err.Error(), Err: err}
+	return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: printable(err.Error()), Err: err}
 }
 
 func dockerfileError(name string, err error, line int) error {
@@ -302,7 +335,7 @@ func dockerfileError(name string, err error, line int) error {
 	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "dockerfile parse error on line "+strconv.Itoa(line)+": ")
-	return &ParseError{File: name, Line: line, Msg: msg, Err: err}
+	return &ParseError{File: name, Line: line, Msg: printable(msg), Err: err}
 }
 
 func rangeLine(r []parser.Range) int {
@@ -380,7 +413,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 			for _, kv := range c.Env {
 				v, err := expand(lex, kv.Value, env)
 				if err != nil {
-					return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: err.Error(), Err: err}
+					return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: expandMessage("ENV "+kv.Key, kv.Value, err), Err: err}
 				}
 				env.set(kv.Key, v)
 			}
@@ -388,7 +421,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 			line, text := rangeLine(c.Location()), oneLine(c.String())
 			from, err := expand(lex, c.From, env)
 			if err != nil {
-				return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: line, Msg: expandMessage("COPY --from", c.From, err), Err: err}
 			}
 			if from != "" {
 				if dep, ok := stageRef(from, si); ok {
@@ -399,7 +432,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 				for _, raw := range c.SourcePaths {
 					src, err := expand(lex, raw, env)
 					if err != nil {
-						return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+						return &ParseError{File: name, Line: line, Msg: expandMessage("COPY source", raw, err), Err: err}
 					}
 					info.Named = append(info.Named, Source{Path: namedPath(src), Line: line, Text: text, Kind: "copy", Exclude: c.ExcludePatterns, From: from})
 				}
@@ -422,7 +455,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, st *instructions.
 		case *instructions.RunCommand:
 			line, text := rangeLine(c.Location()), oneLine(c.String())
 			if err := c.Expand(func(w string) (string, error) { return expand(lex, w, env) }); err != nil {
-				return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: line, Msg: printable(err.Error()), Err: err}
 			}
 			for _, m := range instructions.GetMounts(c) {
 				switch m.Type {
