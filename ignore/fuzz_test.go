@@ -71,6 +71,9 @@ func FuzzGenerateEscapes(f *testing.F) {
 			if err != nil {
 				return ex, err
 			}
+			if rel == "." {
+				return ex, nil // no builder matches the context root (20.10's fileutils.Matches neither)
+			}
 			ex2010, err := old.Matches(rel)
 			if err == nil && ex2010 != ex {
 				t.Errorf("%q: patternmatcher excludes it: %v, Docker 20.10: %v\n%s", rel, ex, ex2010, out)
