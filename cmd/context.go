@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ type contextOptions struct {
 	Output string
 	Gzip   bool
 	List   bool
+	NUL    bool
 	Format string
 	Mtime  string
 }
@@ -47,6 +49,9 @@ any builder: docker build -f <dockerfile> -, podman build -, kaniko (--gzip).`,
 			if err := checkFormat(o.Mtime, "preserve", "zero"); err != nil {
 				return usageErrorf("unknown --mtime %q (want preserve or zero)", o.Mtime)
 			}
+			if o.NUL && (!o.List || o.Format == "json") {
+				return usageErrorf("-z applies to --list with --format text")
+			}
 			s, a, err := g.loadApp(c.Context(), env, args[0])
 			if err != nil {
 				return err
@@ -58,6 +63,7 @@ any builder: docker build -f <dockerfile> -, podman build -, kaniko (--gzip).`,
 	f.StringVarP(&o.Output, "output", "o", "-", "write the tar to FILE (- for stdout)")
 	f.BoolVar(&o.Gzip, "gzip", false, "gzip the tar (kaniko needs it)")
 	f.BoolVar(&o.List, "list", false, "list the context's paths instead of writing a tar")
+	f.BoolVarP(&o.NUL, "null", "z", false, "with --list: end each path with NUL instead of a newline (names may hold newlines)")
 	f.StringVar(&o.Format, "format", "text", "with --list: text (one path per line) or json")
 	f.StringVar(&o.Mtime, "mtime", "preserve", "file times: preserve, or zero (also set by SOURCE_DATE_EPOCH)")
 	return c
@@ -114,10 +120,16 @@ func contextRun(ctx context.Context, env *Env, s *session, a *graph.App, o *cont
 			enc.SetIndent("", "  ")
 			return enc.Encode(entries)
 		}
-		for _, e := range entries {
-			fmt.Fprintln(env.Out, e.Path)
+		end := "\n"
+		if o.NUL {
+			end = "\x00"
 		}
-		return nil
+		w := bufio.NewWriter(env.Out)
+		for _, e := range entries {
+			w.WriteString(e.Path)
+			w.WriteString(end)
+		}
+		return w.Flush()
 	}
 	mt, err := mtimeOption(env, o.Mtime)
 	if err != nil {
