@@ -9,12 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	buildctx "github.com/monoctx/monoctx/context"
 	"github.com/monoctx/monoctx/graph"
+	"github.com/monoctx/monoctx/internal/atomicfile"
 )
 
 type contextOptions struct {
@@ -87,7 +89,48 @@ func contextSource(s *session, a *graph.App) (buildctx.Source, error) {
 	if a.IgnoreFile != "" {
 		src.IgnoreFile = filepath.Join(s.g.Root, filepath.FromSlash(a.IgnoreFile))
 	}
+	excludeOwn(&src, s.scratch())
 	return src, nil
+}
+
+// excludeOwn keeps monoctx's own files out of a context: its scratch directory (temporary files of
+// a concurrent run) and the file `context -o` writes (an earlier run's tar is never an input of the
+// context it holds).
+func excludeOwn(src *buildctx.Source, paths ...string) {
+	var rels []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		for _, dir := range []string{src.Dir, evalSymlinks(src.Dir)} {
+			if rel, err := filepath.Rel(dir, abs); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				rels = append(rels, filepath.ToSlash(rel))
+			}
+		}
+	}
+	if len(rels) == 0 {
+		return
+	}
+	prev := src.Exclude
+	src.Exclude = func(rel string, isDir bool) bool {
+		for _, r := range rels {
+			if rel == r || strings.HasPrefix(rel, r+"/") {
+				return true
+			}
+		}
+		return prev != nil && prev(rel, isDir)
+	}
+}
+
+func evalSymlinks(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 func mtimeOption(env *Env, mode string) (buildctx.Option, error) {
@@ -139,6 +182,9 @@ func contextRun(ctx context.Context, env *Env, s *session, a *graph.App, o *cont
 	if o.Gzip {
 		opts = append(opts, buildctx.WithGzip())
 	}
+	if o.Output != "-" {
+		excludeOwn(&src, o.Output)
+	}
 	var stats buildctx.Stats
 	if o.Output == "-" {
 		if isTerminal(env.Out) {
@@ -147,7 +193,7 @@ func contextRun(ctx context.Context, env *Env, s *session, a *graph.App, o *cont
 		if stats, err = buildctx.Write(ctx, env.Out, src, opts...); err != nil {
 			return err
 		}
-	} else if stats, err = writeFileAtomic(o.Output, func(w io.Writer) (buildctx.Stats, error) {
+	} else if stats, err = writeFileAtomic(s.scratch(), o.Output, func(w io.Writer) (buildctx.Stats, error) {
 		return buildctx.Write(ctx, w, src, opts...)
 	}); err != nil {
 		return err
@@ -209,7 +255,7 @@ func commas(n int64) string {
 // place, so a failure leaves nothing half-written. A target that exists and is not a regular file
 // (/dev/null, /dev/stdout, a named pipe) is written directly: renaming over it would replace the
 // device or pipe with a file.
-func writeFileAtomic(name string, write func(io.Writer) (buildctx.Stats, error)) (buildctx.Stats, error) {
+func writeFileAtomic(scratch, name string, write func(io.Writer) (buildctx.Stats, error)) (buildctx.Stats, error) {
 	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)
 		if err != nil {
@@ -221,7 +267,7 @@ func writeFileAtomic(name string, write func(io.Writer) (buildctx.Stats, error))
 		}
 		return stats, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	tmp, err := atomicfile.Create(scratch, name)
 	if err != nil {
 		return buildctx.Stats{}, fmt.Errorf("creating %s: %w", name, err)
 	}

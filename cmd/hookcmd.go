@@ -318,7 +318,7 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 	}
 	var paths []string
 	for _, p := range stale {
-		if err := ignore.Write(p.path, p.data, false); err != nil {
+		if err := ignore.Write(p.path, p.data, false, ignore.WithScratchDir(s.scratch())); err != nil {
 			return err
 		}
 		paths = append(paths, p.rel)

@@ -158,7 +158,7 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 		if ok, _, err := ignore.Check(p.path, p.data); err == nil && ok {
 			continue // already up to date
 		}
-		if err := ignore.Write(p.path, p.data, o.Force); err != nil {
+		if err := ignore.Write(p.path, p.data, o.Force, ignore.WithScratchDir(s.scratch())); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Err, "monoctx: wrote %s\n", p.rel)
