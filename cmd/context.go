@@ -89,7 +89,9 @@ func contextSource(s *session, a *graph.App) (buildctx.Source, error) {
 	if a.IgnoreFile != "" {
 		src.IgnoreFile = filepath.Join(s.g.Root, filepath.FromSlash(a.IgnoreFile))
 	}
-	excludeOwn(&src, s.scratch())
+	if sc := s.scratch(); sc != "" {
+		excludeOwn(&src, filepath.Dir(sc))
+	}
 	return src, nil
 }
 

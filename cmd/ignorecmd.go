@@ -201,9 +201,13 @@ func planIgnores(ctx context.Context, s *session, apps []*graph.App, force bool)
 			return nil, err
 		}
 		dfRel, _ := a.ContextPath(a.Dockerfile)
+		// The generated file is BuildKit's to read, never the image's: it leaves the kept paths (a
+		// Go or JS package directory listed file by file would otherwise gain it on the next run,
+		// and --check would fail once) and excludes itself (COPY . . would copy it).
+		self, _ := a.ContextPath(rel)
 		data, err := ignore.Generate(ignore.Spec{App: a.Name, Dockerfile: dfRel,
 			Regenerate: "monoctx ignore --write " + a.Name, Keep: sel.Keep, User: user, TakenOver: takenOver,
-			Reincluded: reincluded})
+			Reincluded: reincluded, Self: self})
 		if err != nil {
 			return nil, fmt.Errorf("app %s: %w", a.Name, err)
 		}

@@ -51,6 +51,10 @@ type Spec struct {
 	// walking the context). A wildcard exception cannot be written back (see below), so these files
 	// are allowed by literal exceptions instead and a plain build still sends them.
 	Reincluded []string
+	// Self is the context-relative path of the file being generated, when it lies in the context.
+	// BuildKit reads it; the image never needs it: it is dropped from Keep and, when a kept path
+	// covers it (COPY . .), excluded by the file's last line.
+	Self string
 	// TakenOver keeps User's patterns verbatim (as comments Docker ignores) so that regeneration
 	// can start from them: set it when User is the user's own file that --force takes over.
 	TakenOver bool
@@ -108,7 +112,16 @@ func Generate(s Spec) ([]byte, error) {
 			return nil, fmt.Errorf("generating ignore file: %s %q contains a line break", v.what, v.s)
 		}
 	}
-	keep, whole, notes, err := normalizeKeep(s.Keep)
+	keepIn := s.Keep
+	if s.Self != "" {
+		keepIn = nil
+		for _, k := range s.Keep {
+			if path.Clean(k) != path.Clean(s.Self) {
+				keepIn = append(keepIn, k)
+			}
+		}
+	}
+	keep, whole, notes, err := normalizeKeep(keepIn)
 	if err != nil {
 		return nil, fmt.Errorf("generating ignore file: %w", err)
 	}
@@ -184,6 +197,12 @@ func Generate(s Spec) ([]byte, error) {
 		for _, h := range heavy {
 			g.pattern(Pattern{Text: h})
 		}
+	}
+
+	if self := path.Clean(s.Self); s.Self != "" && Expressible(self) && (whole || relatedToAny(self, keep)) {
+		g.blank()
+		g.comment("# This file itself: BuildKit reads it, the image never needs it.")
+		g.pattern(Pattern{Text: Escape(self)})
 	}
 
 	if len(g.patterns) == 0 {

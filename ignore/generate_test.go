@@ -520,3 +520,30 @@ func TestGenerateWithCorpusUserFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateLeavesItselfOutOfTheContext(t *testing.T) {
+	for _, tc := range []struct {
+		keep     []string
+		excluded bool // the last line excludes the file itself
+	}{
+		{[]string{"."}, true},
+		{[]string{"app"}, true},
+		{[]string{"app/main.go", "app/Dockerfile.dockerignore"}, false},
+		{[]string{"lib"}, false},
+	} {
+		out, err := Generate(Spec{Keep: tc.keep, Self: "app/Dockerfile.dockerignore"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := mustParse(t, string(out))
+		if !f.Excluded("app/Dockerfile.dockerignore") {
+			t.Errorf("keep %q: the file itself is sent:\n%s", tc.keep, out)
+		}
+		if got := strings.HasSuffix(string(out), "\napp/Dockerfile.dockerignore\n"); got != tc.excluded {
+			t.Errorf("keep %q: self-exclusion line = %v, want %v:\n%s", tc.keep, got, tc.excluded, out)
+		}
+		if strings.Contains(string(out), "!app/Dockerfile.dockerignore") {
+			t.Errorf("keep %q: the file itself is kept:\n%s", tc.keep, out)
+		}
+	}
+}
