@@ -221,6 +221,11 @@ func summary(ctx context.Context, s *session, a *graph.App, st buildctx.Stats) s
 	if err != nil || size == 0 {
 		return out
 	}
+	if st.Bytes > size {
+		// Untracked or git-ignored files (or .git itself) are sent: a share of the tracked
+		// files would read over 100 %.
+		return fmt.Sprintf("%s — more than the %s of the context's %s tracked files: untracked or git-ignored files (or .git) are sent too; exclude them in the ignore file", out, humanBytes(size), commas(int64(files)))
+	}
 	return fmt.Sprintf("%s — %s of the %s context (%s tracked files)", out, percent(st.Bytes, size), humanBytes(size), commas(int64(files)))
 }
 

@@ -199,6 +199,11 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			return nil, fmt.Errorf("--repo %s: not a directory", g.Repo)
 		}
 	}
+	switch g.Engine {
+	case gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit:
+	default:
+		return nil, usageErrorf("unknown --git %q (want %s, %s or %s)", g.Engine, gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit)
+	}
 	s := &session{root: dir, cwd: cwd}
 	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(g.Engine))
 	switch {
@@ -210,7 +215,11 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
 		}
 	case g.Repo == "":
-		return nil, fmt.Errorf("%w (run monoctx inside a git work tree, or pass --repo DIR)", err)
+		var nw *gitchanges.NotWorkTreeError
+		if errors.As(err, &nw) {
+			return nil, fmt.Errorf("%w; or pass --repo DIR", err)
+		}
+		return nil, err
 	}
 	return s, nil
 }
