@@ -74,6 +74,7 @@ type Input struct {
 	Exclude []string
 	Rule    Rule
 
+	link  string                         // "link -> dest" when the input is reached through a symlink
 	isDir bool                           // a directory on disk when the graph was loaded
 	pm    *patternmatcher.PatternMatcher // Path, when it holds Docker wildcards
 	excl  *patternmatcher.PatternMatcher // Exclude

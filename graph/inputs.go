@@ -93,7 +93,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, warn f
 			warn(fmt.Sprintf("%s:%d: %s: %v; fix or remove the link (counted as an input as written)", a.Dockerfile, s.Line, s.Text, err))
 		}
 		for _, t := range hops {
-			a.Inputs = append(a.Inputs, Input{Path: t.target, Match: "path", Context: true,
+			a.Inputs = append(a.Inputs, Input{Path: t.target, Match: "path", Context: true, link: t.link + " -> " + t.dest,
 				Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line),
 					Text: fmt.Sprintf("%s (through the symlink %s -> %s)", s.Text, t.link, t.dest)}})
 		}
