@@ -2,12 +2,15 @@ package cmd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +23,7 @@ type affectedOptions struct {
 	Base          string
 	Head          string
 	Files         string
+	NUL           bool
 	OnMissingBase string
 	Format        string
 }
@@ -54,6 +58,9 @@ selects every app instead, with the reason "missing-base".`,
 			if err := checkFormat(o.OnMissingBase, "error", "all"); err != nil {
 				return usageErrorf("unknown --on-missing-base %q (want error or all)", o.OnMissingBase)
 			}
+			if o.NUL && o.Files == "" {
+				return usageErrorf("-z applies to --files; pass --files FILE or --files -")
+			}
 			if o.Files != "" && (o.Base != "" || o.Head != "") {
 				return usageErrorf("--files replaces git: it cannot be combined with --base or --head")
 			}
@@ -63,7 +70,8 @@ selects every app instead, with the reason "missing-base".`,
 	f := c.Flags()
 	f.StringVar(&o.Base, "base", "", "base ref (default: merge-base of HEAD with origin/HEAD, origin/main, main, origin/master or master)")
 	f.StringVar(&o.Head, "head", "", "head ref (default: HEAD plus the work tree's staged, unstaged and untracked files)")
-	f.StringVar(&o.Files, "files", "", "read changed paths (one per line, repo-relative) from FILE, or - for stdin, instead of git")
+	f.StringVar(&o.Files, "files", "", "read changed paths (one per line, repo-relative; git's \"quoted\" form is unquoted) from FILE, or - for stdin, instead of git")
+	f.BoolVarP(&o.NUL, "null", "z", false, "--files input is NUL-separated (git diff -z --name-only)")
 	f.StringVar(&o.OnMissingBase, "on-missing-base", "error", "when the base commit is not in the clone: error, or all (select every app)")
 	f.StringVar(&o.Format, "format", "text", "output format: text (app names), json, or github (an Actions matrix)")
 	return c
@@ -74,7 +82,7 @@ func affectedRun(ctx context.Context, env *Env, g *globalOptions, o *affectedOpt
 	if err != nil {
 		return err
 	}
-	res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, o.Files, o.OnMissingBase)
+	res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, o.Files, o.NUL, o.OnMissingBase)
 	if err != nil {
 		return err
 	}
@@ -82,14 +90,14 @@ func affectedRun(ctx context.Context, env *Env, g *globalOptions, o *affectedOpt
 }
 
 // computeAffected resolves the range, reads the changes and loads the graph at head.
-func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session, base, head, files, onMissing string) (*affectedResult, error) {
+func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session, base, head, files string, nul bool, onMissing string) (*affectedResult, error) {
 	res := &affectedResult{}
 	var changes []graph.Change
 	var reader graph.BaseReader
 	graphDir := s.root
 	switch {
 	case files != "":
-		paths, err := readFileList(env, files)
+		paths, err := readFileList(env, files, nul)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +205,11 @@ func (r revReader) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	return r.repo.ReadFile(ctx, r.rev, p)
 }
 
-func readFileList(env *Env, name string) ([]string, error) {
+// readFileList reads --files: one repo-relative path per line, or NUL-separated with -z. A line in
+// double quotes is a path git quoted (core.quotePath, a name with a tab, a quote or non-ASCII bytes:
+// "lib/\303\274ber.txt") and is unquoted as git writes it. An absolute path, or one that leaves the
+// repository, is a usage error naming its line.
+func readFileList(env *Env, name string, nul bool) ([]string, error) {
 	var r io.Reader
 	if name == "-" {
 		r = env.In
@@ -209,13 +221,35 @@ func readFileList(env *Env, name string) ([]string, error) {
 		defer f.Close()
 		r = f
 	}
+	src := name
+	if src == "-" {
+		src = "stdin"
+	}
 	var out []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(line) == "" {
+	if nul {
+		sc.Split(scanNUL)
+	}
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if !nul {
+			line = strings.TrimRight(line, "\r")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if len(line) >= 2 && line[0] == '"' && line[len(line)-1] == '"' {
+				uq, err := unquoteGitPath(line)
+				if err != nil {
+					return nil, usageErrorf("--files %s:%d: %s is not a path quoted as git quotes it: %v; pass the names NUL-separated with -z (git diff -z --name-only)", src, n, line, err)
+				}
+				line = uq
+			}
+		} else if line == "" {
 			continue
+		}
+		if err := checkListedPath(line); err != nil {
+			return nil, usageErrorf("--files %s:%d: %q %v; list paths relative to the repository root, as git diff --name-only prints them", src, n, line, err)
 		}
 		out = append(out, line)
 	}
@@ -223,6 +257,77 @@ func readFileList(env *Env, name string) ([]string, error) {
 		return nil, fmt.Errorf("reading --files: %w", err)
 	}
 	return out, nil
+}
+
+// unquoteGitPath undoes git's C-style quoting of a path: \a \b \t \n \v \f \r \" \\ and
+// three-digit octal escapes for other bytes, which are the raw bytes of the name.
+func unquoteGitPath(q string) (string, error) {
+	var b strings.Builder
+	s := q[1 : len(q)-1]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '"' {
+			return "", errors.New("an unescaped quote inside")
+		}
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		if i++; i == len(s) {
+			return "", errors.New("a backslash at the end")
+		}
+		switch c := s[i]; c {
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'v':
+			b.WriteByte('\v')
+		case 'f':
+			b.WriteByte('\f')
+		case 'r':
+			b.WriteByte('\r')
+		case '"', '\\':
+			b.WriteByte(c)
+		case '0', '1', '2', '3':
+			if i+2 >= len(s) || !isOctal(s[i+1]) || !isOctal(s[i+2]) {
+				return "", fmt.Errorf("a short octal escape at byte %d", i)
+			}
+			b.WriteByte((c-'0')<<6 | (s[i+1]-'0')<<3 | (s[i+2] - '0'))
+			i += 2
+		default:
+			return "", fmt.Errorf("an unknown escape \\%c", c)
+		}
+	}
+	return b.String(), nil
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// checkListedPath refuses a listed path that is absolute or leaves the repository.
+func checkListedPath(p string) error {
+	if filepath.IsAbs(p) || strings.HasPrefix(p, "/") {
+		return errors.New("is absolute")
+	}
+	if c := path.Clean(filepath.ToSlash(p)); c == ".." || strings.HasPrefix(c, "../") {
+		return errors.New("leaves the repository")
+	}
+	return nil
+}
+
+// scanNUL splits NUL-terminated records; a last record without a NUL counts.
+func scanNUL(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 type matrixEntry struct {

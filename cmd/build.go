@@ -77,7 +77,7 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 	}
 	var apps []*graph.App
 	if o.Affected {
-		res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, "", o.OnMissing)
+		res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, "", false, o.OnMissing)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,18 +9,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	buildctx "github.com/monoctx/monoctx/context"
 	"github.com/monoctx/monoctx/graph"
+	"github.com/monoctx/monoctx/internal/atomicfile"
 )
 
 type contextOptions struct {
 	Output string
 	Gzip   bool
 	List   bool
+	NUL    bool
 	Format string
 	Mtime  string
 }
@@ -47,6 +51,9 @@ any builder: docker build -f <dockerfile> -, podman build -, kaniko (--gzip).`,
 			if err := checkFormat(o.Mtime, "preserve", "zero"); err != nil {
 				return usageErrorf("unknown --mtime %q (want preserve or zero)", o.Mtime)
 			}
+			if o.NUL && (!o.List || o.Format == "json") {
+				return usageErrorf("-z applies to --list with --format text")
+			}
 			s, a, err := g.loadApp(c.Context(), env, args[0])
 			if err != nil {
 				return err
@@ -58,6 +65,7 @@ any builder: docker build -f <dockerfile> -, podman build -, kaniko (--gzip).`,
 	f.StringVarP(&o.Output, "output", "o", "-", "write the tar to FILE (- for stdout)")
 	f.BoolVar(&o.Gzip, "gzip", false, "gzip the tar (kaniko needs it)")
 	f.BoolVar(&o.List, "list", false, "list the context's paths instead of writing a tar")
+	f.BoolVarP(&o.NUL, "null", "z", false, "with --list: end each path with NUL instead of a newline (names may hold newlines)")
 	f.StringVar(&o.Format, "format", "text", "with --list: text (one path per line) or json")
 	f.StringVar(&o.Mtime, "mtime", "preserve", "file times: preserve, or zero (also set by SOURCE_DATE_EPOCH)")
 	return c
@@ -81,7 +89,50 @@ func contextSource(s *session, a *graph.App) (buildctx.Source, error) {
 	if a.IgnoreFile != "" {
 		src.IgnoreFile = filepath.Join(s.g.Root, filepath.FromSlash(a.IgnoreFile))
 	}
+	if sc := s.scratch(); sc != "" {
+		excludeOwn(&src, filepath.Dir(sc))
+	}
 	return src, nil
+}
+
+// excludeOwn keeps monoctx's own files out of a context: its scratch directory (temporary files of
+// a concurrent run) and the file `context -o` writes (an earlier run's tar is never an input of the
+// context it holds).
+func excludeOwn(src *buildctx.Source, paths ...string) {
+	var rels []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		for _, dir := range []string{src.Dir, evalSymlinks(src.Dir)} {
+			if rel, err := filepath.Rel(dir, abs); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				rels = append(rels, filepath.ToSlash(rel))
+			}
+		}
+	}
+	if len(rels) == 0 {
+		return
+	}
+	prev := src.Exclude
+	src.Exclude = func(rel string, isDir bool) bool {
+		for _, r := range rels {
+			if rel == r || strings.HasPrefix(rel, r+"/") {
+				return true
+			}
+		}
+		return prev != nil && prev(rel, isDir)
+	}
+}
+
+func evalSymlinks(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 func mtimeOption(env *Env, mode string) (buildctx.Option, error) {
@@ -114,10 +165,16 @@ func contextRun(ctx context.Context, env *Env, s *session, a *graph.App, o *cont
 			enc.SetIndent("", "  ")
 			return enc.Encode(entries)
 		}
-		for _, e := range entries {
-			fmt.Fprintln(env.Out, e.Path)
+		end := "\n"
+		if o.NUL {
+			end = "\x00"
 		}
-		return nil
+		w := bufio.NewWriter(env.Out)
+		for _, e := range entries {
+			w.WriteString(e.Path)
+			w.WriteString(end)
+		}
+		return w.Flush()
 	}
 	mt, err := mtimeOption(env, o.Mtime)
 	if err != nil {
@@ -127,6 +184,9 @@ func contextRun(ctx context.Context, env *Env, s *session, a *graph.App, o *cont
 	if o.Gzip {
 		opts = append(opts, buildctx.WithGzip())
 	}
+	if o.Output != "-" {
+		excludeOwn(&src, o.Output)
+	}
 	var stats buildctx.Stats
 	if o.Output == "-" {
 		if isTerminal(env.Out) {
@@ -135,7 +195,7 @@ func contextRun(ctx context.Context, env *Env, s *session, a *graph.App, o *cont
 		if stats, err = buildctx.Write(ctx, env.Out, src, opts...); err != nil {
 			return err
 		}
-	} else if stats, err = writeFileAtomic(o.Output, func(w io.Writer) (buildctx.Stats, error) {
+	} else if stats, err = writeFileAtomic(s.scratch(), o.Output, func(w io.Writer) (buildctx.Stats, error) {
 		return buildctx.Write(ctx, w, src, opts...)
 	}); err != nil {
 		return err
@@ -160,6 +220,11 @@ func summary(ctx context.Context, s *session, a *graph.App, st buildctx.Stats) s
 	files, size, err := s.repo.TrackedSize(ctx, a.Context)
 	if err != nil || size == 0 {
 		return out
+	}
+	if st.Bytes > size {
+		// Untracked or git-ignored files (or .git itself) are sent: a share of the tracked
+		// files would read over 100 %.
+		return fmt.Sprintf("%s — more than the %s of the context's %s tracked files: untracked or git-ignored files (or .git) are sent too; exclude them in the ignore file", out, humanBytes(size), commas(int64(files)))
 	}
 	return fmt.Sprintf("%s — %s of the %s context (%s tracked files)", out, percent(st.Bytes, size), humanBytes(size), commas(int64(files)))
 }
@@ -197,7 +262,7 @@ func commas(n int64) string {
 // place, so a failure leaves nothing half-written. A target that exists and is not a regular file
 // (/dev/null, /dev/stdout, a named pipe) is written directly: renaming over it would replace the
 // device or pipe with a file.
-func writeFileAtomic(name string, write func(io.Writer) (buildctx.Stats, error)) (buildctx.Stats, error) {
+func writeFileAtomic(scratch, name string, write func(io.Writer) (buildctx.Stats, error)) (buildctx.Stats, error) {
 	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)
 		if err != nil {
@@ -209,7 +274,7 @@ func writeFileAtomic(name string, write func(io.Writer) (buildctx.Stats, error))
 		}
 		return stats, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	tmp, err := atomicfile.Create(scratch, name)
 	if err != nil {
 		return buildctx.Stats{}, fmt.Errorf("creating %s: %w", name, err)
 	}

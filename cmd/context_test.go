@@ -30,7 +30,7 @@ func TestWriteFileAtomicKeepsDevicesAndPipes(t *testing.T) {
 		data, _ := io.ReadAll(f)
 		got <- data
 	}()
-	if _, err := writeFileAtomic(fifo, func(w io.Writer) (buildctx.Stats, error) {
+	if _, err := writeFileAtomic("", fifo, func(w io.Writer) (buildctx.Stats, error) {
 		_, err := w.Write([]byte("tar bytes"))
 		return buildctx.Stats{}, err
 	}); err != nil {
@@ -57,7 +57,7 @@ func TestWriteFileAtomicLeavesNothingOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
-	if _, err := writeFileAtomic(target, func(w io.Writer) (buildctx.Stats, error) {
+	if _, err := writeFileAtomic("", target, func(w io.Writer) (buildctx.Stats, error) {
 		if _, err := w.Write([]byte("half")); err != nil {
 			return buildctx.Stats{}, err
 		}

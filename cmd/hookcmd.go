@@ -318,7 +318,7 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 	}
 	var paths []string
 	for _, p := range stale {
-		if err := ignore.Write(p.path, p.data, false); err != nil {
+		if err := ignore.Write(p.path, p.data, false, ignore.WithScratchDir(s.scratch())); err != nil {
 			return err
 		}
 		paths = append(paths, p.rel)
@@ -354,7 +354,7 @@ func prePushRun(ctx context.Context, env *Env, g *globalOptions, s *session, arg
 			fmt.Fprintf(env.Err, "monoctx: %s: %v\n", r.RemoteRef, err)
 			continue
 		}
-		res, err := computeAffected(ctx, env, g, s, base, r.LocalSHA, "", "error")
+		res, err := computeAffected(ctx, env, g, s, base, r.LocalSHA, "", false, "error")
 		if err != nil {
 			fmt.Fprintf(env.Err, "monoctx: %s: %v\n", r.RemoteRef, err)
 			continue

@@ -158,7 +158,7 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 		if ok, _, err := ignore.Check(p.path, p.data); err == nil && ok {
 			continue // already up to date
 		}
-		if err := ignore.Write(p.path, p.data, o.Force); err != nil {
+		if err := ignore.Write(p.path, p.data, o.Force, ignore.WithScratchDir(s.scratch())); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Err, "monoctx: wrote %s\n", p.rel)
@@ -232,8 +232,12 @@ func planIgnores(ctx context.Context, s *session, apps []*graph.App, force bool)
 			}
 			reincluded = append(reincluded, re...)
 		}
+		// The generated file is BuildKit's to read, never the image's: it leaves the kept paths (a
+		// Go or JS package directory listed file by file would otherwise gain it on the next run,
+		// and --check would fail once) and excludes itself (COPY . . would copy it).
+		self, _ := a.ContextPath(rel)
 		spec := ignore.Spec{App: a.Name, Regenerate: "monoctx ignore --write " + a.Name, Keep: keep, User: user,
-			TakenOver: takenOver, Reincluded: reincluded}
+			TakenOver: takenOver, Reincluded: reincluded, Self: self}
 		if len(bs) > 1 {
 			spec.App, spec.Apps = "", names
 		} else {

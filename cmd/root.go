@@ -16,6 +16,7 @@ import (
 
 	"github.com/monoctx/monoctx/graph"
 	"github.com/monoctx/monoctx/graph/gitchanges"
+	"github.com/monoctx/monoctx/internal/atomicfile"
 )
 
 // Exit codes.
@@ -198,16 +199,38 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			return nil, fmt.Errorf("--repo %s: not a directory", g.Repo)
 		}
 	}
+	switch g.Engine {
+	case gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit:
+	default:
+		return nil, usageErrorf("unknown --git %q (want %s, %s or %s)", g.Engine, gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit)
+	}
 	s := &session{root: dir, cwd: cwd}
 	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(g.Engine))
 	switch {
 	case err == nil:
 		s.repo = repo
 		s.root = repo.Root()
+		// What a killed run left in the scratch directory goes first.
+		if err := atomicfile.CleanStale(s.scratch()); err != nil {
+			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
+		}
 	case g.Repo == "":
-		return nil, fmt.Errorf("%w (run monoctx inside a git work tree, or pass --repo DIR)", err)
+		var nw *gitchanges.NotWorkTreeError
+		if errors.As(err, &nw) {
+			return nil, fmt.Errorf("%w; or pass --repo DIR", err)
+		}
+		return nil, err
 	}
 	return s, nil
+}
+
+// scratch is the directory for monoctx's temporary files, under the git directory (nothing there
+// shows in the work tree or git status); "" outside a git work tree.
+func (s *session) scratch() string {
+	if s.repo == nil {
+		return ""
+	}
+	return filepath.Join(s.repo.CommonDir(), "monoctx", "tmp")
 }
 
 // load opens the repository and loads the graph.

@@ -82,6 +82,7 @@ type Input struct {
 	Exclude []string
 	Rule    Rule
 
+	link     string                         // "link -> dest" when the input is reached through a symlink
 	isDir    bool                           // a directory on disk when the graph was loaded
 	artifact bool                           // a build output git does not track: may be absent
 	pm       *patternmatcher.PatternMatcher // Path, when it holds Docker wildcards

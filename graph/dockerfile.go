@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -172,7 +174,7 @@ func analyzeDockerfile(name string, data []byte, args map[string]string, target 
 		s.err = func() error {
 			base, err := expand(lex, st.BaseName, global)
 			if err != nil {
-				return &ParseError{File: name, Line: rangeLine(st.Location), Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: rangeLine(st.Location), Msg: printable(err.Error()), Err: err}
 			}
 			if dep, ok := stageRef(base, si); ok {
 				s.deps = append(s.deps, dep)
@@ -236,7 +238,7 @@ func addSources(info *dockerfileInfo, name string, lex *shell.Lex, env *envMap, 
 		if env != nil {
 			var err error
 			if src, err = expand(lex, raw, env); err != nil {
-				return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: line, Msg: expandMessage(strings.ToUpper(kindWord(kind))+" source", raw, err), Err: err}
 			}
 		}
 		src = strings.ReplaceAll(src, unknownValue, "*")
@@ -310,8 +312,39 @@ func expand(lex *shell.Lex, word string, env *envMap) (string, error) {
 	return out, err
 }
 
+// expandMessage says what is wrong with a source whose variables cannot be expanded. BuildKit's
+// lexer reports "${X" at the end of the word as an unsupported modifier named by an unprintable
+// character.
+func expandMessage(what, raw string, err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "unsupported modifier ("); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(msg[i+len("unsupported modifier ("):])
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return fmt.Sprintf("%s %q: a ${ is not closed; add the missing \"}\"", what, raw)
+		}
+	}
+	return printable(msg)
+}
+
+// printable writes the unprintable characters of a message as Go escapes ("\x00").
+func printable(msg string) string {
+	if strings.IndexFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return msg
+	}
+	var b strings.Builder
+	for _, r := range msg {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+		} else {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
+}
+
 func argError(name string, c *instructions.ArgCommand, err error) error {
-	return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: err.Error(), Err: err}
+	return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: printable(err.Error()), Err: err}
 }
 
 func dockerfileError(name string, err error, line int) error {
@@ -321,7 +354,7 @@ func dockerfileError(name string, err error, line int) error {
 	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "dockerfile parse error on line "+strconv.Itoa(line)+": ")
-	return &ParseError{File: name, Line: line, Msg: msg, Err: err}
+	return &ParseError{File: name, Line: line, Msg: printable(msg), Err: err}
 }
 
 func rangeLine(r []parser.Range) int {
@@ -403,7 +436,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, sfs *stageFS, sta
 			for _, kv := range c.Env {
 				v, err := expand(lex, kv.Value, env)
 				if err != nil {
-					return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: err.Error(), Err: err}
+					return &ParseError{File: name, Line: rangeLine(c.Location()), Msg: expandMessage("ENV "+kv.Key, kv.Value, err), Err: err}
 				}
 				env.set(kv.Key, v)
 			}
@@ -411,7 +444,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, sfs *stageFS, sta
 			line, text := rangeLine(c.Location()), oneLine(c.String())
 			from, err := expand(lex, c.From, env)
 			if err != nil {
-				return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: line, Msg: expandMessage("COPY --from", c.From, err), Err: err}
 			}
 			if from != "" {
 				if dep, ok := stageRef(from, si); ok {
@@ -429,7 +462,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, sfs *stageFS, sta
 				for _, raw := range c.SourcePaths {
 					src, err := expand(lex, raw, env)
 					if err != nil {
-						return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+						return &ParseError{File: name, Line: line, Msg: expandMessage("COPY source", raw, err), Err: err}
 					}
 					info.Named = append(info.Named, Source{Path: namedPath(src), Line: line, Text: text, Kind: "copy", Exclude: c.ExcludePatterns, From: from})
 				}
@@ -454,7 +487,7 @@ func readStage(info *dockerfileInfo, deps *[]int, env *envMap, sfs *stageFS, sta
 		case *instructions.RunCommand:
 			line, text := rangeLine(c.Location()), oneLine(c.String())
 			if err := c.Expand(func(w string) (string, error) { return expand(lex, w, env) }); err != nil {
-				return &ParseError{File: name, Line: line, Msg: err.Error(), Err: err}
+				return &ParseError{File: name, Line: line, Msg: printable(err.Error()), Err: err}
 			}
 			for _, m := range instructions.GetMounts(c) {
 				switch m.Type {

@@ -328,6 +328,12 @@ func TestAnalyzeDockerfileErrors(t *testing.T) {
 			wantMsg:  "unknown instruction",
 		},
 		{
+			name:     "unclosed variable",
+			df:       "FROM scratch\nCOPY ${X /a/\n",
+			wantLine: 2,
+			wantMsg:  `COPY source "${X": a ${ is not closed; add the missing "}"`,
+		},
+		{
 			name:     "instruction before FROM",
 			df:       "# comment\nCOPY a /a\nFROM scratch\n",
 			wantLine: 2,

@@ -99,6 +99,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	// Every app is analysed and the first error in app order is reported, so a repository with
 	// several broken Dockerfiles gives the same message on every run.
 	errs := make([]error, len(apps))
+	warns := make([][]string, len(apps))
 	for i, a := range apps {
 		eg.Go(func() error {
 			if err := ctx.Err(); err != nil {
@@ -106,7 +107,8 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				return nil
 			}
 			if a.Unresolved == "" {
-				if errs[i] = computeInputs(root, cfg, a, lang); errs[i] == nil {
+				w := func(s string) { warns[i] = append(warns[i], s) }
+				if errs[i] = computeInputs(ctx, root, cfg, a, lang, w); errs[i] == nil {
 					errs[i] = lang.narrow(ctx, a)
 				}
 			}
@@ -124,6 +126,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	for i, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+		for _, w := range warns[i] {
+			warn(w)
 		}
 		if o.strict && apps[i].Unresolved != "" {
 			return nil, fmt.Errorf("app %s is unresolved: %s (--strict)", apps[i].Name, apps[i].Unresolved)

@@ -78,7 +78,7 @@ func (g *Graph) variantKeep(ctx context.Context, a *App) ([]string, error) {
 		b.Origin, b.contextUnknown = "variant:"+a.Origin, false
 		b.Inputs, b.imageDeps, b.Whole, b.Narrowed, b.goInfo, b.jsInfo, b.warnings, b.df = nil, nil, nil, nil, nil, nil, nil, nil
 		b.Packages = nil
-		if err := computeInputs(g.Root, g.Config, &b, g.lang); err != nil {
+		if err := computeInputs(ctx, g.Root, g.Config, &b, g.lang, func(string) {}); err != nil {
 			out = append(out, ".")
 			continue
 		}

@@ -17,8 +17,9 @@ import (
 
 // computeInputs fills a.Inputs and a.Whole: the Dockerfile, the ignore files that can apply, every
 // context source of the reachable stages, and the app's declared inputs. lang shares Dockerfile
-// analyses between the apps of one Load (nil: none shared).
-func computeInputs(root string, cfg *Config, a *App, lang *langCache) error {
+// analyses between the apps of one Load (nil: none shared). A source that cannot be followed (a
+// symlink loop) stays an input as written, and warn says why.
+func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *langCache, warn func(string)) error {
 	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(a.Dockerfile)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -89,8 +90,15 @@ func computeInputs(root string, cfg *Config, a *App, lang *langCache) error {
 		p := joinRel(a.Context, s.Path)
 		a.Inputs = append(a.Inputs, Input{Path: p, Match: "path", Context: true, Exclude: s.Exclude,
 			Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line), Text: s.Text}})
-		for _, t := range symlinkTargets(root, a.Context, p) {
-			a.Inputs = append(a.Inputs, Input{Path: t.target, Match: "path", Context: true,
+		hops, err := symlinkTargets(ctx, root, a.Context, p)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			warn(fmt.Sprintf("%s:%d: %s: %v; fix or remove the link (counted as an input as written)", a.Dockerfile, s.Line, s.Text, err))
+		}
+		for _, t := range hops {
+			a.Inputs = append(a.Inputs, Input{Path: t.target, Match: "path", Context: true, link: t.link + " -> " + t.dest,
 				Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line),
 					Text: fmt.Sprintf("%s (through the symlink %s -> %s)", s.Text, t.link, t.dest)}})
 		}
@@ -276,33 +284,53 @@ func unresolvedInputs(root string, a *App, info *dockerfileInfo) []Input {
 
 type symlinkHop struct{ link, dest, target string }
 
+// maxSymlinkHops is the number of links one source may pass through, as Linux's ELOOP limit.
+const maxSymlinkHops = 40
+
 // symlinkTargets follows symlinks on the way to a literal source, as BuildKit's FollowPaths does:
 // COPY apps/web/shared, where shared -> ../../libs/ui, sends libs/ui too. Targets outside the
-// context are not followed (BuildKit reports them as not found).
-func symlinkTargets(root, ctxDir, p string) []symlinkHop {
+// context are not followed (BuildKit reports them as not found). A loop (loop1 -> loop2 -> loop1,
+// or a link to itself) is an error naming the first link, with the hops found so far.
+func symlinkTargets(ctx context.Context, root, ctxDir, p string) ([]symlinkHop, error) {
 	if hasGlob(p) {
-		return nil
+		return nil, nil
 	}
 	rel, ok := relTo(ctxDir, p)
 	if !ok || rel == "." {
-		return nil
+		return nil, nil
 	}
 	var out []symlinkHop
 	cur := ctxDir
 	parts := strings.Split(rel, "/")
-	for i := 0; i < len(parts) && i < 64; i++ {
+	hops := 0
+	for i := 0; i < len(parts); i++ {
 		next := joinRel(cur, parts[i])
 		st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(next)))
 		if err != nil {
-			return out
+			return out, nil
 		}
 		if st.Mode()&fs.ModeSymlink == 0 {
 			cur = next
 			continue
 		}
+		if hops++; hops > maxSymlinkHops {
+			first := out[0]
+			seen := map[symlinkHop]bool{}
+			uniq := out[:0]
+			for _, h := range out {
+				if !seen[h] {
+					seen[h] = true
+					uniq = append(uniq, h)
+				}
+			}
+			return uniq, fmt.Errorf("the symlink %s -> %s is a loop (more than %d links deep)", first.link, first.dest, maxSymlinkHops)
+		}
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
 		dest, err := os.Readlink(filepath.Join(root, filepath.FromSlash(next)))
 		if err != nil {
-			return out
+			return out, nil
 		}
 		var t string
 		if path.IsAbs(filepath.ToSlash(dest)) {
@@ -311,11 +339,11 @@ func symlinkTargets(root, ctxDir, p string) []symlinkHop {
 			t = joinRel(path.Dir(next), filepath.ToSlash(dest))
 		}
 		if _, inside := relTo(ctxDir, t); !inside || escapesContext(t) {
-			return out
+			return out, nil
 		}
 		rest := strings.Join(parts[i+1:], "/")
 		out = append(out, symlinkHop{link: next, dest: dest, target: joinRel(t, rest)})
-		// Continue resolving from the link's target.
+		// Continue resolving from the link's target; hops, not i, bounds the walk.
 		rt, _ := relTo(ctxDir, t)
 		parts = append(strings.Split(rt, "/"), parts[i+1:]...)
 		cur, i = ctxDir, -1
@@ -323,7 +351,7 @@ func symlinkTargets(root, ctxDir, p string) []symlinkHop {
 			parts = parts[1:]
 		}
 	}
-	return out
+	return out, nil
 }
 
 func hasGlob(p string) bool { return strings.ContainsAny(p, "*?[") }

@@ -69,6 +69,9 @@ func (a *App) Selection(root string) (*Selection, error) {
 				absent = append(absent, rel)
 				continue
 			}
+			if in.link != "" {
+				return nil, fmt.Errorf("%s: the symlink %s leads to %s, which does not exist in the context %s (BuildKit resolves links inside the context, an absolute target from its root); point the link at a path inside the context", in.Rule.Where, in.link, rel, a.Context)
+			}
 			return nil, fmt.Errorf("%s: %s source %q does not exist in the context %s", in.Rule.Where, strings.ToUpper(kindWord(in.Rule.Kind)), rel, a.Context)
 		}
 		roots[rel] = true

@@ -59,6 +59,12 @@ func ParsePrePush(r io.Reader) ([]PushedRef, error) {
 				return nil, fmt.Errorf("parsing pre-push input line %d: %q is not an object name", n, sha)
 			}
 		}
+		if ref.LocalRef == "" || ref.RemoteRef == "" {
+			return nil, fmt.Errorf("parsing pre-push input line %d: empty ref name in %q; git writes \"<local ref> <local sha> <remote ref> <remote sha>\"", n, line)
+		}
+		if ref.IsNew() && ref.IsDelete() {
+			return nil, fmt.Errorf("parsing pre-push input line %d: both object names are zero in %q: nothing is pushed and nothing deleted", n, line)
+		}
 		refs = append(refs, ref)
 	}
 	if err := sc.Err(); err != nil {

@@ -43,6 +43,9 @@ func TestParsePrePush(t *testing.T) {
 		},
 		{name: "three fields", in: "\nrefs/heads/main " + sha1a + " refs/heads/main\n", wantErr: "line 2: want 4 space-separated fields, got 3"},
 		{name: "short object name", in: "refs/heads/main abc refs/heads/main " + sha1a + "\n", wantErr: `line 1: "abc" is not an object name`},
+		{name: "empty ref names", in: " " + zero1 + "  " + zero1 + "\n", wantErr: `line 1: empty ref name in " ` + zero1},
+		{name: "empty remote ref", in: "refs/heads/main " + sha1a + "  " + sha1b + "\n", wantErr: "line 1: empty ref name"},
+		{name: "all zero", in: "a " + zero1 + " b " + zero1, wantErr: "line 1: both object names are zero"},
 		{name: "upper-case hex", in: "a " + strings.ToUpper(sha256[:40]) + " b " + sha1a, wantErr: "is not an object name"},
 	}
 	for _, tc := range tests {
@@ -122,6 +125,9 @@ func FuzzParsePrePush(f *testing.F) {
 			}
 			if strings.Contains(r.LocalRef+r.RemoteRef, " ") {
 				t.Errorf("%+v: a ref name holds a space", r)
+			}
+			if r.LocalRef == "" || r.RemoteRef == "" {
+				t.Errorf("%+v: an empty ref name", r)
 			}
 		}
 	})

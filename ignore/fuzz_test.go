@@ -39,13 +39,16 @@ func FuzzExcluded(f *testing.F) {
 }
 
 // FuzzGenerateEscapes generates allowlists for arbitrary path names and
-// checks, through patternmatcher, that each kept path is included, a
-// sibling is not, and no exception has a wildcard.
+// checks, through patternmatcher and Docker 20.10's matcher, that each kept
+// path is included, a sibling is not, and no exception has a wildcard.
 func FuzzGenerateEscapes(f *testing.F) {
 	f.Add("apps/web", "libs/auth/go.mod")
 	f.Add(" lead", "trail ")
 	f.Add("a*b/[c]", "!x/#y")
 	f.Add("q?/back\\slash", "caret^/{a,b}")
+	f.Add("0", "| ")
+	f.Add("libs/c++", "web/app/(marketing)")
+	f.Add("a+b", "x{2}")
 	f.Fuzz(func(t *testing.T, a, b string) {
 		keep := []string{a, b}
 		out, err := Generate(Spec{Keep: keep})
@@ -59,22 +62,47 @@ func FuzzGenerateEscapes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Docker rejects the generated file: %v\n%s", err, out)
 		}
+		old, err := docker2010(t, out)
+		if err != nil {
+			t.Fatalf("Docker 20.10 rejects the generated file: %v\n%s", err, out)
+		}
+		excluded := func(rel string) (bool, error) {
+			ex, err := ref.excluded(t, rel)
+			if err != nil {
+				return ex, err
+			}
+			if rel == "." {
+				return ex, nil // no builder matches the context root (20.10's fileutils.Matches neither)
+			}
+			ex2010, err := old.Matches(rel)
+			if err == nil && ex2010 != ex {
+				t.Errorf("%q: patternmatcher excludes it: %v, Docker 20.10: %v\n%s", rel, ex, ex2010, out)
+			}
+			return ex, err
+		}
 		for _, line := range strings.Split(string(out), "\n") {
 			if wildcardException(line) {
 				t.Errorf("wildcard exception %q", line)
 			}
 		}
+		eff := func(k string) string {
+			if k = path.Clean(k); !Expressible(k) {
+				k = expressibleParent(k)
+			}
+			return k
+		}
 		for _, k := range keep {
-			k = path.Clean(k)
+			k = eff(k)
 			for _, rel := range []string{k, k + "/x"} {
-				if ex, err := ref.excluded(t, rel); err != nil || ex {
+				if ex, err := excluded(rel); err != nil || ex {
 					t.Errorf("kept %q: excluded=%v err=%v\n%s", rel, ex, err, out)
 				}
 			}
 		}
-		sibling := path.Join(path.Dir(path.Clean(a)), "zz-not-kept")
-		if !under(sibling, path.Clean(b)) && !under(sibling, path.Clean(a)) && path.Clean(a) != "." && path.Clean(b) != "." {
-			if ex, err := ref.excluded(t, sibling); err != nil || !ex {
+		ea, eb := eff(a), eff(b)
+		sibling := path.Join(path.Dir(ea), "zz-not-kept")
+		if !under(sibling, eb) && !under(sibling, ea) && ea != "." && eb != "." {
+			if ex, err := excluded(sibling); err != nil || !ex {
 				t.Errorf("sibling %q: excluded=%v err=%v\n%s", sibling, ex, err, out)
 			}
 		}

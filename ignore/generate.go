@@ -51,6 +51,10 @@ type Spec struct {
 	// walking the context). A wildcard exception cannot be written back (see below), so these files
 	// are allowed by literal exceptions instead and a plain build still sends them.
 	Reincluded []string
+	// Self is the context-relative path of the file being generated, when it lies in the context.
+	// BuildKit reads it; the image never needs it: it is dropped from Keep and, when a kept path
+	// covers it (COPY . .), excluded by the file's last line.
+	Self string
 	// TakenOver keeps User's patterns verbatim (as comments Docker ignores) so that regeneration
 	// can start from them: set it when User is the user's own file that --force takes over.
 	TakenOver bool
@@ -108,7 +112,16 @@ func Generate(s Spec) ([]byte, error) {
 			return nil, fmt.Errorf("generating ignore file: %s %q contains a line break", v.what, v.s)
 		}
 	}
-	keep, whole, err := normalizeKeep(s.Keep)
+	keepIn := s.Keep
+	if s.Self != "" {
+		keepIn = nil
+		for _, k := range s.Keep {
+			if path.Clean(k) != path.Clean(s.Self) {
+				keepIn = append(keepIn, k)
+			}
+		}
+	}
+	keep, whole, notes, err := normalizeKeep(keepIn)
 	if err != nil {
 		return nil, fmt.Errorf("generating ignore file: %w", err)
 	}
@@ -131,6 +144,13 @@ func Generate(s Spec) ([]byte, error) {
 		g.comment(fmt.Sprintf("# Build context of app %q (%s): only its inputs are sent.", s.App, s.Dockerfile))
 	case s.App != "":
 		g.comment(fmt.Sprintf("# Build context of app %q: only its inputs are sent.", s.App))
+	}
+
+	if len(notes) > 0 {
+		g.blank()
+		for _, n := range notes {
+			g.comment(n)
+		}
 	}
 
 	if !whole {
@@ -159,6 +179,10 @@ func Generate(s Spec) ([]byte, error) {
 			if i > 0 && p == re[i-1] {
 				continue
 			}
+			if !Expressible(p) {
+				g.comment(fmt.Sprintf("# Not listed: %q cannot be written in an ignore file.", p))
+				continue
+			}
 			g.pattern(Pattern{Text: Escape(p), Exception: true})
 		}
 	}
@@ -173,6 +197,12 @@ func Generate(s Spec) ([]byte, error) {
 		for _, h := range heavy {
 			g.pattern(Pattern{Text: h})
 		}
+	}
+
+	if self := path.Clean(s.Self); s.Self != "" && Expressible(self) && (whole || relatedToAny(self, keep)) {
+		g.blank()
+		g.comment("# This file itself: BuildKit reads it, the image never needs it.")
+		g.pattern(Pattern{Text: Escape(self)})
 	}
 
 	if len(g.patterns) == 0 {
@@ -233,10 +263,17 @@ func selfCheck(out []byte, want []Pattern) error {
 }
 
 // Escape returns a pattern that matches exactly the context-relative slash
-// path rel (and, as every pattern does, what lies below it): "*?[]\^" are
-// escaped with "\", a leading "!" or "#" too, and whitespace at either end,
-// which ignore files trim, is written as a one-character class ("[ ]").
-// rel must not contain a line break.
+// path rel (and, as every pattern does, what lies below it), in
+// moby/patternmatcher and in the pkg/fileutils matcher of Docker 20.10:
+//
+//   - the characters of metaChars ("*?[]\^()|+{}") are escaped with "\",
+//     and so are a leading "!" or "#". Only punctuation is ever escaped: "\"
+//     before a letter is a regular-expression escape ("\a" is BEL) in both;
+//   - whitespace at either end, which ignore files trim, and a leading U+FEFF,
+//     which the matchers' text/scanner drops, are written as a one-character
+//     class ("[ ]").
+//
+// rel must be Expressible.
 func Escape(rel string) string {
 	var b strings.Builder
 	for i, r := range rel {
@@ -244,7 +281,7 @@ func Escape(rel string) string {
 		case strings.ContainsRune(metaChars, r), i == 0 && (r == '!' || r == '#'):
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case unicode.IsSpace(r) && (i == 0 || i+utf8.RuneLen(r) == len(rel)):
+		case unicode.IsSpace(r) && (i == 0 || i+utf8.RuneLen(r) == len(rel)), i == 0 && r == '\uFEFF':
 			b.WriteByte('[')
 			b.WriteRune(r)
 			b.WriteByte(']')
@@ -255,19 +292,52 @@ func Escape(rel string) string {
 	return b.String()
 }
 
+// Expressible reports whether an ignore-file line can match exactly the
+// path rel: not when it holds a line break (ignore files are read line by
+// line), a NUL, or bytes that are not UTF-8 (the matchers read patterns as
+// UTF-8 and would match any invalid byte, or none, in its place).
+func Expressible(rel string) bool {
+	return utf8.ValidString(rel) && !strings.ContainsAny(rel, "\n\x00")
+}
+
+// expressibleParent is the nearest ancestor of the clean path k that is
+// Expressible, "." when none is.
+func expressibleParent(k string) string {
+	segs := strings.Split(k, "/")
+	n := 0
+	for n < len(segs) && Expressible(segs[n]) {
+		n++
+	}
+	if n == 0 {
+		return "."
+	}
+	return strings.Join(segs[:n], "/")
+}
+
 // normalizeKeep validates and cleans the kept paths and reduces them to a
-// sorted set where no path lies below another.
-func normalizeKeep(keep []string) (paths []string, whole bool, err error) {
+// sorted set where no path lies below another. A path that is not
+// Expressible is replaced by its nearest expressible parent directory,
+// which is kept whole; notes says so for each.
+func normalizeKeep(keep []string) (paths []string, whole bool, notes []string, err error) {
 	set := make(map[string]bool, len(keep))
 	for _, k := range keep {
 		if err := checkPath(k); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		c := path.Clean(k)
+		if !Expressible(c) {
+			p := expressibleParent(c)
+			notes = append(notes, fmt.Sprintf("# %q cannot be written in an ignore file (line break, NUL or not UTF-8): its directory %q is kept whole.", c, p))
+			c = p
+		}
 		if c == "." {
-			return nil, true, nil
+			whole = true
 		}
 		set[c] = true
+	}
+	sort.Strings(notes)
+	if whole {
+		return nil, true, notes, nil
 	}
 	all := make([]string, 0, len(set))
 	for k := range set {
@@ -286,17 +356,13 @@ func normalizeKeep(keep []string) (paths []string, whole bool, err error) {
 			paths = append(paths, k)
 		}
 	}
-	return paths, false, nil
+	return paths, false, notes, nil
 }
 
 func checkPath(k string) error {
 	switch {
 	case k == "":
 		return errors.New("empty path in the kept paths")
-	case strings.ContainsAny(k, "\r\n"):
-		return fmt.Errorf("kept path %q contains a line break, which an ignore file cannot express", k)
-	case !utf8.ValidString(k):
-		return fmt.Errorf("kept path %q is not valid UTF-8, which Docker's pattern matcher cannot express", k)
 	case path.IsAbs(k):
 		return fmt.Errorf("kept path %q is absolute; want a path relative to the build context", k)
 	}

@@ -439,7 +439,6 @@ func TestGenerateErrors(t *testing.T) {
 	}{
 		{"absolute", Spec{Keep: []string{"/etc"}}, `generating ignore file: kept path "/etc" is absolute; want a path relative to the build context`},
 		{"leaves context", Spec{Keep: []string{"a/../../x"}}, `generating ignore file: kept path "a/../../x" leaves the build context`},
-		{"newline", Spec{Keep: []string{"a\nb"}}, `generating ignore file: kept path "a\nb" contains a line break, which an ignore file cannot express`},
 		{"empty", Spec{Keep: []string{""}}, `generating ignore file: empty path in the kept paths`},
 		{"heavy exception", Spec{Keep: []string{"a"}, Heavy: []string{"!a/b"}}, `generating ignore file: heavy pattern "!a/b": want one pattern that excludes, not a comment or an exception`},
 		{"heavy excludes kept", Spec{Keep: []string{"apps/web/node_modules/x"}, Heavy: []string{"**/node_modules"}}, `generating ignore file: heavy pattern "**/node_modules" excludes the kept path "apps/web/node_modules/x"`},
@@ -518,6 +517,33 @@ func TestGenerateWithCorpusUserFiles(t *testing.T) {
 			if got := buildkitFiles(t, root, pm); !slices.Equal(got, want) {
 				t.Errorf("user %q, keep %q: BuildKit sends\n%q\nwant\n%q\nfile:\n%s", u, keep, got, want, out)
 			}
+		}
+	}
+}
+
+func TestGenerateLeavesItselfOutOfTheContext(t *testing.T) {
+	for _, tc := range []struct {
+		keep     []string
+		excluded bool // the last line excludes the file itself
+	}{
+		{[]string{"."}, true},
+		{[]string{"app"}, true},
+		{[]string{"app/main.go", "app/Dockerfile.dockerignore"}, false},
+		{[]string{"lib"}, false},
+	} {
+		out, err := Generate(Spec{Keep: tc.keep, Self: "app/Dockerfile.dockerignore"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := mustParse(t, string(out))
+		if !f.Excluded("app/Dockerfile.dockerignore") {
+			t.Errorf("keep %q: the file itself is sent:\n%s", tc.keep, out)
+		}
+		if got := strings.HasSuffix(string(out), "\napp/Dockerfile.dockerignore\n"); got != tc.excluded {
+			t.Errorf("keep %q: self-exclusion line = %v, want %v:\n%s", tc.keep, got, tc.excluded, out)
+		}
+		if strings.Contains(string(out), "!app/Dockerfile.dockerignore") {
+			t.Errorf("keep %q: the file itself is kept:\n%s", tc.keep, out)
 		}
 	}
 }

@@ -19,33 +19,46 @@ type Pattern struct {
 	// filepath.Clean, forward slashes, one leading "/" removed.
 	Text string
 	// Exception is true for "!pattern" lines, which re-include what earlier
-	// lines excluded. (patternmatcher calls these "exclusions".)
+	// lines excluded (patternmatcher calls these "exclusions"), and for lines
+	// that read as one only once cleaned: Docker reads "/!a" as the
+	// exception "a".
 	Exception bool
 	// Line is the 1-based line number in the file.
 	Line int
+
+	// read is ignorefile.ReadAll's string when it differs from String's
+	// usual form (" !a", read from "x/../ !a", is the exception "a").
+	read string
 }
 
 // String returns the pattern as ignorefile.ReadAll returns it: Text, with a
 // leading "!" for exceptions.
 func (p Pattern) String() string {
+	if p.read != "" {
+		return p.read
+	}
 	if p.Exception {
 		return "!" + p.Text
 	}
 	return p.Text
 }
 
-// Literal reports whether the pattern has no wildcard, escape or regular
-// expression character ("*", "?", "[", "]", "\", "^"), so that it matches
-// exactly the path Text and everything below it.
+// Literal reports whether the pattern has no character that any Docker
+// matcher may read as more than itself, so that it matches exactly the path
+// Text and everything below it in every Docker version: no wildcard, escape
+// or class ("*", "?", "[", "]", "\"), and none of "^()|+{}", which Docker
+// 20.10 passes raw into a regular expression (`a+b` matches "aab" there).
 func (p Pattern) Literal() bool {
 	return !strings.ContainsAny(p.Text, metaChars)
 }
 
 // metaChars are the characters that can give a pattern more than its
-// literal meaning in patternmatcher: wildcards, the escape, and "^", which
-// patternmatcher passes unescaped into its regular expressions. (BuildKit's
-// fsutil uses the same set to decide whether it may prune directories.)
-const metaChars = `*?[]\^`
+// literal meaning in some Docker matcher: wildcards, classes and the escape
+// (patternmatcher; BuildKit's fsutil uses "*?[]\^" to decide whether it
+// may prune directories), and the regular-expression operators Docker
+// 20.10's pkg/fileutils leaves unescaped ("^()|+{}"; it escapes only "."
+// and "$", patternmatcher since v0.5 ".+()|{}$").
+const metaChars = `*?[]\^()|+{}`
 
 // File is a parsed ignore file. A nil *File excludes nothing. A File is safe
 // for concurrent use.
@@ -167,7 +180,18 @@ func Parse(name string, data []byte) (*File, error) {
 				text = text[1:]
 			}
 		}
-		p := Pattern{Text: text, Exception: exception, Line: line}
+		read := ""
+		if !exception && text != "" {
+			// patternmatcher.New trims and cleans what ReadAll returns once more and only then
+			// reads a leading "!": "/!a" and "/ !a" are the exception "a" for Docker.
+			if s := filepath.ToSlash(filepath.Clean(strings.TrimSpace(text))); strings.HasPrefix(s, "!") {
+				exception, read, text = true, text, s[1:]
+				if read == "!"+text {
+					read = ""
+				}
+			}
+		}
+		p := Pattern{Text: text, Exception: exception, Line: line, read: read}
 		m, err := newMatcher(p)
 		if err != nil {
 			return nil, &ParseError{Name: name, Line: line, Pattern: p.String(), Err: err}

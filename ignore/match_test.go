@@ -364,7 +364,7 @@ func TestNilFileExcludesNothing(t *testing.T) {
 
 func TestPatternLiteral(t *testing.T) {
 	for text, want := range map[string]bool{
-		"apps/web": true, "a{b,c}": true, "a.b+c": true,
+		"apps/web": true, "a.b$c": true, "a{b,c}": false, "a.b+c": false, "(x)": false, "a|b": false,
 		"*": false, "a/*": false, "a?": false, "[ab]": false, `a\*`: false, "a^b": false,
 	} {
 		if got := (Pattern{Text: text}).Literal(); got != want {
@@ -532,5 +532,24 @@ func TestCanSkipDir(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Docker cleans "/!a" to "!a" and reads that as an exception; so does Parse.
+func TestParseReadsSlashBangAsAnException(t *testing.T) {
+	for data, want := range map[string]Pattern{
+		"a\n/!a\n":  {Text: "a", Exception: true, Line: 2},
+		"a\n/ !a\n": {Text: "a", Exception: true, Line: 2},
+		"a\n/! a\n": {Text: " a", Exception: true, Line: 2},
+		"a\n!/!a\n": {Text: "!a", Exception: true, Line: 2},
+	} {
+		f := mustParse(t, data)
+		if got := f.Patterns[1]; got.Text != want.Text || got.Exception != want.Exception || got.Line != want.Line {
+			t.Errorf("%q: got %+v, want %+v", data, got, want)
+		}
+	}
+	f := mustParse(t, "a\n/!a\n")
+	if ex, by := f.Decide("a/x"); ex || by == nil || by.Line != 2 {
+		t.Errorf("a/x: excluded %v by %v, want included by line 2", ex, by)
 	}
 }

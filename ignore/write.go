@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/monoctx/monoctx/internal/atomicfile"
 )
 
 // UserFileError is returned by Write for an existing file without Marker:
@@ -20,13 +22,31 @@ func (e *UserFileError) Error() string {
 		"to let monoctx take it over, rerun with --force: its patterns are carried over into the generated file", e.Path, Marker)
 }
 
+// WriteOption configures Write.
+type WriteOption func(*writeOptions)
+
+type writeOptions struct{ scratch string }
+
+// WithScratchDir makes Write create its temporary file in dir (created if
+// missing) when dir is on the same file system as path, instead of beside
+// path, so that a killed process leaves nothing in the work tree. monoctx
+// passes a directory under the git directory.
+func WithScratchDir(dir string) WriteOption {
+	return func(o *writeOptions) { o.scratch = dir }
+}
+
 // Write replaces the file at path with data, atomically: data goes to a
-// temporary file in the same directory, which is synced and renamed over
-// path with mode 0644. On any failure path is left as it was and no
-// temporary file remains. If path exists and is not a generated file (see
-// IsGenerated), Write returns a *UserFileError unless force is set. A file
-// that already holds data is left untouched.
-func Write(path string, data []byte, force bool) error {
+// temporary file (see WithScratchDir; by default in the same directory),
+// which is synced and renamed over path with mode 0644. On any failure
+// path is left as it was and no temporary file remains. If path exists and
+// is not a generated file (see IsGenerated), Write returns a
+// *UserFileError unless force is set. A file that already holds data is
+// left untouched.
+func Write(path string, data []byte, force bool, opts ...WriteOption) error {
+	var o writeOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	old, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -40,15 +60,12 @@ func Write(path string, data []byte, force bool) error {
 	default:
 		return fmt.Errorf("reading %s before replacing it: %w", path, err)
 	}
-	return writeAtomic(path, data)
+	return writeAtomic(o.scratch, path, data)
 }
 
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+func writeAtomic(scratch, path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := atomicfile.Create(scratch, path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

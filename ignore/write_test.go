@@ -145,7 +145,7 @@ func TestWriteLeavesNothingBehindWhenRenameFails(t *testing.T) {
 		t.Errorf("directory holds %q, want only the original entry", names)
 	}
 	// The temporary file is created, then rename fails: it must be removed.
-	if err := writeAtomic(p, []byte("x\n")); err == nil {
+	if err := writeAtomic("", p, []byte("x\n")); err == nil {
 		t.Fatal("rename over a non-empty directory succeeded")
 	}
 	if names := entries(t, dir); len(names) != 1 {

@@ -13,6 +13,8 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx; restoring the default then lets a second one kill the process.
+	go func() { <-ctx.Done(); stop() }()
 	code := cmd.Execute(ctx, cmd.System())
 	stop()
 	os.Exit(code)

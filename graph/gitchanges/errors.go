@@ -57,6 +57,15 @@ func (e *MissingBaseError) Error() string {
 	return b.String()
 }
 
+// NoCommitsError reports a ref resolved in a repository whose current branch has no commit yet.
+type NoCommitsError struct {
+	Ref string
+}
+
+func (e *NoCommitsError) Error() string {
+	return fmt.Sprintf("%s names no commit: this repository has no commits yet; commit first (git commit), or name the changed paths with --files", e.Ref)
+}
+
 // UnknownRefError reports a ref name that names no commit in this clone.
 type UnknownRefError struct {
 	// Ref is the name as the caller gave it.

@@ -164,6 +164,17 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 		if isHexPrefix(ref) {
 			return "", r.missing(ctx, ref, "")
 		}
+		if ref == "HEAD" || strings.HasPrefix(ref, "HEAD~") || strings.HasPrefix(ref, "HEAD^") {
+			if _, err := r.eng.resolve(ctx, "HEAD"); errors.Is(err, errRefNotFound) {
+				return "", &NoCommitsError{Ref: ref}
+			}
+		}
+		// HEAD~3 in a shallow clone: the name is fine, the history it walks is not fetched.
+		if i := strings.IndexAny(ref, "~^"); r.shallow && i > 0 {
+			if _, err := r.eng.resolve(ctx, ref[:i]); err == nil {
+				return "", r.missing(ctx, ref, "")
+			}
+		}
 		return "", &UnknownRefError{Ref: ref}
 	}
 	if err != nil {
