@@ -31,10 +31,10 @@ type Request struct {
 	// it travels beside the Dockerfile, where BuildKit looks for it.
 	DockerfileIgnore string
 	// Named are the named build contexts (--build-context NAME=VALUE).
-	Named map[string]Named
-	Target  string
-	Args    map[string]string
-	Tags    []string
+	Named  map[string]Named
+	Target string
+	Args   map[string]string
+	Tags   []string
 }
 
 // Named is a named build context: a directory served to BuildKit (Dir, limited to Roots), or, when
