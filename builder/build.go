@@ -35,6 +35,8 @@ type Request struct {
 	Target string
 	Args   map[string]string
 	Tags   []string
+	// NoCache builds every step afresh.
+	NoCache bool
 }
 
 // Named is a named build context: a directory served to BuildKit (Dir, limited to Roots), or, when
@@ -147,6 +149,9 @@ func (c *Client) Build(ctx context.Context, o *Options, req Request) (Result, er
 	}
 	for k, v := range req.Args {
 		attrs["build-arg:"+k] = v
+	}
+	if req.NoCache {
+		attrs["no-cache"] = ""
 	}
 	if len(o.Platforms) > 0 {
 		attrs["platform"] = strings.Join(o.Platforms, ",")

@@ -30,6 +30,7 @@ type buildOptions struct {
 	Mtime     string
 	OnMissing string
 	Jobs      int
+	NoCache   bool
 
 	// Overrides of what the app definitions say, for every builder.
 	Target    string
@@ -115,6 +116,7 @@ build --jobs at a time; a failed build stops the others only with --fail-fast.`,
 	f.StringVar(&o.OnMissing, "on-missing-base", "error", "with --affected: error, or all")
 	f.BoolVar(&o.FailFast, "fail-fast", false, "with several apps: stop at the first failed build")
 	f.IntVar(&o.Jobs, "jobs", 1, "build up to N apps at a time")
+	f.BoolVar(&o.NoCache, "no-cache", false, "do not use the build cache")
 	f.StringVar(&o.Mtime, "mtime", "preserve", "file times in a streamed tar: preserve, or zero")
 	f.StringVar(&o.Target, "target", "", "build this stage (default: the app's target)")
 	f.StringArrayVar(&o.BuildArgs, "build-arg", nil, "build argument KEY=VALUE, or KEY to take it from the environment (repeatable; overrides the app's)")
@@ -135,7 +137,7 @@ build --jobs at a time; a failed build stops the others only with --fail-fast.`,
 
 // sessionBuild reports whether the build goes through a BuildKit session rather than a CLI's stdin.
 func (o *buildOptions) sessionBuild(env *Env) bool {
-	return o.Builder == "buildkit" || (o.Builder == "docker" && env.Getenv("DOCKER_BUILDKIT") != "0" && dockerAPIBuildKit(env))
+	return o.Builder == "buildkit" || (o.Builder == "docker" && env.Getenv("DOCKER_BUILDKIT") != "0")
 }
 
 func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, names, extra []string) error {
@@ -346,7 +348,7 @@ func buildSession(ctx context.Context, env *Env, s *session, a *graph.App, c *bu
 		return err
 	}
 	target, buildArgs, tags := appBuild(a, o, args)
-	req := builder.Request{Context: src, Named: named, Target: target, Args: buildArgs, Tags: tags}
+	req := builder.Request{Context: src, Named: named, Target: target, Args: buildArgs, Tags: tags, NoCache: o.NoCache}
 	if a.IgnoreFile != "" && a.IgnoreFile == a.Dockerfile+".dockerignore" {
 		req.DockerfileIgnore = filepath.Join(s.root, filepath.FromSlash(a.IgnoreFile))
 	}
@@ -462,6 +464,9 @@ func buildOne(ctx context.Context, env *Env, s *session, a *graph.App, b buildct
 	for _, p := range o.Platforms {
 		extra = append([]string{"--platform", p}, extra...)
 	}
+	if o.NoCache {
+		extra = append([]string{"--no-cache"}, extra...)
+	}
 	var stats buildctx.Stats
 	stdout := env.Out
 	if out != env.Err {
@@ -515,7 +520,3 @@ func (p *prefixWriter) Flush() {
 		p.buf = nil
 	}
 }
-
-// dockerAPIBuildKit reports whether --builder docker talks to the engine's BuildKit through the
-// Docker API. Until that path is proven on the engines the tests run, the CLI is used.
-func dockerAPIBuildKit(env *Env) bool { return false }

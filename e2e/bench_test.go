@@ -95,7 +95,7 @@ func BenchmarkBuildVsPlainDocker(b *testing.B) {
 		b.Run(c.name+"/monoctx", func(b *testing.B) {
 			env := monoctxEnv(b, c)
 			for b.Loop() {
-				r := runCmd(b, repo, env, nil, monoctxBin, "--repo", repo, "build", "apps/app", "-t", tag, "--", "--no-cache")
+				r := runCmd(b, repo, env, nil, monoctxBin, "--repo", repo, "build", "apps/app", "-t", tag, "--no-cache")
 				if r.code != 0 {
 					b.Fatalf("monoctx build: exit %d\n%s", r.code, tail(r.stderr))
 				}
