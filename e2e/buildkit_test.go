@@ -390,7 +390,6 @@ func TestBuildKitSummaryLineForEveryApp(t *testing.T) {
 	}
 }
 
-
 // TestDockerBuilderUsesTheEnginesBuildKitSession checks that --builder docker with BuildKit goes
 // through the engine's /grpc and /session endpoints, not a tar: the summary line reports
 // BuildKit's transfer, the image is loaded into the engine with the app's files, and an
