@@ -141,41 +141,9 @@ func (o *buildOptions) sessionBuild(env *Env) bool {
 }
 
 func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, names, extra []string) error {
-	s, err := g.open(ctx, env)
-	if err != nil {
+	s, apps, err := selectApps(ctx, env, g, names, o.Affected, o.Base, o.Head, o.OnMissing)
+	if err != nil || len(apps) == 0 {
 		return err
-	}
-	var apps []*graph.App
-	if o.Affected {
-		res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, "", o.OnMissing)
-		if err != nil {
-			return err
-		}
-		for _, af := range res.Apps {
-			if af.Status != "affected" {
-				continue
-			}
-			a, err := s.g.App(af.Name)
-			if err != nil {
-				return err
-			}
-			apps = append(apps, a)
-		}
-		if len(apps) == 0 {
-			fmt.Fprintln(env.Err, "monoctx: no affected apps to build")
-			return nil
-		}
-	} else {
-		if err := s.loadGraph(ctx, env, g, s.root); err != nil {
-			return err
-		}
-		for _, n := range names {
-			a, err := s.app(n)
-			if err != nil {
-				return err
-			}
-			apps = append(apps, a)
-		}
 	}
 	args, err := buildArgOverrides(env, o.BuildArgs)
 	if err != nil {
@@ -219,6 +187,47 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 		}
 	}
 	return runBuilds(ctx, env, apps, o, one)
+}
+
+// selectApps loads the named apps, or with affected the apps affected between base and head
+// (none, with a message, when nothing is affected).
+func selectApps(ctx context.Context, env *Env, g *globalOptions, names []string, affected bool, base, head, onMissing string) (*session, []*graph.App, error) {
+	s, err := g.open(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	var apps []*graph.App
+	if affected {
+		res, err := computeAffected(ctx, env, g, s, base, head, "", onMissing)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, af := range res.Apps {
+			if af.Status != "affected" {
+				continue
+			}
+			a, err := s.g.App(af.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			apps = append(apps, a)
+		}
+		if len(apps) == 0 {
+			fmt.Fprintln(env.Err, "monoctx: no affected apps")
+		}
+		return s, apps, nil
+	}
+	if err := s.loadGraph(ctx, env, g, s.root); err != nil {
+		return nil, nil, err
+	}
+	for _, n := range names {
+		a, err := s.app(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		apps = append(apps, a)
+	}
+	return s, apps, nil
 }
 
 // runBuilds builds the apps, o.Jobs at a time, and reports each. Several builds at once write
