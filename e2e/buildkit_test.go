@@ -419,3 +419,43 @@ func TestDockerBuilderUsesTheEnginesBuildKitSession(t *testing.T) {
 		t.Errorf("transferred %.0f B then %.0f B unchanged; want at least the 1 MB of blobs, then under 1%%", first, second)
 	}
 }
+
+// TestBakeDefinitionBuildsWithBuildxSendingOnlyTheInputSet writes a bake definition with monoctx
+// bake (and its generated ignore files) and builds it with buildx bake on a remote driver pointed
+// at the test buildkitd: the whole-module Go app's image holds only its import closure, never the
+// unused package's 4 MB, which buildx does not transfer.
+func TestBakeDefinitionBuildsWithBuildxSendingOnlyTheInputSet(t *testing.T) {
+	addr, _ := requireBuildkitd(t)
+	buildx := os.Getenv("MONOCTX_BUILDX")
+	if buildx == "" {
+		unavailable(t, "MONOCTX_BUILDX is not set (scripts/with-buildkitd builds buildx)")
+	}
+	repo := buildkitFixture(t, func(repo string) {
+		randomFile(t, filepath.Join(repo, "go", "lib", "unused", "testdata.bin"), 4<<20, 5)
+	})
+	r := runCmd(t, repo, nil, nil, monoctxBin, "bake", "--ignore", "write", "-o", "bake.json")
+	if r.code != 0 {
+		t.Fatalf("monoctx bake: exit %d\n%s", r.code, tail(r.stderr))
+	}
+	env := []string{"BUILDX_CONFIG=" + t.TempDir()}
+	mustRun(t, repo, env, nil, buildx, "create", "--name", "monoctx-e2e", "--driver", "remote", addr)
+	dest := t.TempDir()
+	out := runCmd(t, repo, env, nil, buildx, "--builder", "monoctx-e2e", "bake", "-f", "bake.json",
+		"--progress", "plain", "--set", "gosvc.output=type=local,dest="+dest, "gosvc")
+	if out.code != 0 {
+		t.Fatalf("buildx bake: exit %d\n%s", out.code, tail(out.stderr))
+	}
+	if sent := sentBytes(string(out.stderr)); sent < 0 || sent > 256<<10 {
+		t.Errorf("buildx transferred %.0f B of context, want only the closure, not the unused 4 MB", sent)
+	}
+	var got []string
+	for p, e := range subtree(readDir(t, dest), "src") {
+		if kind(e) != 'd' {
+			got = append(got, p)
+		}
+	}
+	sort.Strings(got)
+	if want := contextFiles(t, repo, "gosvc"); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("image /src holds %q, want what monoctx context lists: %q", got, want)
+	}
+}
