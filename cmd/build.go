@@ -93,7 +93,8 @@ build --jobs at a time; a failed build stops the others only with --fail-fast.`,
 			}
 			sessionFlags := map[string]bool{"addr": false, "tlscacert": false, "tlscert": false, "tlskey": false, "tlsservername": false,
 				"output": true, "cache-from": true, "cache-to": true, "secret": true, "ssh": true, "progress": true}
-			for name, dockerToo := range sessionFlags {
+			for _, name := range slices.Sorted(maps.Keys(sessionFlags)) {
+				dockerToo := sessionFlags[name]
 				if !c.Flags().Changed(name) {
 					continue
 				}
