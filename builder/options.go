@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
-	"github.com/docker/buildx/util/buildflags"
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
@@ -50,7 +49,7 @@ type Options struct {
 	Progress    string
 	ProgressOut io.Writer
 
-	outputs   []*buildflags.ExportEntry
+	outputs   []*exportSpec
 	cacheFrom []client.CacheOptionsEntry
 	cacheTo   []client.CacheOptionsEntry
 	secrets   session.Attachable
@@ -77,7 +76,7 @@ func ParseFlags(f Flags) (*Options, error) {
 		}
 	}
 	var err error
-	if o.outputs, err = buildflags.ParseExports(f.Outputs); err != nil {
+	if o.outputs, err = parseExports(f.Outputs); err != nil {
 		return nil, fmt.Errorf("--output: %w", err)
 	}
 	for _, e := range o.outputs {
@@ -96,7 +95,7 @@ func ParseFlags(f Flags) (*Options, error) {
 		return nil, fmt.Errorf("--cache-to: %w", err)
 	}
 	if len(f.Secrets) > 0 {
-		specs, err := buildflags.ParseSecretSpecs(f.Secrets)
+		specs, err := parseSecrets(f.Secrets)
 		if err != nil {
 			return nil, fmt.Errorf("--secret: %w", err)
 		}
@@ -111,7 +110,7 @@ func ParseFlags(f Flags) (*Options, error) {
 		o.secrets = secretsprovider.NewSecretProvider(store)
 	}
 	if len(f.SSH) > 0 {
-		specs, err := buildflags.ParseSSHSpecs(f.SSH)
+		specs, err := parseSSH(f.SSH)
 		if err != nil {
 			return nil, fmt.Errorf("--ssh: %w", err)
 		}
@@ -126,7 +125,7 @@ func ParseFlags(f Flags) (*Options, error) {
 	return o, nil
 }
 
-func checkOutput(e *buildflags.ExportEntry) error {
+func checkOutput(e *exportSpec) error {
 	switch e.Type {
 	case client.ExporterLocal:
 		if e.Destination == "" || e.Destination == "-" {
@@ -155,7 +154,7 @@ func checkOutput(e *buildflags.ExportEntry) error {
 	return nil
 }
 
-func isDirOutput(e *buildflags.ExportEntry) bool {
+func isDirOutput(e *exportSpec) bool {
 	if e.Type != client.ExporterOCI && e.Type != client.ExporterDocker {
 		return false
 	}
@@ -164,7 +163,7 @@ func isDirOutput(e *buildflags.ExportEntry) bool {
 }
 
 func caches(specs []string, getenv func(string) string) ([]client.CacheOptionsEntry, error) {
-	entries, err := buildflags.ParseCacheEntry(specs)
+	entries, err := parseCaches(specs)
 	if err != nil {
 		return nil, err
 	}
