@@ -15,9 +15,11 @@ demo: build
 	scripts/demo $(BIN)
 
 # All tests. Starts a private Docker engine (installing Debian's docker.io and podman when missing)
-# when none is reachable; with CI=true a test that needs Docker fails rather than skips.
+# when none is reachable, and a private buildkitd (built once from the Go module proxy at the
+# version go.mod pins, cached in ~/.cache/monoctx; runc from apt-get); with CI=true a test that
+# needs Docker or buildkitd fails rather than skips.
 test:
-	scripts/with-dockerd $(GO) test -count=1 $(PKGS)
+	scripts/with-dockerd scripts/with-buildkitd $(GO) test -count=1 $(PKGS)
 
 # The presubmit: formatting, vet, tidy modules, race-enabled tests.
 check:

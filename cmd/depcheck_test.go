@@ -21,6 +21,7 @@ func TestLibraryDependencies(t *testing.T) {
 		{"github.com/monoctx/monoctx/graph/golang", append([]string{"golang.org/x/tools"}, noGit...)},
 		{"github.com/monoctx/monoctx/graph/jsdeps", noGit},
 		{"github.com/monoctx/monoctx/context", noGit},
+		{"github.com/monoctx/monoctx/builder", noGit},
 		{"github.com/monoctx/monoctx/ignore", noGit},
 		{"github.com/monoctx/monoctx/hook", noGit},
 	} {

@@ -167,6 +167,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 		newAffectedCmd(env, g),
 		newContextCmd(env, g),
 		newBuildCmd(env, g),
+		newBakeCmd(env, g),
 		newIgnoreCmd(env, g),
 		newHookCmd(env, g),
 	)

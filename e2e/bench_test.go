@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // benchRepo generates a monorepo of about totalMB megabytes: apps/app (2 MB) and libs/lib (2 MB)
@@ -95,7 +96,7 @@ func BenchmarkBuildVsPlainDocker(b *testing.B) {
 		b.Run(c.name+"/monoctx", func(b *testing.B) {
 			env := monoctxEnv(b, c)
 			for b.Loop() {
-				r := runCmd(b, repo, env, nil, monoctxBin, "--repo", repo, "build", "apps/app", "-t", tag, "--", "--no-cache")
+				r := runCmd(b, repo, env, nil, monoctxBin, "--repo", repo, "build", "apps/app", "-t", tag, "--no-cache")
 				if r.code != 0 {
 					b.Fatalf("monoctx build: exit %d\n%s", r.code, tail(r.stderr))
 				}
@@ -118,6 +119,65 @@ func BenchmarkBuildVsPlainDocker(b *testing.B) {
 				}
 			}
 			b.ReportMetric(sent, "ctx-bytes/op")
+		})
+	}
+}
+
+// BenchmarkBuildKitFirstAndSecondBuild builds apps/app of the generated monorepo twice on the test
+// buildkitd, from an empty cache: `monoctx build --builder buildkit` (the input set over the
+// session) against a plain `buildctl build` of the repository root (what `docker buildx build -f
+// apps/app/Dockerfile .` sends). It reports the context bytes BuildKit received and the wall time
+// of the first (cold) and second (unchanged) build.
+//
+//	scripts/with-buildkitd go test ./e2e/ -run '^$' -bench BuildKitFirstAndSecond -benchtime 1x
+func BenchmarkBuildKitFirstAndSecondBuild(b *testing.B) {
+	addr, buildctl := requireBuildkitd(b)
+	totalMB := 50
+	if v := os.Getenv("MONOCTX_BENCH_MB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 {
+			b.Fatalf("MONOCTX_BENCH_MB=%q: want a whole number of megabytes, at least 5", v)
+		}
+		totalMB = n
+	}
+	repo := benchRepo(b, totalMB)
+	builds := map[string]func() (sent float64, stderr []byte){
+		"monoctx": func() (float64, []byte) {
+			r := runCmd(b, repo, nil, nil, monoctxBin, "--repo", repo, "build", "apps/app", "--builder", "buildkit", "--addr", addr, "--progress", "plain")
+			if r.code != 0 {
+				b.Fatalf("monoctx build: exit %d\n%s", r.code, tail(r.stderr))
+			}
+			m := summaryRE.FindSubmatch(r.stderr)
+			if m == nil {
+				b.Fatalf("no summary line:\n%s", tail(r.stderr))
+			}
+			v, _ := strconv.ParseFloat(string(m[2]), 64)
+			return v * map[string]float64{"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[string(m[3])], r.stderr
+		},
+		"plain": func() (float64, []byte) {
+			r := runCmd(b, repo, nil, nil, buildctl, "--addr", addr, "build", "--frontend", "dockerfile.v0", "--progress", "plain",
+				"--local", "context="+repo, "--local", "dockerfile="+filepath.Join(repo, "apps", "app"))
+			if r.code != 0 {
+				b.Fatalf("buildctl build: exit %d\n%s", r.code, tail(r.stderr))
+			}
+			return sentBytes(string(r.stderr)), r.stderr
+		},
+	}
+	for _, name := range []string{"monoctx", "plain"} {
+		b.Run(name, func(b *testing.B) {
+			var first, second, firstS, secondS float64
+			for b.Loop() {
+				mustRun(b, repo, nil, nil, buildctl, "--addr", addr, "prune", "--all")
+				t0 := time.Now()
+				first, _ = builds[name]()
+				t1 := time.Now()
+				second, _ = builds[name]()
+				firstS, secondS = t1.Sub(t0).Seconds(), time.Since(t1).Seconds()
+			}
+			b.ReportMetric(first, "first-bytes")
+			b.ReportMetric(second, "second-bytes")
+			b.ReportMetric(firstS, "first-s")
+			b.ReportMetric(secondS, "second-s")
 		})
 	}
 }
