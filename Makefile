@@ -11,7 +11,7 @@ TOOLS      := $(CURDIR)/bin/tools
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
-.PHONY: all build release demo test check bench clean
+.PHONY: all build release demo test check tools bench clean
 
 all: build
 
@@ -41,6 +41,8 @@ check: $(ACTIONLINT)
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff
 	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd $(GO) test -race -count=1 $(PKGS)
+
+tools: $(ACTIONLINT)
 
 $(ACTIONLINT):
 	GOBIN=$(dir $(ACTIONLINT)) CGO_ENABLED=0 $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)

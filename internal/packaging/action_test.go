@@ -170,6 +170,8 @@ func TestActionlintPassesOnTheActionAndTheREADMEWorkflow(t *testing.T) {
 		files[".github/workflows/readme-"+filepath.Base(name)] = string(wf)
 	}
 	writeFiles(t, dir, files)
+	// actionlint finds the project, and so the local action ./, by its .git.
+	mustRun(t, dir, nil, "git", "init", "-q")
 	for name := range files {
 		if strings.HasPrefix(name, ".github/") {
 			lint = append(lint, name)
@@ -183,7 +185,7 @@ func TestActionlintPassesOnTheActionAndTheREADMEWorkflow(t *testing.T) {
 	writeFiles(t, dir, map[string]string{".github/workflows/bad.yml": "on: push\njobs:\n  plan:\n    runs-on: ubuntu-latest\n" +
 		"    steps:\n      - uses: actions/checkout@v4\n      - uses: ./\n        with:\n          vresion: v1.2.3\n"})
 	out, err := run(t, dir, nil, bin, "-no-color", "-shellcheck=", ".github/workflows/bad.yml")
-	if err == nil || !strings.Contains(out, `input "vresion" is not defined in action "./"`) {
+	if err == nil || !strings.Contains(out, `input "vresion" is not defined in action "monoctx affected" defined at "./"`) {
 		t.Errorf("actionlint on a misspelt input: err %v, output:\n%s\nwant it reported", err, out)
 	}
 }
@@ -394,4 +396,10 @@ func TestActionAffectedTakesItsBaseFromTheEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShipScriptsPassShellCheck: the scripts the release and the action run.
+func TestShipScriptsPassShellCheck(t *testing.T) {
+	sc := need(t, "shellcheck", os.Getenv("MONOCTX_ACTIONLINT") != "", "scripts/with-dockerd installs it")
+	mustRun(t, root, nil, sc, "scripts/release", "scripts/github-action")
 }
