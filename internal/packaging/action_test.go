@@ -196,7 +196,8 @@ var (
 	releaseErr  error
 )
 
-// sharedRelease is one release for the host platform, for the tests that install from it.
+// sharedRelease is one release for the host platform, for the tests that install from it, laid out
+// as the GitHub releases are: DIR/VERSION/FILE.
 func sharedRelease(t *testing.T) string {
 	t.Helper()
 	goos, goarch := hostPlatform(t)
@@ -205,7 +206,7 @@ func sharedRelease(t *testing.T) string {
 		if releaseErr != nil {
 			return
 		}
-		cmd := exec.Command("scripts/release", testVersion, releaseDir)
+		cmd := exec.Command("scripts/release", testVersion, filepath.Join(releaseDir, testVersion))
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "PLATFORMS="+goos+"/"+goarch)
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -255,12 +256,12 @@ func TestActionInstallsTheReleaseArchiveVerifiedAgainstTheChecksums(t *testing.T
 
 	t.Run("checksum mismatch", func(t *testing.T) {
 		bad := t.TempDir()
-		entries, err := os.ReadDir(dist)
+		entries, err := os.ReadDir(filepath.Join(dist, testVersion))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range entries {
-			data := readFile(t, filepath.Join(dist, e.Name()))
+			data := readFile(t, filepath.Join(dist, testVersion, e.Name()))
 			if strings.HasSuffix(e.Name(), "_checksums.txt") {
 				data = regexp.MustCompile(`(?m)^[0-9a-f]{64}`).ReplaceAll(data, []byte(strings.Repeat("0", 64)))
 			}
