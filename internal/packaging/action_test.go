@@ -88,12 +88,10 @@ func stepsWorkflow(t *testing.T, action []byte) []byte {
 	return data
 }
 
-var readmeWorkflowMarker = regexp.MustCompile(`^<!-- actionlint: (\S+) -->$`)
+var readmeMarker = regexp.MustCompile(`^<!-- (actionlint|gitlab): (\S+) -->$`)
 
-// readmeWorkflows returns the README's workflows: each ```yaml block right after an
-// `<!-- actionlint: NAME -->` line, with the action's `uses: monoctx/monoctx@REF` pointed at the
-// local checkout (./) so that actionlint checks the inputs it is given against action.yml.
-func readmeWorkflows(t *testing.T) map[string][]byte {
+// readmeBlocks returns the README's ```yaml blocks that follow an `<!-- KIND: NAME -->` line, by NAME.
+func readmeBlocks(t *testing.T, kind string) map[string][]byte {
 	t.Helper()
 	f, err := os.Open(filepath.Join(root, "README.md"))
 	if err != nil {
@@ -113,14 +111,14 @@ func readmeWorkflows(t *testing.T) map[string][]byte {
 			out[name] = block.Bytes()
 			block, name = nil, ""
 		case block != nil:
-			block.WriteString(regexp.MustCompile(`uses: monoctx/monoctx@\S+`).ReplaceAllString(text, "uses: ./") + "\n")
+			block.WriteString(text + "\n")
 		case name != "" && text == "```yaml":
 			block = &bytes.Buffer{}
 		case name != "":
-			t.Fatalf("README.md:%d: the line after <!-- actionlint: %s --> must open a ```yaml block", line, name)
+			t.Fatalf("README.md:%d: the line after <!-- %s: %s --> must open a ```yaml block", line, kind, name)
 		default:
-			if m := readmeWorkflowMarker.FindStringSubmatch(text); m != nil {
-				name = m[1]
+			if m := readmeMarker.FindStringSubmatch(text); m != nil && m[1] == kind {
+				name = m[2]
 			}
 		}
 	}
@@ -128,7 +126,22 @@ func readmeWorkflows(t *testing.T) map[string][]byte {
 		t.Fatal(err)
 	}
 	if len(out) == 0 {
-		t.Fatal("README.md has no <!-- actionlint: NAME --> workflow")
+		t.Fatalf("README.md has no <!-- %s: NAME --> block", kind)
+	}
+	return out
+}
+
+// readmeWorkflows returns the README's workflows with the action's `uses: monoctx/monoctx@REF`
+// pointed at the local checkout (./), so that actionlint checks the inputs given against action.yml.
+func readmeWorkflows(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	uses := regexp.MustCompile(`uses: monoctx/monoctx@\S+`)
+	for name, wf := range readmeBlocks(t, "actionlint") {
+		if !uses.Match(wf) {
+			t.Errorf("README.md workflow %s does not use the action (uses: monoctx/monoctx@…)", name)
+		}
+		out[name] = uses.ReplaceAll(wf, []byte("uses: ./"))
 	}
 	return out
 }
@@ -196,8 +209,8 @@ var (
 	releaseErr  error
 )
 
-// sharedRelease is one release for the host platform, for the tests that install from it, laid out
-// as the GitHub releases are: DIR/VERSION/FILE.
+// sharedRelease is the release of testVersion for the host platform and windows/amd64 (the zip),
+// made once for the tests that read it, laid out as the GitHub releases are: DIR/VERSION/FILE.
 func sharedRelease(t *testing.T) string {
 	t.Helper()
 	goos, goarch := hostPlatform(t)
@@ -206,17 +219,22 @@ func sharedRelease(t *testing.T) string {
 		if releaseErr != nil {
 			return
 		}
-		cmd := exec.Command("scripts/release", testVersion, filepath.Join(releaseDir, testVersion))
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "PLATFORMS="+goos+"/"+goarch)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			releaseErr = &runErr{err: err, stderr: string(out)}
-		}
+		releaseErr = runRelease(goos, goarch, filepath.Join(releaseDir, testVersion))
 	})
 	if releaseErr != nil {
 		t.Fatalf("scripts/release: %v", releaseErr)
 	}
 	return releaseDir
+}
+
+func runRelease(goos, goarch, out string) error {
+	cmd := exec.Command("scripts/release", testVersion, out)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PLATFORMS="+goos+"/"+goarch+" windows/amd64", "SOURCE_DATE_EPOCH=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return &runErr{err: err, stderr: string(out)}
+	}
+	return nil
 }
 
 // runnerEnv is what a GitHub runner sets for the install step, with the releases read from dir.

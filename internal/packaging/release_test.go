@@ -18,16 +18,6 @@ import (
 
 const testVersion = "v0.0.0-test"
 
-// release runs scripts/release for the host platform and windows/amd64 (the zip) into a new
-// directory and returns it.
-func release(t *testing.T, goos, goarch string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "dist")
-	mustRun(t, root, []string{"PLATFORMS=" + goos + "/" + goarch + " windows/amd64", "SOURCE_DATE_EPOCH="},
-		"scripts/release", testVersion, out)
-	return out
-}
-
 // headStamp is the commit scripts/release stamps: HEAD, -dirty while tracked files are modified.
 func headStamp(t *testing.T) (commit string, epoch int64) {
 	t.Helper()
@@ -48,7 +38,11 @@ func headStamp(t *testing.T) (commit string, epoch int64) {
 func TestReleaseArchivesAreReproducibleStaticAndComplete(t *testing.T) {
 	goos, goarch := hostPlatform(t)
 	need(t, "zip", false, "apt-get install zip")
-	first, second := release(t, goos, goarch), release(t, goos, goarch)
+	first := filepath.Join(sharedRelease(t), testVersion)
+	second := filepath.Join(t.TempDir(), "dist")
+	if err := runRelease(goos, goarch, second); err != nil {
+		t.Fatalf("scripts/release: %v", err)
+	}
 
 	tgz := "monoctx_" + testVersion + "_" + goos + "_" + goarch + ".tar.gz"
 	zipName := "monoctx_" + testVersion + "_windows_amd64.zip"
