@@ -338,8 +338,10 @@ func monoctxOnPath(t *testing.T) string {
 		if monoctxDir, monoctxErr = os.MkdirTemp("", "monoctx-packaging-bin"); monoctxErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(monoctxDir, "monoctx"), "./cmd/monoctx")
+		// -trimpath: the packages compiled for the release are reused.
+		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", filepath.Join(monoctxDir, "monoctx"), "./cmd/monoctx")
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			monoctxErr = &runErr{err: err, stderr: string(out)}
 		}

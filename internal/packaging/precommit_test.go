@@ -22,8 +22,9 @@ func TestPreCommitTryRepoRunsTheHooks(t *testing.T) {
 	// pre-commit runs git without GIT_* variables: the identity for its commits comes from HOME.
 	writeFiles(t, home, map[string]string{".gitconfig": "[user]\n\tname = Test\n\temail = test@example.com\n"})
 	env := []string{path, "HOME=" + home, "PRE_COMMIT_HOME=" + filepath.Join(tmp, "cache"),
-		// The hook environment's go install shares this machine's module and build caches.
-		"GOMODCACHE=" + goEnv[0], "GOCACHE=" + goEnv[1], "PRE_COMMIT_COLOR=never", "NO_COLOR=1"}
+		// The hook environment's go install shares this machine's module and build caches, and
+		// -trimpath makes the compiled packages the ones the other tests built, wherever the clone is.
+		"GOMODCACHE=" + goEnv[0], "GOCACHE=" + goEnv[1], "GOFLAGS=-trimpath -buildvcs=false", "CGO_ENABLED=0", "PRE_COMMIT_COLOR=never", "NO_COLOR=1"}
 
 	repo := filepath.Join(tmp, "repo")
 	files := map[string]string{}
