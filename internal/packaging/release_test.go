@@ -64,6 +64,9 @@ func TestReleaseArchivesAreReproducibleStaticAndComplete(t *testing.T) {
 		a, b := readFile(t, filepath.Join(first, name)), readFile(t, filepath.Join(second, name))
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs between two releases of the same commit", name)
+			if strings.HasSuffix(name, ".txt") {
+				t.Logf("first:\n%s\nsecond:\n%s", a, b)
+			}
 		}
 	}
 	if out, err := run(t, first, nil, "sha256sum", "-c", sums); err != nil {
