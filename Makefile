@@ -1,14 +1,28 @@
 # monoctx — set-up and checks. `make demo` and `make test` do all set-up on a fresh machine.
 GO      ?= go
-BIN     := bin/monoctx
+BIN     ?= bin/monoctx
 PKGS    := ./...
+# The version `make build` stamps: the tag when HEAD has one, else dev. `make release` needs VERSION=vX.Y.Z.
+VERSION ?= $(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null || echo dev)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)
+LDFLAGS := -s -w -buildid= -X github.com/monoctx/monoctx/cmd.version=$(VERSION) -X github.com/monoctx/monoctx/cmd.commit=$(COMMIT)
+# Tools the checks install from the Go module proxy into bin/tools (never by hand).
+TOOLS      := $(CURDIR)/bin/tools
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 
-.PHONY: all build demo test check bench clean
+.PHONY: all build release demo test check tools bench clean
 
 all: build
 
+# A static binary (no cgo, so no glibc), flags as in scripts/release.
 build:
-	$(GO) build -o $(BIN) ./cmd/monoctx
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/monoctx
+
+# dist/monoctx_<VERSION>_<os>_<arch>.tar.gz (.zip for windows) and the sha256 checksums; the same
+# VERSION and commit give byte-identical archives.
+release:
+	GO=$(GO) scripts/release '$(VERSION)' dist
 
 # Build monoctx and run it on the bundled example monorepo (testdata/example).
 demo: build
@@ -18,20 +32,27 @@ demo: build
 # when none is reachable, and a private buildkitd (built once from the Go module proxy at the
 # version go.mod pins, cached in ~/.cache/monoctx; runc from apt-get); with CI=true a test that
 # needs Docker or buildkitd fails rather than skips.
-test:
-	scripts/with-dockerd scripts/with-buildkitd $(GO) test -count=1 $(PKGS)
+# actionlint (from the Go module proxy) checks action.yml and the README's workflow.
+test: $(ACTIONLINT)
+	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd scripts/with-buildkitd $(GO) test -count=1 $(PKGS)
 
-# The presubmit: formatting, vet, tidy modules, race-enabled tests.
-check:
+# The presubmit: formatting, vet, tidy modules, race-enabled tests, actionlint on action.yml and on
+# the README's workflow (internal/packaging; MONOCTX_ACTIONLINT makes a missing actionlint fail).
+check: $(ACTIONLINT)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go') $$(git ls-files --others --exclude-standard '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff
-	scripts/with-dockerd $(GO) test -race -count=1 $(PKGS)
+	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd scripts/with-buildkitd $(GO) test -race -count=1 $(PKGS)
+
+tools: $(ACTIONLINT)
+
+$(ACTIONLINT):
+	GOBIN=$(dir $(ACTIONLINT)) CGO_ENABLED=0 $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # Benchmarks: side-by-side figures against git, tar and plain docker build (see README, Performance).
 bench:
 	scripts/bench
 
 clean:
-	rm -rf bin .bench
+	rm -rf bin .bench dist

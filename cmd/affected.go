@@ -49,10 +49,11 @@ selects every app instead, with the reason "missing-base".`,
 		Example: `  monoctx affected                                   # since the merge-base with origin/main
   monoctx affected --base origin/main --format json
   monoctx affected --base "$BEFORE_SHA" --head HEAD --format github
+  monoctx affected --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --head HEAD --format gitlab > affected.yml
   git diff --name-only A B | monoctx affected --files -`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if err := checkFormat(o.Format, "text", "json", "github"); err != nil {
+			if err := checkFormat(o.Format, "text", "json", "github", "gitlab"); err != nil {
 				return err
 			}
 			if err := checkFormat(o.OnMissingBase, "error", "all"); err != nil {
@@ -73,7 +74,7 @@ selects every app instead, with the reason "missing-base".`,
 	f.StringVar(&o.Files, "files", "", "read changed paths (one per line, repo-relative; git's \"quoted\" form is unquoted) from FILE, or - for stdin, instead of git")
 	f.BoolVarP(&o.NUL, "null", "z", false, "--files input is NUL-separated (git diff -z --name-only)")
 	f.StringVar(&o.OnMissingBase, "on-missing-base", "error", "when the base commit is not in the clone: error, or all (select every app)")
-	f.StringVar(&o.Format, "format", "text", "output format: text (app names), json, or github (an Actions matrix)")
+	f.StringVar(&o.Format, "format", "text", "output format: text (app names), json, github (an Actions matrix) or gitlab (a child pipeline)")
 	return c
 }
 
@@ -366,7 +367,15 @@ func writeAffected(env *Env, format string, res *affectedResult) error {
 			if err != nil {
 				return fmt.Errorf("writing $GITHUB_OUTPUT: %w", err)
 			}
-			_, werr := fmt.Fprintf(f, "matrix=%s\nany=%t\n", data, len(m.Include) > 0)
+			names := []string{}
+			for _, e := range m.Include {
+				names = append(names, e.App)
+			}
+			apps, err := json.Marshal(names)
+			if err != nil {
+				return err
+			}
+			_, werr := fmt.Fprintf(f, "matrix=%s\nany=%t\napps=%s\n", data, len(m.Include) > 0, apps)
 			if cerr := f.Close(); werr == nil {
 				werr = cerr
 			}
@@ -375,13 +384,19 @@ func writeAffected(env *Env, format string, res *affectedResult) error {
 			}
 		}
 		return nil
+	case "gitlab":
+		return writeGitLab(env.Out, env.Err, res)
 	}
 	for _, a := range res.Apps {
 		if a.Status == "removed" {
-			fmt.Fprintf(env.Err, "monoctx: removed: %s (%s)\n", a.Name, a.Reasons[0].Rule)
+			reportRemoved(env.Err, a)
 			continue
 		}
 		fmt.Fprintln(env.Out, a.Name)
 	}
 	return nil
+}
+
+func reportRemoved(w io.Writer, a graph.Affected) {
+	fmt.Fprintf(w, "monoctx: removed: %s (%s)\n", a.Name, a.Reasons[0].Rule)
 }

@@ -149,7 +149,10 @@ paths whose change can change its image. From it: which apps a change affects, g
 .dockerignore files, and a minimal build context streamed into the builder.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what `monoctx version` prints.
+		Version: currentVersion().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
 	root.SetIn(env.In)
@@ -170,6 +173,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 		newBakeCmd(env, g),
 		newIgnoreCmd(env, g),
 		newHookCmd(env, g),
+		newVersionCmd(env),
 	)
 	markRunErrors(root)
 	return root
