@@ -34,7 +34,7 @@ demo: build
 # needs Docker or buildkitd fails rather than skips.
 # actionlint (from the Go module proxy) checks action.yml and the README's workflow.
 test: $(ACTIONLINT)
-	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd scripts/with-buildkitd $(GO) test -count=1 $(PKGS)
+	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd scripts/with-buildkitd $(GO) test -count=1 -timeout 60m $(PKGS)
 
 # The presubmit: formatting, vet, tidy modules, race-enabled tests, actionlint on action.yml and on
 # the README's workflow (internal/packaging; MONOCTX_ACTIONLINT makes a missing actionlint fail).
@@ -43,7 +43,7 @@ check: $(ACTIONLINT)
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff
-	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd scripts/with-buildkitd $(GO) test -race -count=1 $(PKGS)
+	MONOCTX_ACTIONLINT=$(ACTIONLINT) scripts/with-dockerd scripts/with-buildkitd $(GO) test -race -count=1 -timeout 60m $(PKGS)
 
 tools: $(ACTIONLINT)
 
