@@ -217,7 +217,7 @@ func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
 	dir := path.Dir(a.Dockerfile)
 	lits := literalSources(info)
 	if len(lits) == 0 {
-		return dir, ""
+		return evidenceContext(root, a, info, dir)
 	}
 	resolved := func(d string) (n int, first *Source) {
 		for i := range lits {
@@ -231,7 +231,7 @@ func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
 	}
 	bestN, firstMissing := resolved(dir)
 	if bestN == len(lits) {
-		return dir, ""
+		return evidenceContext(root, a, info, dir)
 	}
 	best := dir
 	for d := dir; d != "."; {
@@ -247,6 +247,80 @@ func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
 		return dir, ""
 	}
 	return best, fmt.Sprintf("%s:%d %s resolves only from %s", a.Dockerfile, firstMissing.Line, firstMissing.Text, best)
+}
+
+// evidenceContext looks, for a Dockerfile that copies its whole context, at what its other lines say
+// the context holds: a path a later stage copies out of the whole-context copy (`COPY . /src/proj`,
+// then `COPY --from=build /src/proj/cmd/x/x`), the Makefile or script a RUN line runs, the package
+// a RUN line builds (`go build ./cmd/x`, `turbo prune web`: the workspace root). When that exists
+// only from an ancestor of dir, the nearest such ancestor is the context, with the evidence as the
+// reason.
+func evidenceContext(root string, a *App, info *dockerfileInfo, dir string) (string, string) {
+	if info.Whole == nil || dir == "." {
+		return dir, ""
+	}
+	exists := func(d, p string, wantDir bool) bool {
+		st, err := os.Stat(filepath.Join(root, filepath.FromSlash(joinRel(d, p))))
+		return err == nil && (!wantDir || st.IsDir())
+	}
+	// fromAncestor is the nearest ancestor of dir from which p exists while it does not from dir.
+	fromAncestor := func(p string, wantDir bool) string {
+		if p == "" || p == "." || escapesContext(p) || exists(dir, p, wantDir) {
+			return ""
+		}
+		for d := path.Dir(dir); ; d = path.Dir(d) {
+			if exists(d, p, wantDir) {
+				return d
+			}
+			if d == "." {
+				return ""
+			}
+		}
+	}
+	where := func(line int, text string) string { return fmt.Sprintf("%s:%d %s", a.Dockerfile, line, text) }
+	for _, s := range info.FromWhole {
+		if d := fromAncestor(path.Dir(s.Path), true); d != "" {
+			return d, fmt.Sprintf("%s names %s, a directory only from %s", where(s.Line, s.Text), path.Dir(s.Path), d)
+		}
+	}
+	for _, f := range info.RunFiles {
+		for _, p := range f.Paths {
+			if d := fromAncestor(p, false); d != "" {
+				return d, fmt.Sprintf("%s runs %s, which exists only from %s", where(f.Line, f.Text), p, d)
+			}
+		}
+	}
+	for _, b := range info.Builds {
+		switch {
+		case b.Unresolved != "":
+			continue
+		case b.Lang == "go" && !b.Import || b.Lang == "js" && b.Dir:
+			if d := fromAncestor(b.Package, true); d != "" {
+				return d, fmt.Sprintf("%s builds %s, a directory only from %s", where(b.Line, b.Text), b.Package, d)
+			}
+		case b.Lang == "js":
+			// A workspace package by name: the context is the workspace root that holds it.
+			for d := path.Dir(dir); ; d = path.Dir(d) {
+				if isWorkspaceRoot(root, d) {
+					return d, fmt.Sprintf("%s builds the workspace package %s of the workspace at %s", where(b.Line, b.Text), b.Package, d)
+				}
+				if d == "." {
+					break
+				}
+			}
+		}
+	}
+	return dir, ""
+}
+
+// isWorkspaceRoot reports whether dir is the root of a JS workspace: pnpm-workspace.yaml, or a
+// package.json with workspaces.
+func isWorkspaceRoot(root, dir string) bool {
+	if fileExists(filepath.Join(root, filepath.FromSlash(dir), "pnpm-workspace.yaml")) {
+		return true
+	}
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+	return err == nil && strings.Contains(string(data), `"workspaces"`)
 }
 
 func literalSources(info *dockerfileInfo) []Source {
