@@ -202,6 +202,11 @@ func TestAffectedRenameReportsTheOldPathForOldUsersAndTheNewPathForNewUsers(t *t
 	for _, a := range got {
 		var paths []string
 		for _, rs := range a.Reasons {
+			// billing still copies libs/auth, which is gone: its build cannot work as the
+			// repository stands, so it is unresolved and every path of its context counts too.
+			if strings.Contains(rs.Rule, "unresolved app") {
+				continue
+			}
 			paths = append(paths, rs.Path)
 		}
 		if !reflect.DeepEqual(paths, want[a.Name]) {

@@ -52,6 +52,7 @@ type App struct {
 	Always *Rule `json:"-"`
 
 	contextUnknown bool // no source set the context: inferred from the Dockerfile
+	keepInputs     bool // unresolved, but its inputs are known as far as they go: kept, and more added
 	ignore         *ignore.File
 	config         *AppConfig
 	excludes       []string // config exclude globs

@@ -3,8 +3,10 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -118,6 +120,15 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 			}
 			if errs[i] == nil && a.Unresolved == "" {
 				errs[i] = lang.resolveArtifacts(ctx, cfg, a)
+			}
+			if errs[i] == nil && a.Unresolved == "" {
+				if missing := missingSource(root, a); missing != "" {
+					if o.strict {
+						errs[i] = errors.New(missing)
+					} else {
+						a.Unresolved, a.keepInputs = missing, true
+					}
+				}
 			}
 			return nil
 		})
@@ -349,6 +360,43 @@ func (g *Graph) WriteGraph(w io.Writer, format string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown graph format %q (want text, json, dot or mermaid)", format)
+}
+
+// missingSource describes the first COPY/ADD source of a's context that exists nowhere and that no
+// rule explains (not an artifact, not counted from every ancestor as an inferred context's are): the
+// image cannot be built as the repository stands, so what it is built from is unknown. "" when
+// there is none.
+func missingSource(root string, a *App) string {
+	if a.Origin == "dockerfile" || a.contextUnknown {
+		return "" // an inferred context counts a missing source from every ancestor already
+	}
+	for _, in := range a.Inputs {
+		if !in.Context || in.Match != "path" || in.artifact || in.Path == a.Context || hasGlob(in.Path) {
+			continue
+		}
+		switch in.Rule.Kind {
+		case "copy", "add", "mount":
+		default:
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(in.Path))); err == nil || throughLink(root, a.Context, in.Path) {
+			continue // present, or reached through a symlink (resolved in the context, as BuildKit does)
+		}
+		rel, _ := a.ContextPath(in.Path)
+		return fmt.Sprintf("%s %s: source %s does not exist in the context %s, and nothing says what makes it (declare it under artifacts: in monoctx.yaml)",
+			in.Rule.Where, in.Rule.Text, rel, a.Context)
+	}
+	return ""
+}
+
+// throughLink reports whether a directory on the way from ctxDir to p is a symlink.
+func throughLink(root, ctxDir, p string) bool {
+	for d := path.Dir(p); d != "." && d != ctxDir && d != "/"; d = path.Dir(d) {
+		if st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(d))); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // unresolvedDirs names the directories an unresolved app is selected for.

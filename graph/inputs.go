@@ -545,6 +545,14 @@ func excludeOK(in *Input, p, rel string) bool {
 // its context and its Dockerfile's directory, so that no change that could alter it is missed.
 func (a *App) unresolve(cfg *Config) {
 	rule := Rule{Kind: "unresolved", Where: a.DefinedAt, Text: "unresolved app (" + a.Unresolved + "): everything under its context and its Dockerfile's directory counts"}
+	if a.keepInputs {
+		// The rules that are known stay first; everything under the context counts after them.
+		a.Inputs = append(a.Inputs, Input{Path: a.Context, Match: "path", isDir: true, Rule: rule})
+		if a.Dir() != a.Context {
+			a.Inputs = append(a.Inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
+		}
+		return
+	}
 	a.Whole, a.Narrowed, a.goInfo, a.jsInfo = nil, nil, nil, nil
 	a.Inputs = []Input{
 		{Path: a.Dockerfile, Match: "path", Rule: Rule{Kind: "dockerfile", Where: a.Dockerfile, Text: "the Dockerfile"}},
