@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"path"
 	"strings"
+
+	"github.com/monoctx/monoctx/internal/jsonc"
 )
 
 // devcontainers reads devcontainer.json files: build.dockerfile, build.context (relative to the
@@ -28,7 +30,7 @@ func (f *finder) devcontainers(ctx context.Context) []Build {
 				Args       map[string]string `json:"args"`
 			} `json:"build"`
 		}
-		if err := json.Unmarshal(stripJSONC(data), &doc); err != nil {
+		if err := json.Unmarshal(jsonc.Strip(data), &doc); err != nil {
 			f.broken(&Error{File: dc, Msg: "not valid JSON with comments: " + err.Error(), Err: err})
 			continue
 		}
@@ -75,58 +77,4 @@ func lineOf(data []byte, keys ...string) int {
 		}
 	}
 	return 0
-}
-
-// stripJSONC turns JSON with comments and trailing commas (devcontainer.json's format) into JSON,
-// keeping every newline so positions stay meaningful.
-func stripJSONC(in []byte) []byte {
-	out := make([]byte, 0, len(in))
-	inStr := false
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if inStr {
-			out = append(out, c)
-			if c == '\\' && i+1 < len(in) {
-				i++
-				out = append(out, in[i])
-			} else if c == '"' {
-				inStr = false
-			}
-			continue
-		}
-		switch {
-		case c == '"':
-			inStr = true
-			out = append(out, c)
-		case c == '/' && i+1 < len(in) && in[i+1] == '/':
-			for i < len(in) && in[i] != '\n' {
-				i++
-			}
-			if i < len(in) {
-				out = append(out, '\n')
-			}
-		case c == '/' && i+1 < len(in) && in[i+1] == '*':
-			i += 2
-			for i+1 < len(in) && !(in[i] == '*' && in[i+1] == '/') {
-				if in[i] == '\n' {
-					out = append(out, '\n')
-				}
-				i++
-			}
-			i++
-		case c == ',':
-			// A comma followed only by space before } or ] is a trailing comma.
-			j := i + 1
-			for j < len(in) && (in[j] == ' ' || in[j] == '\t' || in[j] == '\n' || in[j] == '\r') {
-				j++
-			}
-			if j < len(in) && (in[j] == '}' || in[j] == ']') {
-				continue
-			}
-			out = append(out, c)
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
 }

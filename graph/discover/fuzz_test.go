@@ -1,8 +1,6 @@
 package discover
 
 import (
-	"encoding/json"
-	"reflect"
 	"testing"
 )
 
@@ -48,27 +46,6 @@ func FuzzMakefile(f *testing.F) {
 		for _, r := range m.recipes {
 			m.commands(r, false)
 			m.commands(r, true)
-		}
-	})
-}
-
-func FuzzStripJSONC(f *testing.F) {
-	for _, s := range []string{`{"a": [1, 2], "b": {"c": "//not a comment"}}`, `{"x": "a\"b", "y": null}`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var want any
-		if json.Unmarshal([]byte(s), &want) != nil {
-			_ = stripJSONC([]byte(s)) // any input: no panic
-			return
-		}
-		// Valid JSON with no comments means the same after stripping.
-		var got any
-		if err := json.Unmarshal(stripJSONC([]byte(s)), &got); err != nil {
-			t.Fatalf("stripJSONC(%q) broke valid JSON: %v", s, err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("stripJSONC(%q): got %v, want %v", s, got, want)
 		}
 	})
 }
