@@ -277,6 +277,8 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 			rootApps = append(rootApps, a) // a context file kept by monoctx ignore --root
 		}
 	}
+	apps, _ = resolvedApps(s, apps) // unresolved apps are warned about; the rest stay fresh
+	rootApps, _ = resolvedApps(s, rootApps)
 	plans, err := planIgnores(ctx, s, apps, false)
 	if err != nil {
 		return err

@@ -96,6 +96,38 @@ func ignoreRun(ctx context.Context, env *Env, s *session, o *ignoreOptions, name
 			apps = append(apps, a)
 		}
 	}
+	apps, skipped := resolvedApps(s, apps)
+	if err := ignoreRunResolved(ctx, env, s, o, apps); err != nil {
+		return err
+	}
+	if len(skipped) > 0 {
+		// Every other file is written or checked; the run still fails, naming what is missing.
+		fmt.Fprintf(env.Err, "monoctx: no ignore file for the unresolved app(s) %s (see the warnings above): fix them, then run monoctx ignore again\n", strings.Join(skipped, ", "))
+		return silentExit(ExitError)
+	}
+	return nil
+}
+
+// resolvedApps leaves out the apps whose Dockerfile is also built by an unresolved app: one file
+// serves every build of a Dockerfile, and an unresolved build's inputs are unknown.
+func resolvedApps(s *session, apps []*graph.App) (ok []*graph.App, skipped []string) {
+	bad := map[string]bool{}
+	for _, a := range s.g.Apps {
+		if a.Unresolved != "" {
+			bad[a.Dockerfile] = true
+		}
+	}
+	for _, a := range apps {
+		if bad[a.Dockerfile] {
+			skipped = append(skipped, a.Name)
+			continue
+		}
+		ok = append(ok, a)
+	}
+	return ok, skipped
+}
+
+func ignoreRunResolved(ctx context.Context, env *Env, s *session, o *ignoreOptions, apps []*graph.App) error {
 	plans, err := planIgnores(ctx, s, apps, o.Force)
 	if err != nil {
 		return err
