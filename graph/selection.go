@@ -65,7 +65,9 @@ func (a *App) Selection(root string) (*Selection, error) {
 			if in.Rule.Kind == "config-dep" {
 				continue
 			}
-			if in.artifact {
+			if in.artifact || in.link == "" && (a.Origin == "dockerfile" || a.contextUnknown) {
+				// A build output, or a source an inferred context lacks (counted from every
+				// ancestor instead): allowed, so the build finds it once it exists, never walked.
 				absent = append(absent, rel)
 				continue
 			}
