@@ -60,7 +60,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 	}
 	for _, b := range res.Broken {
 		if strict {
-			return nil, &ParseError{File: b.File, Line: b.Line, Msg: b.Msg, Err: b.Err}
+			return nil, &b
 		}
 		warn(fmt.Sprintf("%s — the builds it defines are unknown; fix the file (the apps its Dockerfiles define are still found, with guessed contexts)", b.Error()))
 	}

@@ -14,24 +14,13 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/monoctx/monoctx/graph/discover"
 )
 
-// ParseError is a Dockerfile, compose, skaffold, bake or config error with its position.
-type ParseError struct {
-	File string // repo-relative path
-	Line int    // 1-based; 0 when unknown
-	Msg  string
-	Err  error
-}
-
-func (e *ParseError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is a Dockerfile, compose, skaffold, bake or config error with its position: the one
+// error type of discovery and analysis, "file:line: message".
+type ParseError = discover.Error
 
 // Source is one context path a Dockerfile reads: a COPY/ADD source or a RUN bind-mount source.
 type Source struct {

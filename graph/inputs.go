@@ -113,16 +113,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	}
 	a.Inputs = append(a.Inputs, namedInputs(a, info)...)
 
-	if ac := a.config; ac != nil {
-		for _, g := range ac.Inputs {
-			a.Inputs = append(a.Inputs, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
-				Rule: Rule{Kind: "config-input", Where: cfg.where(g), Text: "inputs: " + g}})
-		}
-		for _, d := range ac.Deps {
-			a.Inputs = append(a.Inputs, Input{Path: joinRel(d), Match: "path",
-				Rule: Rule{Kind: "config-dep", Where: cfg.where(d), Text: "deps: " + d}})
-		}
-	}
+	a.Inputs = append(a.Inputs, declaredInputs(cfg, a)...)
 	a.excludes = cfg.Exclude
 	for i := range a.Inputs {
 		in := &a.Inputs[i]
@@ -561,15 +552,24 @@ func (a *App) unresolve(cfg *Config) {
 	if a.Dir() != a.Context {
 		a.Inputs = append(a.Inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
 	}
-	if ac := a.config; ac != nil {
-		for _, g := range ac.Inputs {
-			a.Inputs = append(a.Inputs, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
-				Rule: Rule{Kind: "config-input", Where: cfg.where(g), Text: "inputs: " + g}})
-		}
-		for _, d := range ac.Deps {
-			a.Inputs = append(a.Inputs, Input{Path: joinRel(d), Match: "path",
-				Rule: Rule{Kind: "config-dep", Where: cfg.where(d), Text: "deps: " + d}})
-		}
-	}
+	a.Inputs = append(a.Inputs, declaredInputs(cfg, a)...)
 	a.excludes = cfg.Exclude
+}
+
+// declaredInputs are the app's monoctx.yaml inputs: and deps:.
+func declaredInputs(cfg *Config, a *App) []Input {
+	ac := a.config
+	if ac == nil {
+		return nil
+	}
+	var out []Input
+	for _, g := range ac.Inputs {
+		out = append(out, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
+			Rule: Rule{Kind: "config-input", Where: cfg.where(g), Text: "inputs: " + g}})
+	}
+	for _, d := range ac.Deps {
+		out = append(out, Input{Path: joinRel(d), Match: "path",
+			Rule: Rule{Kind: "config-dep", Where: cfg.where(d), Text: "deps: " + d}})
+	}
+	return out
 }

@@ -36,7 +36,7 @@ func scan(ctx context.Context, root string, opts Options) (*tree, error) {
 	t := &tree{files: map[string]bool{}, dirs: map[string]bool{}}
 	if opts.Files != nil {
 		for _, p := range opts.Files {
-			if skipped(path.Dir(p), opts.Skip) {
+			if skippedUnder(path.Dir(p), opts.Skip) {
 				continue
 			}
 			t.add(p)
@@ -161,19 +161,22 @@ func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
 	return entries, err
 }
 
+// skipped reports whether the walk prunes directory p (its ancestors were not pruned).
 func skipped(p string, skip []string) bool {
-	if p == "." {
-		return false
-	}
 	for _, g := range skip {
 		if ok, _ := doublestar.Match(g, p); ok {
 			return true
 		}
-		// A file list names files, not directories: a skipped ancestor skips them too.
-		for d := path.Dir(p); d != "."; d = path.Dir(d) {
-			if ok, _ := doublestar.Match(g, d); ok {
-				return true
-			}
+	}
+	return false
+}
+
+// skippedUnder reports whether dir or an ancestor is skipped: a file list names files, so each
+// file's directories are checked, as the walk would have pruned them.
+func skippedUnder(dir string, skip []string) bool {
+	for d := dir; d != "." && d != ""; d = path.Dir(d) {
+		if skipped(d, skip) {
+			return true
 		}
 	}
 	return false
