@@ -100,14 +100,23 @@ type Cache struct {
 	scratch string
 
 	loadOnce sync.Once
-	packs    atomic.Pointer[[]*pack] // of this version, newest first; read on the first Get
-	others   []packName
-	broken   []string // packs that failed their checks
+	index    map[key]ref // every entry of the packs read, built once; never modified after
 
-	mu    sync.Mutex
-	added map[key][]byte
-	hits  atomic.Int64
-	miss  atomic.Int64
+	mu      sync.Mutex // guards what follows, used by Put and Flush
+	packs   []*pack    // of this version, newest first: read on the first Get, or written
+	others  []packName // packs of other versions
+	broken  []string   // packs that failed their checks
+	added   map[key][]byte
+	pending []key // added, not yet written
+
+	hits atomic.Int64
+	miss atomic.Int64
+}
+
+// ref is an entry of a pack.
+type ref struct {
+	p *pack
+	i int32
 }
 
 type key [20]byte
@@ -124,15 +133,14 @@ func Open(dir, version string, opts ...Option) *Cache {
 }
 
 func makeKey(kind Kind, id, extra string) key {
-	h := sha256.New()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write([]byte(id))
-	h.Write([]byte{0})
-	h.Write([]byte(extra))
-	var k key
-	copy(k[:], h.Sum(nil))
-	return k
+	var buf [256]byte
+	b := append(buf[:0], kind...)
+	b = append(b, 0)
+	b = append(b, id...)
+	b = append(b, 0)
+	b = append(b, extra...)
+	sum := sha256.Sum256(b)
+	return key(sum[:20])
 }
 
 // Get returns the value stored for kind, the blob id and extra, if any. The returned slice must
@@ -143,11 +151,10 @@ func (c *Cache) Get(kind Kind, id, extra string) ([]byte, bool) {
 	}
 	c.loadOnce.Do(c.load)
 	k := makeKey(kind, id, extra)
-	for _, p := range c.loaded() {
-		if v, ok := p.get(k); ok {
-			c.hits.Add(1)
-			return v, true
-		}
+	if r, ok := c.index[k]; ok {
+		c.hits.Add(1)
+		r.p.used[r.i].Store(true)
+		return r.p.entries[r.i].val, true
 	}
 	c.mu.Lock()
 	v, ok := c.added[k]
@@ -165,6 +172,9 @@ func (c *Cache) Put(kind Kind, id, extra string, val []byte) {
 	}
 	k := makeKey(kind, id, extra)
 	c.mu.Lock()
+	if _, ok := c.added[k]; !ok {
+		c.pending = append(c.pending, k)
+	}
 	c.added[k] = bytes.Clone(val)
 	c.mu.Unlock()
 }
@@ -244,19 +254,15 @@ func (c *Cache) list() ([]packName, error) {
 	return out, nil
 }
 
-func (c *Cache) loaded() []*pack {
-	if p := c.packs.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
 func (c *Cache) load() {
+	c.index = map[key]ref{}
 	names, err := c.list()
 	if err != nil {
 		return // no directory yet, or unreadable: every Get misses
 	}
-	var packs []*pack
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
 	for _, pn := range names {
 		if pn.tag != c.tag {
 			c.others = append(c.others, pn)
@@ -272,12 +278,18 @@ func (c *Cache) load() {
 			continue
 		}
 		p.name = pn
-		packs = append(packs, p)
+		c.packs = append(c.packs, p)
+		n += len(p.entries)
 	}
-	// The newest first: a value found twice is the same value, so any order is right, and recent
-	// packs hold what recent runs needed.
-	slices.Reverse(packs)
-	c.packs.Store(&packs)
+	// The newest first. A key in two packs has the same value (the same parse of the same
+	// content), so which one the index keeps does not matter.
+	slices.Reverse(c.packs)
+	c.index = make(map[key]ref, n)
+	for _, p := range c.packs {
+		for i := range p.entries {
+			c.index[p.entries[i].key] = ref{p, int32(i)}
+		}
+	}
 }
 
 // Flush writes the values Put since the last Flush as one new pack, removes packs that failed
@@ -295,57 +307,53 @@ func (c *Cache) Flush() error {
 		_ = os.Remove(filepath.Join(c.dir, name))
 	}
 	c.broken = nil
-	packs := c.loaded()
 	var size int64
-	for _, p := range packs {
+	for _, p := range c.packs {
 		size += p.name.size
 	}
 	for _, o := range c.others {
 		size += o.size
 	}
-	now := time.Now()
-	stamp := uint32(now.Unix())
-	if len(c.added) == 0 && len(packs) <= maxPacks && size <= c.limit {
+	if len(c.pending) == 0 && len(c.packs) <= maxPacks && size <= c.limit {
 		return nil
 	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("writing the parse cache: %w", err)
 	}
-	var fresh []packEntry
-	for k, v := range c.added {
-		fresh = append(fresh, packEntry{key: k, stamp: stamp, val: v})
-	}
-	var newSize int64
-	if len(fresh) > 0 {
+	now := time.Now()
+	if len(c.pending) > 0 {
+		fresh := make([]packEntry, 0, len(c.pending))
+		for _, k := range c.pending {
+			fresh = append(fresh, packEntry{key: k, stamp: uint32(now.Unix()), val: c.added[k]})
+		}
 		pn, err := c.write(fresh, now)
 		if err != nil {
 			return err
 		}
-		newSize = pn.size
-		clear(c.added)
-		packs = append([]*pack{{name: pn, entries: fresh}}, packs...)
-		c.packs.Store(&packs)
+		size += pn.size
+		c.pending = nil
+		c.packs = append([]*pack{{name: pn, entries: fresh, used: make([]atomic.Bool, len(fresh))}}, c.packs...)
 	}
-	if len(packs) <= maxPacks && size+newSize <= c.limit {
+	if len(c.packs) <= maxPacks && size <= c.limit {
 		return nil
 	}
-	return c.merge(packs, now)
+	return c.merge(now)
 }
 
 // merge writes every entry of this version's packs into one new pack, the most recently written
 // or used first, up to three quarters of the limit, then removes the packs it merged, and packs
 // of other versions (oldest first) while the directory exceeds the limit.
-func (c *Cache) merge(packs []*pack, now time.Time) error {
+func (c *Cache) merge(now time.Time) error {
 	stamp := uint32(now.Unix())
 	seen := map[key]bool{}
 	var all []packEntry
-	for _, p := range packs {
+	for _, p := range c.packs {
 		for i, e := range p.entries {
 			if seen[e.key] {
 				continue
 			}
 			seen[e.key] = true
-			if p.used != nil && p.used[i].Load() {
+			if p.used[i].Load() {
 				e.stamp = stamp
 			}
 			all = append(all, e)
@@ -367,13 +375,10 @@ func (c *Cache) merge(packs []*pack, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range packs {
-		if p.name.name != pn.name {
-			_ = os.Remove(filepath.Join(c.dir, p.name.name))
-		}
+	for _, p := range c.packs {
+		_ = os.Remove(filepath.Join(c.dir, p.name.name))
 	}
-	merged := []*pack{{name: pn, entries: kept}}
-	c.packs.Store(&merged)
+	c.packs = []*pack{{name: pn, entries: kept, used: make([]atomic.Bool, len(kept))}}
 	total := pn.size
 	for _, o := range c.others {
 		total += o.size
@@ -390,7 +395,7 @@ func (c *Cache) merge(packs []*pack, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// write writes entries as a new pack and returns its name.
+// write writes entries (sorting them) as a new pack and returns its name.
 func (c *Cache) write(entries []packEntry, now time.Time) (packName, error) {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
@@ -441,19 +446,8 @@ type packEntry struct {
 
 type pack struct {
 	name    packName
-	entries []packEntry // sorted by key
-	used    []atomic.Bool
-}
-
-func (p *pack) get(k key) ([]byte, bool) {
-	i, ok := slices.BinarySearchFunc(p.entries, k, func(e packEntry, k key) int { return bytes.Compare(e.key[:], k[:]) })
-	if !ok {
-		return nil, false
-	}
-	if p.used != nil {
-		p.used[i].Store(true)
-	}
-	return p.entries[i].val, true
+	entries []packEntry   // sorted by key
+	used    []atomic.Bool // entries Get returned this run
 }
 
 func encodePack(entries []packEntry) []byte {
@@ -506,7 +500,7 @@ func decodePack(data []byte) (*pack, error) {
 			return nil, errCorrupt
 		}
 		if i > 0 && bytes.Compare(p.entries[i-1].key[:], e.key[:]) >= 0 {
-			return nil, errCorrupt // the index must be sorted for the binary search
+			return nil, errCorrupt // written sorted and without duplicates
 		}
 		e.val = vals[off : off+n : off+n]
 	}

@@ -384,8 +384,8 @@ func TestCodecRoundTrip(t *testing.T) {
 	full := e.Bytes()
 	for n := 0; n < len(full); n++ {
 		d := NewDecoder(full[:n])
-		d.String()
-		d.String()
+		_ = d.String()
+		_ = d.String()
 		d.Strings()
 		d.Strings()
 		d.Strings()
@@ -398,8 +398,8 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 	if d := NewDecoder(append(append([]byte{}, full...), 0)); func() error {
-		d.String()
-		d.String()
+		_ = d.String()
+		_ = d.String()
 		d.Strings()
 		d.Strings()
 		d.Strings()
