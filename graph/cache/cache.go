@@ -407,6 +407,9 @@ func (c *Cache) write(entries []packEntry, now time.Time) (packName, error) {
 		return packName{}, fmt.Errorf("writing the parse cache: %w", err)
 	}
 	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644) // as git's own files: readable by whoever may read the repository
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
