@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/monoctx/monoctx/graph"
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/gitchanges"
 	"github.com/monoctx/monoctx/internal/atomicfile"
 )
@@ -78,6 +79,8 @@ type globalOptions struct {
 	Config string
 	Engine string
 	Strict bool
+
+	NoCache bool // --no-cache, or MONOCTX_NO_CACHE
 }
 
 // Execute runs monoctx with os.Args and returns the process exit code.
@@ -162,6 +165,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 	pf.StringVar(&g.Config, "config", "", "config file (default: monoctx.yaml at the repository root, optional)")
 	pf.StringVar(&g.Engine, "git", "auto", "git engine: auto (git CLI when on PATH), git or go-git")
 	pf.BoolVar(&g.Strict, "strict", false, "fail on what is otherwise a warning: a broken definition file, an unresolved app")
+	pf.BoolVar(&g.NoCache, "no-cache", false, "neither read nor write the parse cache under the git directory (also MONOCTX_NO_CACHE=1)")
 
 	root.AddCommand(
 		newAppsCmd(env, g),
@@ -185,6 +189,8 @@ type session struct {
 	repo *gitchanges.Repo // nil outside a git work tree
 	g    *graph.Graph
 	cwd  string
+	// cache is the parse cache, nil when off; opened with the repo, flushed after each graph load.
+	cache *cache.Cache
 }
 
 // open finds the repository (and git, when there is a work tree) without loading the graph.
@@ -219,6 +225,7 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 		if err := atomicfile.CleanStale(s.scratch()); err != nil {
 			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
 		}
+		s.cache = s.openCache(env, g)
 	case g.Repo == "":
 		var nw *gitchanges.NotWorkTreeError
 		if errors.As(err, &nw) {
@@ -265,7 +272,11 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 	if s.repo != nil && dir == s.root {
 		opts = append(opts, graph.WithTracked(s.repo.Tracked)) // another tree is a checkout: all tracked
 	}
+	if s.cache != nil {
+		opts = append(opts, graph.WithCache(s.cache, nil))
+	}
 	gr, err := graph.Load(ctx, dir, opts...)
+	s.flushCache(env)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/discover"
 )
 
@@ -38,6 +39,8 @@ type options struct {
 	configRequired bool
 	strict         bool
 	tracked        TrackedFunc
+	cache          *cache.Cache
+	blobs          cache.Blobs
 }
 
 // TrackedFunc reports whether git tracks the repo-relative path p, or a file under it.
@@ -95,6 +98,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	apps := d.apps
 	g.discovery = d.result
 	lang := newLangCache(root)
+	lang.cache, lang.blobs = o.cache, o.blobs
 	lang.art.tracked = o.tracked
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/mod/modfile"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/golang"
 	"github.com/monoctx/monoctx/graph/jsdeps"
 )
@@ -35,6 +36,9 @@ type langCache struct {
 
 	gcMu sync.Mutex
 	gc   map[string]*goEntry // Go closures by whether tests count and package directory
+
+	cache *cache.Cache // parse results across runs (nil: none)
+	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
 }
 
 // goEntry is one Go closure, shared by the apps that build the same main package.
@@ -76,7 +80,7 @@ func (l *langCache) dockerfile(name string, data []byte, args map[string]string,
 		l.df[key.String()] = e
 	}
 	l.dfMu.Unlock()
-	e.once.Do(func() { e.info, e.err = analyzeDockerfile(name, data, args, target) })
+	e.once.Do(func() { e.info, e.err = l.analyzeCached(name, data, args, target) })
 	return e.info, e.err
 }
 
@@ -87,7 +91,7 @@ func (l *langCache) goAnalyzer(tests bool) (*golang.Analyzer, error) {
 	if a, ok := l.goA[tests]; ok {
 		return a, nil
 	}
-	a, err := golang.NewAnalyzer(l.root, golang.WithTests(tests))
+	a, err := golang.NewAnalyzer(l.root, golang.WithTests(tests), golang.WithCache(l.cache, l.blobs))
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func (l *langCache) jsWorkspace(ctx context.Context, from, pkg string) (*jsdeps.
 // their resolved root, so a workspace of N packages is read once, not once per app that starts from
 // one of its directories.
 func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Workspace, error) {
-	root, err := jsdeps.Root(ctx, l.root, dir)
+	root, err := jsdeps.Root(ctx, l.root, dir, l.jsOptions()...)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -123,7 +123,7 @@ func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Work
 			return nil, ctx.Err()
 		}
 	}
-	ws, err := jsdeps.Load(ctx, l.root, root)
+	ws, err := jsdeps.Load(ctx, l.root, root, l.jsOptions()...)
 	if err != nil || len(ws.Packages) == 0 {
 		ws = nil // not a workspace root (or unreadable): keep looking upwards
 	}

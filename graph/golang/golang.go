@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/monoctx/monoctx/graph/cache"
 )
 
 // Input is one repository file that can change the build of the analysed
@@ -80,6 +82,8 @@ type config struct {
 	goWork      string
 	modCache    string
 	concurrency int
+	cache       *cache.Cache
+	blobs       cache.Blobs
 }
 
 // WithTests includes the _test.go files of the analysed package (not of its
@@ -151,6 +155,12 @@ func goEnv(key string) string {
 		}
 	}
 	return v
+}
+
+// WithCache keeps the imports and //go:embed patterns of each Go file in c, keyed by the file's
+// blob id: from blobs when it knows it (nil: always by hashing the file). A nil c is no cache.
+func WithCache(c *cache.Cache, blobs cache.Blobs) Option {
+	return func(cfg *config) { cfg.cache, cfg.blobs = c, blobs }
 }
 
 // WithConcurrency bounds the number of files read and parsed at once; the

@@ -10,10 +10,13 @@ import (
 	"go/scanner"
 	"go/token"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/monoctx/monoctx/graph/cache"
 )
 
 // ParseError is a syntax error in the import section (or the //go:embed
@@ -142,7 +145,7 @@ func (a *Analyzer) readDir(ctx context.Context, dir string, tests bool) (*dirInf
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		imps, embeds, err := parseGoFile(abs+string(os.PathSeparator)+name, rel)
+		imps, embeds, err := a.parseFile(abs+string(os.PathSeparator)+name, rel)
 		if err != nil {
 			return nil, err
 		}
@@ -169,13 +172,67 @@ func (a *Analyzer) readDir(ctx context.Context, dir string, tests bool) (*dirInf
 	return info, nil
 }
 
+// goFileKind is the cache kind of parseGoSource's result.
+const goFileKind cache.Kind = "go-file/1"
+
+// parseFile is parseGoFile through the analyzer's cache, keyed by the file's blob id: a hit reads
+// nothing when the blob id is known, and never parses.
+func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err error) {
+	c := a.cfg.cache
+	if c == nil {
+		return parseGoFile(abs, rel)
+	}
+	blobs := a.cfg.blobs
+	if filepath.IsAbs(rel) {
+		blobs = nil // a module cache file: not in the repository
+	}
+	id, src, err := c.ID(blobs, rel, func() ([]byte, error) { return readGoFile(abs, rel) })
+	if err != nil {
+		return nil, nil, err
+	}
+	if v, ok := c.Get(goFileKind, id, ""); ok {
+		d := cache.NewDecoder(v)
+		imports, embeds = d.Strings(), d.Strings()
+		if d.Err() == nil {
+			return imports, embeds, nil
+		}
+	}
+	if src == nil {
+		if src, err = readGoFile(abs, rel); err != nil {
+			return nil, nil, err
+		}
+	}
+	imports, embeds, err = parseGoSource(rel, src)
+	if err != nil {
+		return nil, nil, err // not cached: the error names the file
+	}
+	var e cache.Encoder
+	e.Strings(imports)
+	e.Strings(embeds)
+	c.Put(goFileKind, id, "", e.Bytes())
+	return imports, embeds, nil
+}
+
 // parseGoFile returns the imports of a Go file and, when it imports "embed",
 // the patterns of its //go:embed directives. rel names the file in errors.
 func parseGoFile(abs, rel string) (imports, embeds []string, err error) {
+	src, err := readGoFile(abs, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return parseGoSource(rel, src)
+}
+
+func readGoFile(abs, rel string) ([]byte, error) {
 	src, err := os.ReadFile(abs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
+		return nil, fmt.Errorf("reading %s: %w", rel, err)
 	}
+	return src, nil
+}
+
+// parseGoSource is parseGoFile of the file's content src.
+func parseGoSource(rel string, src []byte) (imports, embeds []string, err error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, rel, src, parser.ImportsOnly|parser.SkipObjectResolution)
 	if err != nil {

@@ -252,7 +252,7 @@ func (w *Workspace) tsconfig(file string) *tsconfig {
 	if ok {
 		return tc
 	}
-	tc = parseTSConfig(w.abs(file))
+	tc = w.opts.tsconfig(file, w.abs(file))
 	w.ts.mu.Lock()
 	w.ts.files[file] = tc
 	w.ts.mu.Unlock()
@@ -264,6 +264,11 @@ func parseTSConfig(abs string) *tsconfig {
 	if err != nil {
 		return nil
 	}
+	return parseTSConfigData(data)
+}
+
+// parseTSConfigData is parseTSConfig of the file's content; nil when it does not parse.
+func parseTSConfigData(data []byte) *tsconfig {
 	var raw struct {
 		Extends    json.RawMessage `json:"extends"`
 		References []struct {

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"gopkg.in/yaml.v3"
 )
 
 // Input is one repository path that a package's install or build reads.
@@ -46,6 +45,7 @@ type Workspace struct {
 
 	config   []Input // root build configuration: package manager, workspace tools, patches
 	repoRoot string
+	opts     *options
 	ts       *tsconfigs
 }
 
@@ -104,24 +104,25 @@ var ErrNoPackageJSON = errors.New("no package.json found")
 // above dir with a pnpm-workspace.yaml or a package.json that declares
 // workspaces, or else the nearest directory with a package.json (a
 // workspace of one package).
-func Load(ctx context.Context, repoRoot, dir string) (*Workspace, error) {
-	root, rootMan, err := findRoot(ctx, repoRoot, dir)
+func Load(ctx context.Context, repoRoot, dir string, opts ...Option) (*Workspace, error) {
+	o := newOptions(opts)
+	root, rootMan, err := o.findRoot(ctx, repoRoot, dir)
 	if err != nil {
 		return nil, err
 	}
-	return loadRoot(ctx, repoRoot, root, rootMan)
+	return o.loadRoot(ctx, repoRoot, root, rootMan)
 }
 
 // Root returns the root directory of the workspace Load(ctx, repoRoot, dir)
 // would load, reading only the package.json files at and above dir. Callers
 // that load the workspaces of many directories cache them by Root, so that a
 // workspace is read once however many of its packages they start from.
-func Root(ctx context.Context, repoRoot, dir string) (string, error) {
-	root, _, err := findRoot(ctx, repoRoot, dir)
+func Root(ctx context.Context, repoRoot, dir string, opts ...Option) (string, error) {
+	root, _, err := newOptions(opts).findRoot(ctx, repoRoot, dir)
 	return root, err
 }
 
-func findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, error) {
+func (o *options) findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, error) {
 	dir = path.Clean(filepath.ToSlash(dir))
 	if dir == "" || dir == ".." || strings.HasPrefix(dir, "../") || path.IsAbs(dir) {
 		return "", nil, fmt.Errorf("loading workspace of %q: not a directory inside the repository", dir)
@@ -133,7 +134,7 @@ func findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, err
 		if err := ctx.Err(); err != nil {
 			return "", nil, err
 		}
-		m, err := readManifest(repoRoot, join(d, "package.json"))
+		m, err := o.readManifest(repoRoot, join(d, "package.json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", nil, err
 		}
@@ -153,12 +154,12 @@ func findRoot(ctx context.Context, repoRoot, dir string) (string, *manifest, err
 	return nearest, nearestMan, nil
 }
 
-func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*Workspace, error) {
+func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*Workspace, error) {
 	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
 	if rootMan == nil {
 		rootMan = &manifest{}
 	}
-	w := &Workspace{Root: root, Packages: map[string]*Package{}, repoRoot: repoRoot,
+	w := &Workspace{Root: root, Packages: map[string]*Package{}, repoRoot: repoRoot, opts: o,
 		ts: &tsconfigs{files: map[string]*tsconfig{}, dirs: map[string][]string{}}}
 	rootAbs := abs(root)
 
@@ -182,7 +183,7 @@ func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*W
 	w.config = rootConfig(repoRoot, root, rootMan, rawRoot)
 
 	// Workspace patterns.
-	patterns, err := workspacePatterns(rootMan, abs(pnpmWS))
+	patterns, err := o.workspacePatterns(rootMan, pnpmWS, abs(pnpmWS))
 	if err != nil {
 		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
 	}
@@ -195,7 +196,7 @@ func loadRoot(ctx context.Context, repoRoot, root string, rootMan *manifest) (*W
 	}
 	mans := map[string]*manifest{}
 	for _, d := range dirs {
-		m, err := readManifest(repoRoot, join(root, d, "package.json"))
+		m, err := o.readManifest(repoRoot, join(root, d, "package.json"))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
@@ -250,19 +251,10 @@ func localTarget(pkgDir, spec string, byDir map[string]string) string {
 // workspacePatterns returns the package globs of the workspace: from
 // pnpm-workspace.yaml when it exists, else from package.json's workspaces
 // (an array, or an object with a packages array).
-func workspacePatterns(m *manifest, pnpmWorkspace string) ([]string, error) {
-	data, err := os.ReadFile(pnpmWorkspace)
-	if err == nil {
-		var ws struct {
-			Packages []string `yaml:"packages"`
-		}
-		if err := yaml.Unmarshal(data, &ws); err != nil {
-			return nil, fmt.Errorf("parsing pnpm-workspace.yaml: %w", err)
-		}
-		return ws.Packages, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("reading pnpm-workspace.yaml: %w", err)
+func (o *options) workspacePatterns(m *manifest, pnpmRel, pnpmWorkspace string) ([]string, error) {
+	pats, found, err := o.pnpmPatterns(pnpmRel, pnpmWorkspace)
+	if found || err != nil {
+		return pats, err
 	}
 	if len(m.Workspaces) == 0 {
 		return nil, nil
@@ -428,6 +420,11 @@ func readManifest(repoRoot, rel string) (*manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseManifest(rel, data)
+}
+
+// parseManifest parses the package.json data read from rel.
+func parseManifest(rel string, data []byte) (*manifest, error) {
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", rel, err)
