@@ -156,6 +156,14 @@ func (c *Client) Build(ctx context.Context, o *Options, req Request) (Result, er
 	if len(o.Platforms) > 0 {
 		attrs["platform"] = strings.Join(o.Platforms, ",")
 	}
+	var entitlements []string
+	if o.Network != "" {
+		// As docker build --network: the frontend's default for RUN steps.
+		attrs["force-network-mode"] = o.Network
+		if o.Network == "host" {
+			entitlements = append(entitlements, "network.host")
+		}
+	}
 	exports, err := o.exports(req.Tags, c.engine)
 	if err != nil {
 		return res, err
@@ -176,6 +184,8 @@ func (c *Client) Build(ctx context.Context, o *Options, req Request) (Result, er
 		CacheExports:  o.cacheTo,
 		CacheImports:  o.cacheFrom,
 		Session:       attach,
+
+		AllowedEntitlements: entitlements,
 	}
 
 	mode := progressui.DisplayMode(o.Progress)
