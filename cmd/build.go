@@ -363,7 +363,7 @@ func buildSession(ctx context.Context, env *Env, s *session, a *graph.App, c *bu
 		return err
 	}
 	target, buildArgs, tags := appBuild(a, o, args)
-	req := builder.Request{Context: src, Named: named, Target: target, Args: buildArgs, Tags: tags, NoCache: o.NoCache}
+	req := builder.Request{Context: src, Named: named, Target: target, Args: buildArgs, Tags: tags, NoCache: o.NoCache, Key: a.Name}
 	if a.IgnoreFile != "" && a.IgnoreFile == a.Dockerfile+".dockerignore" {
 		req.DockerfileIgnore = filepath.Join(s.root, filepath.FromSlash(a.IgnoreFile))
 	}
