@@ -132,7 +132,7 @@ func tlsHint(err error, addr string, t TLS) string {
 	case t.set() && t.Cert == "" && (strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF")):
 		// TLS 1.3 servers refuse a missing client certificate after the client's side of the
 		// handshake is done: the client sees the connection closed, not the alert.
-		return "it closed the connection after the TLS handshake, as a buildkitd that wants a client certificate does: pass --tlscert and --tlskey (or --tlsdir)"
+		return "it closed the connection after the TLS handshake, as buildkitd does when it wants a client certificate: pass --tlscert and --tlskey (or --tlsdir)"
 	case !t.set() && strings.HasPrefix(addr, "tcp://") && (strings.Contains(msg, "server preface") || strings.Contains(msg, "http2") || strings.Contains(msg, "EOF")):
 		return "if it serves TLS, pass --tlscacert, --tlscert and --tlskey (or --tlsdir)"
 	}

@@ -169,8 +169,11 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 			}
 			c, err = builder.Connect(ctx, addr, o.TLS)
 		} else {
-			c, err = builder.ConnectDocker(ctx, builder.DockerEnv{Host: env.Getenv("DOCKER_HOST"),
-				TLSVerify: env.Getenv("DOCKER_TLS_VERIFY") != "", TLS: env.Getenv("DOCKER_TLS") != "", CertPath: env.Getenv("DOCKER_CERT_PATH")})
+			var de builder.DockerEnv
+			if de, err = dockerEnv(env); err != nil {
+				return err
+			}
+			c, err = builder.ConnectDocker(ctx, de)
 		}
 		if err != nil {
 			return err
@@ -193,6 +196,30 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 		}
 	}
 	return runBuilds(ctx, env, apps, o, one)
+}
+
+// dockerEnv is the engine the docker CLI would talk to: DOCKER_CONTEXT's, else DOCKER_HOST and
+// its TLS variables, else the config file's current context, else the default socket.
+func dockerEnv(env *Env) (builder.DockerEnv, error) {
+	fromEnv := builder.DockerEnv{Host: env.Getenv("DOCKER_HOST"), TLSVerify: env.Getenv("DOCKER_TLS_VERIFY") != "",
+		TLS: env.Getenv("DOCKER_TLS") != "", CertPath: env.Getenv("DOCKER_CERT_PATH")}
+	name := env.Getenv("DOCKER_CONTEXT")
+	if name == "" && fromEnv.Host != "" {
+		return fromEnv, nil
+	}
+	dir := env.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		home := env.Getenv("HOME")
+		if home == "" {
+			return fromEnv, nil // no config to read a context from
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	de, ok, err := builder.DockerContextEnv(dir, name)
+	if err != nil || !ok {
+		return fromEnv, err
+	}
+	return de, nil
 }
 
 // selectApps loads the named apps, or with affected the apps affected between base and head

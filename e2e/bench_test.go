@@ -13,7 +13,7 @@ import (
 
 // benchRepo generates a monorepo of about totalMB megabytes: apps/app (2 MB) and libs/lib (2 MB)
 // are the app's inputs; gosvc is a Go app whose Dockerfile copies the whole root (its closure,
-// libs/golib, is 1 MB); the rest is filler in other apps, docs and node_modules-like trees of
+// libs/golib with the 1 MB it embeds); the rest is filler in other apps, docs and node_modules-like trees of
 // 1 MB incompressible files. It is not a git repository: monoctx runs with --repo.
 func benchRepo(b *testing.B, totalMB int) string {
 	b.Helper()
@@ -36,15 +36,16 @@ func benchRepo(b *testing.B, totalMB int) string {
 	writeFile(b, filepath.Join(repo, "apps/app/Dockerfile"), "FROM scratch\nCOPY libs/lib/ /lib/\nCOPY apps/app/ /app/\n")
 	writeFile(b, filepath.Join(repo, ".dockerignore"), ".git\n")
 	// A whole-context Go app: its Dockerfile copies the repository root, and monoctx narrows that
-	// to the import closure of cmd/gosvc (libs/golib, 1 MB); a plain build sends everything.
+	// to the import closure of cmd/gosvc (libs/golib and the 1 MB it embeds); a plain build sends
+	// everything.
 	writeFile(b, filepath.Join(repo, "monoctx.yaml"), "apps:\n  gosvc:\n    dockerfile: cmd/gosvc/Dockerfile\n    context: .\n")
 	writeFile(b, filepath.Join(repo, "go.mod"), "module example.com/bench\n\ngo 1.22\n")
 	writeFile(b, filepath.Join(repo, "cmd/gosvc/main.go"), "package main\n\nimport _ \"example.com/bench/libs/golib\"\n\nfunc main() {}\n")
 	writeFile(b, filepath.Join(repo, "cmd/gosvc/Dockerfile"), "FROM scratch\nCOPY . /src/\n")
-	writeFile(b, filepath.Join(repo, "libs/golib/golib.go"), "package golib\n")
+	writeFile(b, filepath.Join(repo, "libs/golib/golib.go"), "package golib\n\nimport \"embed\"\n\n//go:embed assets\nvar Assets embed.FS\n")
 	writeFile(b, filepath.Join(repo, "libs/unusedgo/unused.go"), "package unusedgo\n")
 	for i := 0; i < 8; i++ {
-		blob(filepath.Join(repo, "libs/golib/testdata", strconv.Itoa(i)+".bin"), mb/8)
+		blob(filepath.Join(repo, "libs/golib/assets", strconv.Itoa(i)+".bin"), mb/8)
 	}
 	for i := 0; i < 16; i++ {
 		blob(filepath.Join(repo, "apps/app/src", strconv.Itoa(i)+".bin"), mb/8)
