@@ -152,9 +152,10 @@ func cachedSteps(stderr []byte) int {
 }
 
 // TestBuildKitRegistryCacheExportAndImport exports the cache of a build to a registry on
-// loopback and pushes the image there, then builds on a second buildkitd with a fresh state and
-// the registry as the cache source: its COPY steps come from the registry. The first build, on a
-// fresh daemon without a cache source, had none cached.
+// loopback and pushes the image there, and pushes another app's image with an inline cache; then
+// it builds both on a second buildkitd with a fresh state and the registry as the cache source:
+// their COPY steps come from the registry. The first builds, on a fresh daemon without a cache
+// source, had none cached.
 func TestBuildKitRegistryCacheExportAndImport(t *testing.T) {
 	reg := startRegistry(t)
 	config := "[registry.\"" + reg + "\"]\n  http = true\n  insecure = true\n"
@@ -174,10 +175,21 @@ func TestBuildKitRegistryCacheExportAndImport(t *testing.T) {
 		t.Errorf("the registry has no image monoctx-e2e/app:1 after -o type=image,push=true")
 	}
 
+	// Inline cache: the cache metadata travels in the pushed image itself.
+	inline := reg + "/monoctx-e2e/whole:inline"
+	r = bkBuild(t, repo, first, "whole", "--cache-to", "type=inline", "-o", "type=image,name="+inline+",push=true")
+	if n := cachedSteps(r.stderr); n != 0 {
+		t.Fatalf("the first build of whole had %d cached steps; the test proves nothing:\n%s", n, tail(r.stderr))
+	}
+
 	second := startBuildkitd(t, buildkitdOptions{Config: config})
 	r = bkBuild(t, repo, second, "app", "--cache-from", "type=registry,ref="+ref)
 	if n := cachedSteps(r.stderr); n < 4 {
 		t.Errorf("with the registry cache, a fresh buildkitd had %d steps cached, want the 4 COPY steps:\n%s", n, tail(r.stderr))
+	}
+	r = bkBuild(t, repo, second, "whole", "--cache-from", "type=registry,ref="+inline)
+	if n := cachedSteps(r.stderr); n < 1 {
+		t.Errorf("with the image's inline cache, a fresh buildkitd had %d steps cached, want its COPY step:\n%s", n, tail(r.stderr))
 	}
 }
 
