@@ -2,6 +2,8 @@ package builder
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +39,11 @@ type Request struct {
 	Tags   []string
 	// NoCache builds every step afresh.
 	NoCache bool
+	// Key names this build's copies of its contexts on the daemon, which the next build with the
+	// same key syncs against: builds of one app share it, two apps never do (a copy shared by two
+	// input sets would be rewritten by each, and every build would resend what differs). ""
+	// keys by the context directory alone.
+	Key string
 }
 
 // Named is a named build context: a directory served to BuildKit (Dir, limited to Roots), or, when
@@ -156,6 +163,14 @@ func (c *Client) Build(ctx context.Context, o *Options, req Request) (Result, er
 	if len(o.Platforms) > 0 {
 		attrs["platform"] = strings.Join(o.Platforms, ",")
 	}
+	var entitlements []string
+	if o.Network != "" {
+		// As docker build --network: the frontend's default for RUN steps.
+		attrs["force-network-mode"] = o.Network
+		if o.Network == "host" {
+			entitlements = append(entitlements, "network.host")
+		}
+	}
 	exports, err := o.exports(req.Tags, c.engine)
 	if err != nil {
 		return res, err
@@ -168,7 +183,9 @@ func (c *Client) Build(ctx context.Context, o *Options, req Request) (Result, er
 	if o.ssh != nil {
 		attach = append(attach, o.ssh)
 	}
+	key := sha256.Sum256([]byte(dir + "\x00" + req.Key))
 	solve := client.SolveOpt{
+		SharedKey:     hex.EncodeToString(key[:16]),
 		Frontend:      "dockerfile.v0",
 		FrontendAttrs: attrs,
 		LocalMounts:   mounts,
@@ -176,6 +193,8 @@ func (c *Client) Build(ctx context.Context, o *Options, req Request) (Result, er
 		CacheExports:  o.cacheTo,
 		CacheImports:  o.cacheFrom,
 		Session:       attach,
+
+		AllowedEntitlements: entitlements,
 	}
 
 	mode := progressui.DisplayMode(o.Progress)

@@ -33,6 +33,9 @@ type Flags struct {
 	Secrets []string
 	// SSH are --ssh values (default, or ID=SOCKET|KEY[,…]).
 	SSH []string
+	// Network is the network of RUN steps: "" or "default", "none", or "host" (which buildkitd
+	// must allow: --allow-insecure-entitlement network.host).
+	Network string
 	// Progress is auto, plain, tty or quiet.
 	Progress string
 	// ProgressOut receives BuildKit's progress display; nil shows none.
@@ -46,6 +49,7 @@ type Flags struct {
 // Options are parsed and checked [Flags], shared by every build of one invocation.
 type Options struct {
 	Platforms   []string
+	Network     string
 	Progress    string
 	ProgressOut io.Writer
 
@@ -65,6 +69,13 @@ func ParseFlags(f Flags) (*Options, error) {
 	case "", "auto", "plain", "tty", "quiet":
 	default:
 		return nil, fmt.Errorf("unknown --progress %q (want auto, plain, tty or quiet)", f.Progress)
+	}
+	switch f.Network {
+	case "", "default":
+	case "none", "host":
+		o.Network = f.Network
+	default:
+		return nil, fmt.Errorf("unknown --network %q (want default, none or host)", f.Network)
 	}
 	for _, p := range f.Platforms {
 		for _, p := range strings.Split(p, ",") {

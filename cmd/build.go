@@ -36,6 +36,7 @@ type buildOptions struct {
 	Target    string
 	BuildArgs []string
 	Platforms []string
+	Network   string
 
 	// BuildKit session builds (--builder buildkit, or docker with the engine's BuildKit).
 	Addr      string
@@ -62,7 +63,8 @@ BuildKit sees what "monoctx context APP --list" lists and syncs only what change
 build. Outputs (-o), caches, secrets and ssh take buildx's syntax. After each app a line on stderr
 says how many context bytes BuildKit received.
 
---builder docker (the default) uses the engine's BuildKit through the Docker API in the same way;
+--builder docker (the default) uses the engine's BuildKit through the Docker API in the same way
+(DOCKER_HOST unix:// or tcp://, with DOCKER_TLS_VERIFY, DOCKER_TLS and DOCKER_CERT_PATH as the docker CLI reads them);
 with DOCKER_BUILDKIT=0 it runs "docker build -f <dockerfile> -" and streams the minimal context tar
 into its stdin, as --builder podman does. Arguments after -- go to those CLIs.
 
@@ -91,7 +93,7 @@ build --jobs at a time; a failed build stops the others only with --fail-fast.`,
 			if o.Jobs < 1 {
 				return usageErrorf("--jobs %d: want 1 or more", o.Jobs)
 			}
-			sessionFlags := map[string]bool{"addr": false, "tlscacert": false, "tlscert": false, "tlskey": false, "tlsservername": false,
+			sessionFlags := map[string]bool{"addr": false, "tlscacert": false, "tlscert": false, "tlskey": false, "tlsservername": false, "tlsdir": false,
 				"output": true, "cache-from": true, "cache-to": true, "secret": true, "ssh": true, "progress": true}
 			for _, name := range slices.Sorted(maps.Keys(sessionFlags)) {
 				dockerToo := sessionFlags[name]
@@ -122,11 +124,13 @@ build --jobs at a time; a failed build stops the others only with --fail-fast.`,
 	f.StringVar(&o.Target, "target", "", "build this stage (default: the app's target)")
 	f.StringArrayVar(&o.BuildArgs, "build-arg", nil, "build argument KEY=VALUE, or KEY to take it from the environment (repeatable; overrides the app's)")
 	f.StringArrayVar(&o.Platforms, "platform", nil, "target platform, e.g. linux/arm64 (repeatable, or comma-separated)")
+	f.StringVar(&o.Network, "network", "", "network of RUN steps: default, none or host")
 	f.StringVar(&o.Addr, "addr", "", "with --builder buildkit: buildkitd address (default: $BUILDKIT_HOST)")
 	f.StringVar(&o.TLS.CACert, "tlscacert", "", "with --builder buildkit: CA certificate of a tcp:// buildkitd")
 	f.StringVar(&o.TLS.Cert, "tlscert", "", "with --builder buildkit: client certificate")
 	f.StringVar(&o.TLS.Key, "tlskey", "", "with --builder buildkit: client key")
-	f.StringVar(&o.TLS.ServerName, "tlsservername", "", "with --builder buildkit: server name the certificate must carry")
+	f.StringVar(&o.TLS.ServerName, "tlsservername", "", "with --builder buildkit: server name the certificate must carry (default: the address's host)")
+	f.StringVar(&o.TLS.Dir, "tlsdir", "", "with --builder buildkit: directory of ca.pem, cert.pem and key.pem (or ca.crt, tls.crt and tls.key)")
 	f.StringArrayVarP(&o.Outputs, "output", "o", nil, "output in buildx syntax: type=local,dest=DIR | type=oci,dest=FILE | type=docker[,dest=FILE] | type=image,name=REF,push=true | type=registry,name=REF (repeatable)")
 	f.StringArrayVar(&o.CacheFrom, "cache-from", nil, "cache source: type=registry,ref=REF | type=local,src=DIR | type=gha (repeatable)")
 	f.StringArrayVar(&o.CacheTo, "cache-to", nil, "cache destination: type=registry,ref=REF | type=local,dest=DIR | type=gha | type=inline (repeatable)")
@@ -152,7 +156,7 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 	}
 	var one func(ctx context.Context, a *graph.App, out io.Writer) error
 	if o.sessionBuild(env) {
-		bo, err := builder.ParseFlags(builder.Flags{Platforms: o.Platforms, Outputs: o.Outputs, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
+		bo, err := builder.ParseFlags(builder.Flags{Platforms: o.Platforms, Network: o.Network, Outputs: o.Outputs, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
 			Secrets: o.Secrets, SSH: o.SSH, Progress: o.Progress, Stdout: env.Out, Getenv: env.Getenv})
 		if err != nil {
 			return usageErrorf("%v", err)
@@ -165,7 +169,11 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 			}
 			c, err = builder.Connect(ctx, addr, o.TLS)
 		} else {
-			c, err = builder.ConnectDocker(ctx, env.Getenv("DOCKER_HOST"))
+			var de builder.DockerEnv
+			if de, err = dockerEnv(env); err != nil {
+				return err
+			}
+			c, err = builder.ConnectDocker(ctx, de)
 		}
 		if err != nil {
 			return err
@@ -188,6 +196,30 @@ func buildRun(ctx context.Context, env *Env, g *globalOptions, o *buildOptions, 
 		}
 	}
 	return runBuilds(ctx, env, apps, o, one)
+}
+
+// dockerEnv is the engine the docker CLI would talk to: DOCKER_CONTEXT's, else DOCKER_HOST and
+// its TLS variables, else the config file's current context, else the default socket.
+func dockerEnv(env *Env) (builder.DockerEnv, error) {
+	fromEnv := builder.DockerEnv{Host: env.Getenv("DOCKER_HOST"), TLSVerify: env.Getenv("DOCKER_TLS_VERIFY") != "",
+		TLS: env.Getenv("DOCKER_TLS") != "", CertPath: env.Getenv("DOCKER_CERT_PATH")}
+	name := env.Getenv("DOCKER_CONTEXT")
+	if name == "" && fromEnv.Host != "" {
+		return fromEnv, nil
+	}
+	dir := env.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		home := env.Getenv("HOME")
+		if home == "" {
+			return fromEnv, nil // no config to read a context from
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	de, ok, err := builder.DockerContextEnv(dir, name)
+	if err != nil || !ok {
+		return fromEnv, err
+	}
+	return de, nil
 }
 
 // selectApps loads the named apps, or with affected the apps affected between base and head
@@ -358,7 +390,7 @@ func buildSession(ctx context.Context, env *Env, s *session, a *graph.App, c *bu
 		return err
 	}
 	target, buildArgs, tags := appBuild(a, o, args)
-	req := builder.Request{Context: src, Named: named, Target: target, Args: buildArgs, Tags: tags, NoCache: o.NoCache}
+	req := builder.Request{Context: src, Named: named, Target: target, Args: buildArgs, Tags: tags, NoCache: o.NoCache, Key: a.Name}
 	if a.IgnoreFile != "" && a.IgnoreFile == a.Dockerfile+".dockerignore" {
 		req.DockerfileIgnore = filepath.Join(s.root, filepath.FromSlash(a.IgnoreFile))
 	}
@@ -473,6 +505,9 @@ func buildOne(ctx context.Context, env *Env, s *session, a *graph.App, b buildct
 	}
 	for _, p := range o.Platforms {
 		extra = append([]string{"--platform", p}, extra...)
+	}
+	if o.Network != "" {
+		extra = append([]string{"--network", o.Network}, extra...)
 	}
 	if o.NoCache {
 		extra = append([]string{"--no-cache"}, extra...)

@@ -463,3 +463,24 @@ func TestBakeDefinitionBuildsWithBuildxSendingOnlyTheInputSet(t *testing.T) {
 		t.Errorf("image /src holds %q, want what monoctx context lists but its ignore file: %q", got, want)
 	}
 }
+
+// TestBuildKitAppsKeepTheirOwnContextCopies builds an app, then another app of the same
+// repository with another input set, then the first again: the rebuild of the unchanged first
+// app transfers under 1 % of its first build. The daemon keeps a copy of each app's context to
+// sync against; were the two apps' copies one, the rebuild would resend what differs.
+func TestBuildKitAppsKeepTheirOwnContextCopies(t *testing.T) {
+	addr, _ := requireBuildkitd(t)
+	const blob = 128 << 10
+	repo := buildkitFixture(t, func(repo string) {
+		for i := range 8 {
+			randomFile(t, filepath.Join(repo, "apps", "app", "src", "blob-"+strconv.Itoa(i)+".bin"), blob, uint64(i))
+			randomFile(t, filepath.Join(repo, "apps", "picky", "blob-"+strconv.Itoa(i)+".bin"), blob, uint64(100+i))
+		}
+	})
+	first, _, _ := summaryOf(t, bkBuild(t, repo, addr, "app").stderr, "app")
+	bkBuild(t, repo, addr, "picky")
+	again, _, _ := summaryOf(t, bkBuild(t, repo, addr, "app").stderr, "app")
+	if first < 0.95*8*blob || again >= first/100 {
+		t.Errorf("app transferred %.0f B, then %.0f B unchanged after another app's build; want at least its %d B of blobs, then under 1%%", first, again, 8*blob)
+	}
+}
