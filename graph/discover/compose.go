@@ -3,13 +3,13 @@ package discover
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
@@ -272,7 +272,7 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 	}
 	proj, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, composeError(pr.files, err)
+		return nil, composeError(f.root, pr.files, err)
 	}
 	var out []Build
 	services := proj.AllServices()
@@ -335,13 +335,12 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 }
 
 var (
-	composeLineRE = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
 	composePathRE = regexp.MustCompile(`^(?:failed to parse|validating) ([^:]*): `)
 )
 
 // composeError turns compose-go's messages ("failed to parse /abs/compose.yaml: yaml: line 3: …")
 // into compose.yaml:3: ….
-func composeError(files []string, err error) error {
+func composeError(root string, files []string, err error) error {
 	file := files[0]
 	msg := err.Error()
 	if m := composePathRE.FindStringSubmatch(msg); m != nil {
@@ -352,12 +351,8 @@ func composeError(files []string, err error) error {
 		}
 		msg = msg[len(m[0]):]
 	}
-	// yaml nests positions ("while parsing a block mapping at line 1, column 3: line 3, column 4: …"):
-	// the last one is where the error is.
-	if all := composeLineRE.FindAllStringSubmatchIndex(msg, -1); len(all) > 0 {
-		m := all[len(all)-1]
-		line, _ := strconv.Atoi(msg[m[2]:m[3]])
-		return &Error{File: file, Line: line, Msg: msg[m[1]:], Err: err}
-	}
-	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: "), Err: err}
+	data, _ := readFile(root, file) // only to place an error at the end of the file
+	e := YAMLError(file, data, errors.New(msg))
+	e.Err = err
+	return e
 }
