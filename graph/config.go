@@ -110,14 +110,20 @@ func LoadConfig(root, name string, required bool) (*Config, error) {
 				return &Config{file: name}, nil
 			}
 			if filepath.IsAbs(name) {
-				return nil, fmt.Errorf("config file %s does not exist; fix the --config path: %w", name, os.ErrNotExist)
+				return nil, notExistError(fmt.Sprintf("config file %s does not exist; fix the --config path", name))
 			}
-			return nil, fmt.Errorf("config file %s does not exist in the tree read (the work tree, or --head's commit); fix the --config path, or give an absolute one to read a file outside that tree: %w", name, os.ErrNotExist)
+			return nil, notExistError(fmt.Sprintf("config file %s does not exist in the tree read (the work tree, or --head's commit); fix the --config path, or give an absolute one to read a file outside that tree", name))
 		}
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	return ParseConfig(name, data)
 }
+
+// notExistError is a missing config file: its message says the fix, and it is an fs.ErrNotExist.
+type notExistError string
+
+func (e notExistError) Error() string        { return string(e) }
+func (e notExistError) Is(target error) bool { return target == os.ErrNotExist }
 
 // ParseConfig parses monoctx.yaml content; errors carry file:line.
 func ParseConfig(name string, data []byte) (*Config, error) {
