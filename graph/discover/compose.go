@@ -216,6 +216,46 @@ func (f *finder) serviceLine(files []string, name string) (string, int) {
 	return file, line
 }
 
+// composeVarRE matches what compose substitutes: $$ (a literal $), ${NAME...} and $NAME.
+var composeVarRE = regexp.MustCompile(`\$\$|\$\{(\w+)([^}]*)\}|\$(\w+)`)
+
+// warnUnsetBuildVars warns of each variable that a service's build context or dockerfile uses
+// without a default and that neither the environment nor .env sets: compose reads it as "", so
+// the build silently takes another Dockerfile or context than the one meant.
+func (f *finder) warnUnsetBuildVars(pr composeProject, name string, env map[string]string) {
+	for _, p := range pr.files {
+		data, err := readFile(f.root, p)
+		if err != nil {
+			continue
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+			continue
+		}
+		b := mapValue(mapValue(mapValue(doc.Content[0], "services"), name), "build")
+		values := map[string]*yaml.Node{"context": mapValue(b, "context"), "dockerfile": mapValue(b, "dockerfile")}
+		if b != nil && b.Kind == yaml.ScalarNode {
+			values["context"] = b
+		}
+		for _, key := range []string{"context", "dockerfile"} {
+			v := values[key]
+			if v == nil || v.Kind != yaml.ScalarNode {
+				continue
+			}
+			for _, m := range composeVarRE.FindAllStringSubmatch(v.Value, -1) {
+				vr, mod := m[1]+m[3], m[2]
+				if vr == "" || mod != "" { // $$, or a default, an alternative or a required message
+					continue
+				}
+				if _, ok := env[vr]; !ok {
+					f.warn("%s:%d: service %q: build.%s %q uses %s, which neither the environment nor %s sets, so compose reads it as \"\"; set %s there, or give a default: ${%s:-VALUE}",
+						p, v.Line, name, key, v.Value, vr, path.Join(pr.dir, ".env"), vr, vr)
+				}
+			}
+		}
+	}
+}
+
 func mapValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
@@ -284,6 +324,7 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 		}
 		file, line := f.serviceLine(pr.files, name)
 		where := fmt.Sprintf("%s:%d", file, line)
+		f.warnUnsetBuildVars(pr, name, proj.Environment)
 		if b.DockerfileInline != "" {
 			f.warn("%s: service %q has an inline Dockerfile, which monoctx does not analyse; skipped", where, name)
 			continue

@@ -65,3 +65,26 @@ func TestSkaffoldUnknownKeysAreNamed(t *testing.T) {
 		t.Errorf("builds: got %+v, want the skaffold artifact", res.Builds)
 	}
 }
+
+// A variable of build.context or build.dockerfile that nothing sets is named; one with a default,
+// one .env sets (even to ""), and an escaped $$ are not.
+func TestComposeUnsetBuildVariablesAreNamed(t *testing.T) {
+	res := find(t, map[string]string{
+		"compose.yaml":   "services:\n  web:\n    build:\n      context: ${CTX:-web}\n      dockerfile: $${X}${EMPTY}${UNSET}Dockerfile\n  api:\n    build: $API_DIR\n",
+		".env":           "EMPTY=\n",
+		"web/Dockerfile": "FROM scratch\n",
+	})
+	var got []string
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "neither the environment") {
+			got = append(got, w)
+		}
+	}
+	want := []string{
+		`compose.yaml:7: service "api": build.context "$API_DIR" uses API_DIR, which neither the environment nor .env sets, so compose reads it as ""; set API_DIR there, or give a default: ${API_DIR:-VALUE}`,
+		`compose.yaml:5: service "web": build.dockerfile "$${X}${EMPTY}${UNSET}Dockerfile" uses UNSET, which neither the environment nor .env sets, so compose reads it as ""; set UNSET there, or give a default: ${UNSET:-VALUE}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\ngot  %q\nwant %q", got, want)
+	}
+}
