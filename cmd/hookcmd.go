@@ -223,7 +223,7 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 	}
 	cfgFile := graph.ConfigFile
 	if g.Config != "" {
-		cfgFile = filepath.ToSlash(g.Config)
+		cfgFile = s.configFile(g.Config) // absolute when outside the repository: no staged path
 	}
 	var changes []graph.Change
 	trigger := false

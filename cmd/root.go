@@ -162,7 +162,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.Repo, "repo", "", "repository root (default: the git work tree containing the current directory)")
-	pf.StringVar(&g.Config, "config", "", "config file (default: monoctx.yaml at the repository root, optional)")
+	pf.StringVar(&g.Config, "config", "", "config file (default: monoctx.yaml at the repository root, optional); relative: read from the tree analysed (--head's commit), absolute: from the file system")
 	pf.StringVar(&g.Engine, "git", "auto", "git engine: auto (git CLI when on PATH), git or go-git")
 	pf.BoolVar(&g.Strict, "strict", false, "fail on what is otherwise a warning: a broken definition file, an unresolved app")
 	pf.BoolVar(&g.NoCache, "no-cache", false, "neither read nor write the parse cache under the git directory (also MONOCTX_NO_CACHE=1)")
@@ -260,11 +260,7 @@ func (g *globalOptions) load(ctx context.Context, env *Env) (*session, error) {
 func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir string) error {
 	var opts []graph.Option
 	if g.Config != "" {
-		c := g.Config
-		if !filepath.IsAbs(c) {
-			c = filepath.Join(s.cwd, c)
-		}
-		opts = append(opts, graph.WithConfigFile(c))
+		opts = append(opts, graph.WithConfigFile(s.configFile(g.Config)))
 	}
 	if g.Strict {
 		opts = append(opts, graph.WithStrict(true))
@@ -285,6 +281,21 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 	}
 	s.g = gr
 	return nil
+}
+
+// configFile is where --config points: a relative path (to the current directory) inside the
+// repository is returned repo-relative, so that it is read from the tree the graph is loaded from
+// (--head's commit, the index for pre-commit) as monoctx.yaml is; an absolute path, or one outside
+// the repository, is a file of the file system and is returned absolute.
+func (s *session) configFile(flag string) string {
+	if filepath.IsAbs(flag) {
+		return filepath.Clean(flag)
+	}
+	abs := filepath.Join(s.cwd, flag)
+	if rel, err := filepath.Rel(s.root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(rel)
+	}
+	return abs
 }
 
 // loadApp loads the graph and finds the app named by ref.

@@ -362,7 +362,10 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, change
 		return nil, fmt.Errorf("making a scratch directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	files := []string{g.Config.file}
+	var files []string
+	if !filepath.IsAbs(g.Config.file) { // a config outside the repository is read as it is
+		files = append(files, g.Config.file)
+	}
 	listed := map[string]bool{}
 	var list []string
 	if g.discovery != nil {
@@ -432,6 +435,9 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, change
 
 // globalsChanged reports whether the global or exclude globs differ between base and head.
 func (g *Graph) globalsChanged(ctx context.Context, base BaseReader) bool {
+	if filepath.IsAbs(g.Config.file) {
+		return false // outside the repository: not versioned, the same at base
+	}
 	data, err := base.ReadFile(ctx, g.Config.file)
 	var old *Config
 	switch {

@@ -187,7 +187,7 @@ func TestArtifactConfigErrors(t *testing.T) {
 		{"artifacts:\n  - path: bin/x\n    go: cmd/x\n    inputs: [a]\n", "monoctx.yaml:2: artifacts: bin/x: give exactly one of go:"},
 		{"artifacts:\n  - path: bin/x\n    go: ../x\n", `monoctx.yaml:2: artifacts: path "../x" must be relative`},
 		{"artifacts:\n  - path: bin/x\n    inputs: [\"a[\"]\n", `monoctx.yaml:2: artifacts: bin/x: invalid glob "a["`},
-		{"artifacts:\n  - path: bin/x\n    pkg: cmd/x\n", `monoctx.yaml:3: unknown field "pkg"`},
+		{"artifacts:\n  - path: bin/x\n    pkg: cmd/x\n", `monoctx.yaml:3: unknown key "pkg" in artifacts; the keys are go, inputs, path`},
 	} {
 		_, err := ParseConfig("monoctx.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"regexp"
+	"path/filepath"
+	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/monoctx/monoctx/graph/discover"
 )
 
 // ConfigFile is the default name of the optional configuration file at the repository root.
@@ -94,35 +95,65 @@ type DiscoveryConfig struct {
 // DefaultSkip are the directory names the Dockerfile search never enters.
 var defaultSkip = []string{"**/vendor", "**/node_modules", "**/.git", "**/testdata"}
 
-var yamlTypeLineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
-
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)$`)
-
-// LoadConfig reads the config file at repo-relative name under root. A missing file is an empty config
+// LoadConfig reads the config file name under root: a repo-relative slash path, or an absolute path
+// of the file system (a config kept outside the repository). A missing file is an empty config
 // unless required is set.
 func LoadConfig(root, name string, required bool) (*Config, error) {
-	data, err := os.ReadFile(path.Join(root, name))
+	file := filepath.Join(root, filepath.FromSlash(name))
+	if filepath.IsAbs(name) {
+		file = name
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && !required {
-			return &Config{file: name}, nil
+		if errors.Is(err, os.ErrNotExist) {
+			if !required {
+				return &Config{file: name}, nil
+			}
+			if filepath.IsAbs(name) {
+				return nil, notExistError(fmt.Sprintf("config file %s does not exist; fix the --config path", name))
+			}
+			return nil, notExistError(fmt.Sprintf("config file %s does not exist in the tree read (the work tree, or --head's commit); fix the --config path, or give an absolute one to read a file outside that tree", name))
 		}
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	return ParseConfig(name, data)
 }
 
+// notExistError is a missing config file: its message says the fix, and it is an fs.ErrNotExist.
+type notExistError string
+
+func (e notExistError) Error() string        { return string(e) }
+func (e notExistError) Is(target error) bool { return target == os.ErrNotExist }
+
 // ParseConfig parses monoctx.yaml content; errors carry file:line.
 func ParseConfig(name string, data []byte) (*Config, error) {
 	c := &Config{file: name, lines: map[string]int{}}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
-	}
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err == nil && len(root.Content) > 0 {
-		recordLines(&root, c.lines)
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return c, nil // an empty file
+		}
+		return nil, discover.YAMLError(name, data, err)
 	}
+	// A second document would be silently dropped by a decoder: say so instead.
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil && !emptyDocument(&next):
+		return nil, &ParseError{File: name, Line: documentLine(data, next.Line), Msg: "a second YAML document: monoctx reads one; merge it into the first and remove the --- line"}
+	case err != nil && !errors.Is(err, io.EOF):
+		return nil, discover.YAMLError(name, data, err)
+	}
+	if len(root.Content) == 0 {
+		return c, nil
+	}
+	if err := c.checkShape(root.Content[0], reflect.TypeFor[Config](), ""); err != nil {
+		return nil, err
+	}
+	if err := root.Decode(c); err != nil {
+		return nil, discover.YAMLError(name, data, err)
+	}
+	recordLines(&root, c.lines)
 	for _, g := range append(append([]string{}, c.Global...), c.Exclude...) {
 		if !doublestar.ValidatePattern(g) {
 			return nil, &ParseError{File: name, Line: c.lineOf(g), Msg: fmt.Sprintf("invalid glob %q", g)}
@@ -159,6 +190,248 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// emptyDocument reports whether a document holds nothing (a trailing "---").
+func emptyDocument(doc *yaml.Node) bool {
+	return len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].ShortTag() == "!!null"
+}
+
+// documentLine returns the line of the "---" that starts the document whose content begins at line,
+// or line when there is none.
+func documentLine(data []byte, line int) int {
+	lines := strings.Split(string(data), "\n")
+	for l := min(line, len(lines)); l >= 1; l-- {
+		if strings.HasPrefix(lines[l-1], "---") {
+			return l
+		}
+	}
+	return line
+}
+
+// checkShape compares a node with the Go type it decodes into and names the first value of the
+// wrong kind, unknown key or quoted boolean, with its line and what to write instead. key is the
+// dotted path of the node ("apps.web.skip"), "" for the document.
+func (c *Config) checkShape(n *yaml.Node, t reflect.Type, key string) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return nil // an empty value is the zero value
+	}
+	bad := func(fix string) error {
+		where := key
+		if where == "" {
+			where = "the file"
+		}
+		return &ParseError{File: c.file, Line: n.Line, Msg: fmt.Sprintf("%s: %s where %s is wanted; %s", where, describeNode(n), describeType(t, key), fix)}
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		fields := yamlFields(t)
+		if n.Kind != yaml.MappingNode {
+			if _, isField := fields[lastKey(key)]; isField && strings.Contains(key, ".") {
+				// apps: {web: …, context: x}: a key of the entry above, indented too little.
+				return bad(fmt.Sprintf("if %s is a key of the entry above, indent it as far as that entry's other keys", lastKey(key)))
+			}
+			return bad("write it as KEY: value lines, e.g. " + example(t, key))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				return &ParseError{File: c.file, Line: k.Line, Msg: unknownKey(k.Value, key, fields)}
+			}
+			if err := c.checkShape(v, ft, joinKey(key, k.Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return bad("write " + example(t, key))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := c.checkShape(n.Content[i+1], t.Elem(), joinKey(key, n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && t.Elem().Kind() == reflect.String {
+			return bad(fmt.Sprintf("write %s: [%q] for a list of one", lastKey(key), n.Value))
+		}
+		if n.Kind != yaml.SequenceNode {
+			return bad("write " + example(t, key))
+		}
+		for _, item := range n.Content {
+			if err := c.checkShape(item, t.Elem(), key); err != nil {
+				return err
+			}
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			return bad(fmt.Sprintf("write %s: VALUE", lastKey(key)))
+		}
+	case reflect.Bool:
+		fix := fmt.Sprintf("write %s: true or %s: false, without quotes", lastKey(key), lastKey(key))
+		if n.Kind != yaml.ScalarNode || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			return bad(fix)
+		}
+		var b bool
+		if n.Decode(&b) != nil {
+			return bad(fix)
+		}
+	}
+	return nil
+}
+
+// yamlFields maps the yaml names of a struct's fields to their types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if f.IsExported() && name != "" && name != "-" {
+			m[name] = f.Type
+		}
+	}
+	return m
+}
+
+func joinKey(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}
+
+func lastKey(key string) string {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}
+
+// unknownKey says which key is not known where, the one meant when it is close, and the keys there
+// are.
+func unknownKey(k, key string, fields map[string]reflect.Type) string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	where := ""
+	if key != "" {
+		where = " in " + key
+	}
+	msg := fmt.Sprintf("unknown key %q%s", k, where)
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(k), n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("%s; did you mean %q? (the keys are %s)", msg, best, strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("%s; the keys are %s", msg, strings.Join(names, ", "))
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// describeNode says what a node is, as the user wrote it.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			return fmt.Sprintf("the quoted string %q", n.Value)
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "a value"
+}
+
+// describeType says what a Go type takes, in the config's words.
+func describeType(t reflect.Type, key string) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		names := make([]string, 0)
+		for n := range yamlFields(t) {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return "a mapping of " + strings.Join(names, ", ")
+	case reflect.Map:
+		if key == "apps" {
+			return "a mapping of app names to their settings"
+		}
+		return "a mapping of names to " + strings.TrimPrefix(describeType(t.Elem(), ""), "a ") + "s"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "a list of strings"
+		}
+		return "a list of mappings"
+	case reflect.Bool:
+		return "a boolean (true or false)"
+	}
+	return "a string"
+}
+
+// example is a line of valid YAML for a key of type t.
+func example(t reflect.Type, key string) string {
+	k := lastKey(key)
+	switch {
+	case key == "apps":
+		return "apps: {web: {dockerfile: web/Dockerfile}}"
+	case key == "artifacts":
+		return `artifacts: [{path: "bin/x-linux-*", go: cmd/x}]`
+	case key == "":
+		return "apps: {web: {dockerfile: web/Dockerfile}}"
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return k + ": {NAME: value}"
+	case reflect.Slice:
+		return k + ": [a, b]"
+	case reflect.Struct:
+		names := make([]string, 0)
+		for n := range yamlFields(t) {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return k + ": {" + names[0] + ": …}"
+	}
+	return k + ": value"
 }
 
 // checkArtifacts records the line of each artifacts: entry and validates it.
@@ -212,25 +485,6 @@ func (c *Config) fileName() string {
 		return ConfigFile
 	}
 	return c.file
-}
-
-var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-func yamlError(name string, err error) error {
-	// yaml.v3 names Go types ("field contxt not found in type graph.AppConfig"): say it as a user would.
-	msg := unknownFieldRE.ReplaceAllString(err.Error(), `unknown field "$1"`)
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &ParseError{File: name, Line: line, Msg: strings.TrimSpace(m[2]), Err: err}
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		if m := yamlTypeLineRE.FindStringSubmatch(te.Errors[0]); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return &ParseError{File: name, Line: line, Msg: unknownFieldRE.ReplaceAllString(m[2], `unknown field "$1"`), Err: err}
-		}
-	}
-	return &ParseError{File: name, Msg: strings.TrimPrefix(msg, "yaml: "), Err: err}
 }
 
 // recordLines remembers the line of every app key and every scalar value, for reasons like monoctx.yaml:12.

@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"io/fs"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -79,13 +80,91 @@ func TestParseConfigErrorsCarryFileAndLine(t *testing.T) {
 			name:     "wrong type",
 			yaml:     "global: yes-a-string\n",
 			wantLine: 1,
-			wantMsg:  "cannot unmarshal",
+			wantMsg:  `global: "yes-a-string" where a list of strings is wanted; write global: ["yes-a-string"] for a list of one`,
+		},
+		{
+			name:     "apps as a list names no Go type",
+			yaml:     "global: [a]\napps:\n  - web\n",
+			wantLine: 3,
+			wantMsg:  "apps: a list where a mapping of app names to their settings is wanted; write apps: {web: {dockerfile: web/Dockerfile}}",
+		},
+		{
+			name:     "args as a list",
+			yaml:     "apps:\n  web:\n    args: [A]\n",
+			wantLine: 3,
+			wantMsg:  "apps.web.args: a list where a mapping of names to strings is wanted; write args: {NAME: value}",
+		},
+		{
+			name:     "the document is a list",
+			yaml:     "- apps\n",
+			wantLine: 1,
+			wantMsg:  "the file: a list where a mapping of apps, artifacts, discovery, exclude, global is wanted",
+		},
+		{
+			name:     "a key indented too little",
+			yaml:     "apps:\n  web:\n    dockerfile: web/Dockerfile\n  context: web\n",
+			wantLine: 4,
+			wantMsg:  "if context is a key of the entry above, indent it",
+		},
+		{
+			name:     "unknown key with a suggestion",
+			yaml:     "apps:\n  web:\n    dockerfile: web/Dockerfile\n    contxt: web\n",
+			wantLine: 4,
+			wantMsg:  `unknown key "contxt" in apps.web; did you mean "context"? (the keys are args, context, contexts, deps, dockerfile, go, inputs, js, skip, tags, target)`,
+		},
+		{
+			name:     "unknown top-level key",
+			yaml:     "global: [a]\nexcludes: [b]\n",
+			wantLine: 2,
+			wantMsg:  `unknown key "excludes"; did you mean "exclude"?`,
+		},
+		{
+			name:     "quoted boolean",
+			yaml:     "apps:\n  web:\n    skip: \"yes\"\n",
+			wantLine: 3,
+			wantMsg:  `apps.web.skip: the quoted string "yes" where a boolean (true or false) is wanted; write skip: true or skip: false, without quotes`,
+		},
+		{
+			name:     "quoted boolean in a nested struct",
+			yaml:     "discovery:\n  dockerfiles: 'false'\n",
+			wantLine: 2,
+			wantMsg:  `discovery.dockerfiles: the quoted string "false" where a boolean`,
+		},
+		{
+			name:     "number where a boolean is wanted",
+			yaml:     "apps:\n  web:\n    go: {tests: 1}\n",
+			wantLine: 3,
+			wantMsg:  `apps.web.go.tests: "1" where a boolean (true or false) is wanted`,
+		},
+		{
+			name:     "second document",
+			yaml:     "global: [a]\n\n---\nglobal: [b]\n",
+			wantLine: 3,
+			wantMsg:  "a second YAML document: monoctx reads one; merge it into the first and remove the --- line",
+		},
+		{
+			name:     "syntax error on the first line",
+			yaml:     "\tapps:\n",
+			wantLine: 1,
+			wantMsg:  "found character that cannot start any token",
+		},
+		{
+			name:     "syntax error where the indentation breaks",
+			yaml:     "apps:\n  web:\n    dockerfile: web/Dockerfile\n   context: web\n",
+			wantLine: 4,
+			wantMsg:  "did not find expected key",
+		},
+		{
+			name:     "unclosed flow sequence",
+			yaml:     "global: [a\n\n",
+			wantLine: 1,
+			wantMsg:  "did not find expected ',' or ']' at the end of the file: the flow sequence that starts here is not closed; close it",
 		},
 		{
 			name:     "broken yaml",
 			yaml:     "apps:\n  web:\n    dockerfile: [\n",
 			wantLine: 3,
-			wantMsg:  "",
+			wantMsg:  "at the end of the file",
 		},
 	}
 	for _, tt := range tests {
@@ -181,11 +260,38 @@ func TestParseConfigEmptyDocumentIsEmptyConfig(t *testing.T) {
 	}
 }
 
+// Booleans YAML (and yaml.v3's 1.1 compatibility) write without quotes, an empty value, a trailing
+// "---" and a leading one are all accepted.
+func TestParseConfigAcceptsWhatIsValid(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		skip bool
+	}{
+		{"apps:\n  web:\n    skip: true\n", true},
+		{"apps:\n  web:\n    skip: yes\n", true},
+		{"apps:\n  web:\n    skip: off\n", false},
+		{"apps:\n  web:\n    skip:\n    target: x\n", false},
+		{"---\napps:\n  web:\n    skip: True\n", true},
+		{"apps:\n  web:\n    skip: true\n---\n", true},
+		{"apps:\n  web:\n    skip: true\n...\n", true},
+	} {
+		c, err := ParseConfig("monoctx.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Errorf("%q: %v", tc.yaml, err)
+			continue
+		}
+		if c.Apps["web"] == nil || c.Apps["web"].Skip != tc.skip {
+			t.Errorf("%q: got %+v, want skip %v", tc.yaml, c.Apps["web"], tc.skip)
+		}
+	}
+}
+
 func TestLoadConfig(t *testing.T) {
 	dir := newTree(t, map[string]string{
 		"monoctx.yaml":       "global: [VERSION]\n",
 		"ci/monoctx.ci.yaml": "exclude: [docs]\n",
 	})
+	outside := filepath.Join(newTree(t, map[string]string{"x.yaml": "global: [OUTSIDE]\n"}), "x.yaml")
 	tests := []struct {
 		name       string
 		file       string
@@ -197,6 +303,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "present in a subdirectory", file: "ci/monoctx.ci.yaml", required: true},
 		{name: "missing and optional is empty", file: "nope.yaml"},
 		{name: "missing and required is an error", file: "nope.yaml", required: true, wantErr: fs.ErrNotExist},
+		// An absolute path is the file system's, never joined to the root.
+		{name: "absolute, outside the tree", file: outside, required: true, wantGlobal: []string{"OUTSIDE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"reflect"
 	"sort"
 	"strings"
@@ -376,8 +378,8 @@ func TestLoadDefinitionErrorsNameTheFile(t *testing.T) {
 func TestLoadWithConfigFileRequiresIt(t *testing.T) {
 	dir := newTree(t, map[string]string{"a/Dockerfile": "FROM scratch\n"})
 	_, err := Load(context.Background(), dir, WithConfigFile("ci/monoctx.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "reading config") {
-		t.Fatalf("got %v, want a reading-config error", err)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "config file ci/monoctx.yaml does not exist") {
+		t.Fatalf("got %v, want an error naming the missing config file", err)
 	}
 	writeTree(t, dir, map[string]string{"ci/monoctx.yaml": "global: [VERSION]\n"})
 	g := mustLoad(t, dir, WithConfigFile("ci/monoctx.yaml"))

@@ -32,7 +32,7 @@ func git(ctx context.Context, dir string, stdin io.Reader, args ...string) ([]by
 		}
 		msg := strings.TrimSpace(stderr.String())
 		if strings.Contains(msg, "not a git repository") {
-			return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
+			return nil, notRepository(dir)
 		}
 		if msg != "" {
 			return nil, fmt.Errorf("%s: %w: %s", name, err, msg)
@@ -41,6 +41,15 @@ func git(ctx context.Context, dir string, stdin io.Reader, args ...string) ([]by
 	}
 	return stdout.Bytes(), nil
 }
+
+// notRepository is ErrNotRepository for a directory, with the fix.
+type notRepository string
+
+func (e notRepository) Error() string {
+	return string(e) + ` is not inside a git work tree; run monoctx in a git checkout (or "git init" first)`
+}
+
+func (e notRepository) Is(target error) bool { return target == ErrNotRepository }
 
 // exitCode returns the exit status of a failed git run, or -1.
 func exitCode(err error) int {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -306,7 +307,9 @@ func (f *finder) loadBake(set bakeSet) ([]Build, error) {
 
 	byName := map[string]*bakeTarget{}
 	inherited, grouped := map[string]bool{}, map[string]bool{}
+	warned := map[string]bool{}
 	for _, t := range cfg.Targets {
+		f.checkBakeAttributes(t, warned)
 		byName[t.Name] = t
 		for _, in := range t.Inherits {
 			inherited[in] = true
@@ -381,6 +384,47 @@ func (f *finder) loadBake(set bakeSet) ([]Build, error) {
 		apps = append(apps, app)
 	}
 	return apps, nil
+}
+
+// bakeTargetAttributes are the attributes of a bake target, as buildx (v0.38, bake.Target) decodes
+// them, plus the name and matrix its parser evaluates. buildx rejects any other.
+var bakeTargetAttributes = []string{"annotations", "args", "attest", "cache-from", "cache-to", "call", "context",
+	"contexts", "description", "dockerfile", "dockerfile-inline", "entitlements", "extra-hosts", "inherits", "labels",
+	"matrix", "name", "network", "no-cache", "no-cache-filter", "output", "platforms", "policy", "pull", "resources",
+	"secret", "shm-size", "ssh", "tags", "target", "ulimits"}
+
+// checkBakeAttributes warns of each attribute of a target that buildx does not know: a typo
+// (dockerfil) whose setting monoctx, like buildx, would otherwise miss. warned holds the positions
+// already named (a matrix makes several targets of one block).
+func (f *finder) checkBakeAttributes(t *bakeTarget, warned map[string]bool) {
+	if t.Remain == nil {
+		return
+	}
+	attrs, _ := t.Remain.JustAttributes()
+	var unknown []*hcl.Attribute
+	for n, a := range attrs {
+		if !slices.Contains(bakeTargetAttributes, n) {
+			unknown = append(unknown, a)
+		}
+	}
+	sort.Slice(unknown, func(i, j int) bool {
+		a, b := unknown[i].NameRange, unknown[j].NameRange
+		return a.Filename < b.Filename || a.Filename == b.Filename && a.Start.Byte < b.Start.Byte
+	})
+	for _, a := range unknown {
+		r := a.NameRange
+		if key := fmt.Sprintf("%s:%d:%s", r.Filename, r.Start.Byte, a.Name); !warned[key] {
+			warned[key] = true
+			hint := ""
+			for _, c := range bakeTargetAttributes {
+				if editDistance(strings.ToLower(a.Name), c) <= 2 {
+					hint = fmt.Sprintf("; did you mean %q?", c)
+					break
+				}
+			}
+			f.warn("%s:%d: target %q: unknown attribute %q, which buildx rejects%s", r.Filename, r.Start.Line, t.Name, a.Name, hint)
+		}
+	}
 }
 
 // resolveBakeTarget merges a target over the targets it inherits, in order, as bake does.

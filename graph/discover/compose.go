@@ -3,13 +3,13 @@ package discover
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
@@ -216,6 +216,46 @@ func (f *finder) serviceLine(files []string, name string) (string, int) {
 	return file, line
 }
 
+// composeVarRE matches what compose substitutes: $$ (a literal $), ${NAME...} and $NAME.
+var composeVarRE = regexp.MustCompile(`\$\$|\$\{(\w+)([^}]*)\}|\$(\w+)`)
+
+// warnUnsetBuildVars warns of each variable that a service's build context or dockerfile uses
+// without a default and that neither the environment nor .env sets: compose reads it as "", so
+// the build silently takes another Dockerfile or context than the one meant.
+func (f *finder) warnUnsetBuildVars(pr composeProject, name string, env map[string]string) {
+	for _, p := range pr.files {
+		data, err := readFile(f.root, p)
+		if err != nil {
+			continue
+		}
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+			continue
+		}
+		b := mapValue(mapValue(mapValue(doc.Content[0], "services"), name), "build")
+		values := map[string]*yaml.Node{"context": mapValue(b, "context"), "dockerfile": mapValue(b, "dockerfile")}
+		if b != nil && b.Kind == yaml.ScalarNode {
+			values["context"] = b
+		}
+		for _, key := range []string{"context", "dockerfile"} {
+			v := values[key]
+			if v == nil || v.Kind != yaml.ScalarNode {
+				continue
+			}
+			for _, m := range composeVarRE.FindAllStringSubmatch(v.Value, -1) {
+				vr, mod := m[1]+m[3], m[2]
+				if vr == "" || mod != "" { // $$, or a default, an alternative or a required message
+					continue
+				}
+				if _, ok := env[vr]; !ok {
+					f.warn("%s:%d: service %q: build.%s %q uses %s, which neither the environment nor %s sets, so compose reads it as \"\"; set %s there, or give a default: ${%s:-VALUE}",
+						p, v.Line, name, key, v.Value, vr, path.Join(pr.dir, ".env"), vr, vr)
+				}
+			}
+		}
+	}
+}
+
 func mapValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
@@ -272,7 +312,7 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 	}
 	proj, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, composeError(pr.files, err)
+		return nil, composeError(f.root, pr.files, err)
 	}
 	var out []Build
 	services := proj.AllServices()
@@ -284,6 +324,7 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 		}
 		file, line := f.serviceLine(pr.files, name)
 		where := fmt.Sprintf("%s:%d", file, line)
+		f.warnUnsetBuildVars(pr, name, proj.Environment)
 		if b.DockerfileInline != "" {
 			f.warn("%s: service %q has an inline Dockerfile, which monoctx does not analyse; skipped", where, name)
 			continue
@@ -335,13 +376,12 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 }
 
 var (
-	composeLineRE = regexp.MustCompile(`line (\d+)(?:, column \d+)?: `)
 	composePathRE = regexp.MustCompile(`^(?:failed to parse|validating) ([^:]*): `)
 )
 
 // composeError turns compose-go's messages ("failed to parse /abs/compose.yaml: yaml: line 3: …")
 // into compose.yaml:3: ….
-func composeError(files []string, err error) error {
+func composeError(root string, files []string, err error) error {
 	file := files[0]
 	msg := err.Error()
 	if m := composePathRE.FindStringSubmatch(msg); m != nil {
@@ -352,12 +392,8 @@ func composeError(files []string, err error) error {
 		}
 		msg = msg[len(m[0]):]
 	}
-	// yaml nests positions ("while parsing a block mapping at line 1, column 3: line 3, column 4: …"):
-	// the last one is where the error is.
-	if all := composeLineRE.FindAllStringSubmatchIndex(msg, -1); len(all) > 0 {
-		m := all[len(all)-1]
-		line, _ := strconv.Atoi(msg[m[2]:m[3]])
-		return &Error{File: file, Line: line, Msg: msg[m[1]:], Err: err}
-	}
-	return &Error{File: file, Msg: strings.TrimPrefix(msg, "yaml: "), Err: err}
+	data, _ := readFile(root, file) // only to place an error at the end of the file
+	e := YAMLError(file, data, errors.New(msg))
+	e.Err = err
+	return e
 }

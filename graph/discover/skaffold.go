@@ -1,14 +1,16 @@
 package discover
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 type skaffoldDoc struct {
@@ -48,7 +50,7 @@ func (f *finder) loadSkaffold(file string) ([]Build, error) {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("reading: %v", err), Err: err}
 	}
 	dir := path.Dir(file)
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var out []Build
 	for {
 		var node yaml.Node
@@ -56,12 +58,13 @@ func (f *finder) loadSkaffold(file string) ([]Build, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return nil, yamlError(file, err)
+			return nil, YAMLError(file, data, err)
 		}
 		var doc skaffoldDoc
 		if err := node.Decode(&doc); err != nil {
-			return nil, yamlError(file, err)
+			return nil, YAMLError(file, data, err)
 		}
+		f.checkSkaffoldKeys(file, &node)
 		lines := artifactLines(&node)
 		for i, a := range doc.Build.Artifacts {
 			if a.Image == "" {
@@ -110,7 +113,7 @@ func artifactLines(doc *yaml.Node) []int {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
 	}
-	arts := mapValue(mapValue(doc, "build"), "artifacts")
+	arts := skaffoldValue(skaffoldValue(doc, "build"), "artifacts")
 	if arts == nil || arts.Kind != yaml.SequenceNode {
 		return nil
 	}
@@ -121,13 +124,85 @@ func artifactLines(doc *yaml.Node) []int {
 	return out
 }
 
-// yamlError gives a YAML error the file's name and, where the parser says it, the line.
-func yamlError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := composeLineRE.FindStringSubmatchIndex(msg); m != nil {
-		var line int
-		fmt.Sscanf(msg[m[2]:m[3]], "%d", &line)
-		return &Error{File: file, Line: line, Msg: msg[m[1]:], Err: err}
+// skaffoldValue returns the value of key in mapping n, or nil.
+func skaffoldValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
 	}
-	return &Error{File: file, Msg: msg, Err: err}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// The keys of skaffold's schema (v4beta) in the parts of a skaffold.yaml monoctx reads. skaffold
+// rejects any other key, so one here is a typo whose setting monoctx (and skaffold) would miss.
+var (
+	skaffoldTopKeys = []string{"apiVersion", "build", "customActions", "deploy", "kind", "manifests", "metadata",
+		"portForward", "profiles", "render", "requires", "resourceSelector", "test", "verify"}
+	skaffoldBuildKeys = []string{"artifacts", "cluster", "googleCloudBuild", "insecureRegistries", "local",
+		"platforms", "tagPolicy"}
+	skaffoldArtifactKeys = []string{"bazel", "buildpacks", "context", "custom", "docker", "hooks", "image", "jib",
+		"kaniko", "ko", "platforms", "requires", "runtimeType", "sync"}
+	skaffoldDockerKeys = []string{"addHost", "buildArgs", "cacheFrom", "cacheTo", "cliFlags", "dockerfile",
+		"network", "noCache", "pullParent", "secrets", "squash", "ssh", "target"}
+)
+
+// checkSkaffoldKeys warns of every key of a skaffold document that skaffold's schema does not have,
+// where monoctx reads it: the top level, build, each artifact and its docker section.
+func (f *finder) checkSkaffoldKeys(file string, doc *yaml.Node) {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	check := func(n *yaml.Node, where string, known []string) {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if slices.Contains(known, k.Value) {
+				continue
+			}
+			hint := ""
+			for _, c := range known {
+				if strings.EqualFold(c, k.Value) || editDistance(strings.ToLower(k.Value), strings.ToLower(c)) <= 2 {
+					hint = fmt.Sprintf("did you mean %q? ", c)
+					break
+				}
+			}
+			f.warn("%s:%d: unknown key %q in %s, which skaffold rejects; %sthe keys there are %s", file, k.Line, k.Value, where, hint, strings.Join(known, ", "))
+		}
+	}
+	check(doc, "the top level", skaffoldTopKeys)
+	build := skaffoldValue(doc, "build")
+	check(build, "build", skaffoldBuildKeys)
+	if arts := skaffoldValue(build, "artifacts"); arts != nil && arts.Kind == yaml.SequenceNode {
+		for _, a := range arts.Content {
+			check(a, "a build artifact", skaffoldArtifactKeys)
+			check(skaffoldValue(a, "docker"), "an artifact's docker", skaffoldDockerKeys)
+		}
+	}
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

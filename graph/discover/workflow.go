@@ -26,7 +26,7 @@ func (f *finder) workflows(ctx context.Context) []Build {
 		}
 		var doc yaml.Node
 		if err := yaml.Unmarshal(data, &doc); err != nil {
-			f.broken(yamlError(wf, err))
+			f.broken(yamlSyntaxError(wf, data, err))
 			continue
 		}
 		if len(doc.Content) == 0 {

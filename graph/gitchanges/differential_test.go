@@ -198,3 +198,107 @@ func TestDifferentialChangesAgainstGitDiff(t *testing.T) {
 		})
 	}
 }
+
+// TestDifferentialSubmoduleChanges compares the engines with each other and
+// with git on a submodule an app would COPY: a build sends the submodule's
+// files as they are on disk, so a modified or untracked file in it, or a
+// HEAD moved without a commit in the superproject, is a change of the
+// submodule's path, even where .gitmodules says ignore = all.
+func TestDifferentialSubmoduleChanges(t *testing.T) {
+	lib := newRepo(t)
+	lib.write("f.txt", "one\n", ".gitignore", "*.log\n")
+	lib.commitAll("l1")
+	lib.write("g.txt", "two\n")
+	lib.commitAll("l2")
+
+	r := newRepo(t)
+	r.write("app/Dockerfile", "FROM scratch\nCOPY libs/sub /sub\n")
+	r.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", lib.dir, "libs/sub")
+	base := r.commitAll("add the submodule")
+	sub := r.at(filepath.Join(r.dir, "libs", "sub"))
+
+	// check compares both engines and git's own answer with the changes
+	// between base and the work tree.
+	check := func(t *testing.T, wantWT []Change) {
+		t.Helper()
+		ref := gitNameStatus(r, "--ignore-submodules=none", base)
+		if !reflect.DeepEqual(ref, wantWT) {
+			t.Fatalf("git diff --ignore-submodules=none %s = %q, want %q", base[:7], ref, wantWT)
+		}
+		for _, e := range engines {
+			got, err := open(t, r.dir, e).Changes(context.Background(), base, "")
+			if err != nil {
+				t.Fatalf("%s: Changes(%s, work tree): %v", e, base[:7], err)
+			}
+			if !reflect.DeepEqual(got, wantWT) {
+				t.Errorf("%s: Changes(%s, work tree) = %q, want %q", e, base[:7], got, wantWT)
+			}
+		}
+	}
+	for _, ignore := range []string{"", "all"} {
+		t.Run("ignore="+ignore, func(t *testing.T) {
+			if ignore != "" {
+				// Set in the config git reads, not committed: the superproject
+				// work tree itself must stay clean for the cases below.
+				r.git("config", "submodule.libs/sub.ignore", ignore)
+				r.git("config", "diff.ignoreSubmodules", ignore)
+				t.Cleanup(func() {
+					r.git("config", "--unset", "submodule.libs/sub.ignore")
+					r.git("config", "--unset", "diff.ignoreSubmodules")
+				})
+			}
+			t.Run("clean", func(t *testing.T) { check(t, want()) })
+			t.Run("ignored file", func(t *testing.T) {
+				sub.write("debug.log", "x\n")
+				defer sub.remove("debug.log")
+				check(t, want())
+			})
+			t.Run("modified tracked file", func(t *testing.T) {
+				sub.write("f.txt", "changed\n")
+				defer sub.git("checkout", "-q", "--", "f.txt")
+				check(t, want("M libs/sub"))
+			})
+			t.Run("staged then reverted in the work tree", func(t *testing.T) {
+				sub.write("f.txt", "changed\n")
+				sub.git("add", "f.txt")
+				sub.write("f.txt", "one\n")
+				defer sub.git("reset", "-q", "--", "f.txt")
+				check(t, want("M libs/sub"))
+			})
+			t.Run("untracked file", func(t *testing.T) {
+				sub.write("new/u.txt", "u\n")
+				defer sub.remove("new")
+				check(t, want("M libs/sub"))
+			})
+			t.Run("HEAD moved", func(t *testing.T) {
+				sub.git("checkout", "-q", "HEAD~1")
+				defer sub.git("checkout", "-q", "main")
+				check(t, want("M libs/sub"))
+				assertChanges(t, stagedAll(t, r.dir), want())
+			})
+			t.Run("HEAD moved and staged", func(t *testing.T) {
+				sub.git("checkout", "-q", "HEAD~1")
+				r.git("add", "libs/sub")
+				defer func() {
+					r.git("reset", "-q", "--", "libs/sub")
+					sub.git("checkout", "-q", "main")
+				}()
+				check(t, want("M libs/sub"))
+				assertChanges(t, stagedAll(t, r.dir), want("M libs/sub"))
+				assertChanges(t, gitNameStatus(r, "--cached", "--ignore-submodules=none", "HEAD"), want("M libs/sub"))
+			})
+		})
+	}
+	t.Run("not checked out", func(t *testing.T) {
+		r.git("submodule", "deinit", "-q", "libs/sub")
+		defer r.git("-c", "protocol.file.allow=always", "submodule", "update", "-q", "--init", "libs/sub")
+		check(t, want())
+	})
+
+	// Between commits the submodule's recorded commit is compared.
+	sub.git("checkout", "-q", "HEAD~1")
+	moved := r.commitAll("move the submodule back")
+	sub.git("checkout", "-q", "main")
+	assertChanges(t, changesAll(t, r.dir, base, moved), want("M libs/sub"))
+	assertChanges(t, gitNameStatus(r, base, moved), want("M libs/sub"))
+}

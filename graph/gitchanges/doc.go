@@ -15,6 +15,13 @@
 // setting, so a tool that maps paths to projects never misses the project a
 // file left. A type change (file to symlink, mode change) is a modification.
 //
+// A submodule is one path. In the work tree it is modified when its HEAD is
+// not the commit the superproject records, or when it holds modified, staged
+// or untracked-but-not-ignored files (git's --ignore-submodules=none,
+// whatever .gitmodules or diff.ignoreSubmodules say): a build copies its
+// files as they are on disk. A submodule that is not checked out is
+// unchanged.
+//
 // # Engines
 //
 // Two implementations sit behind the API and are tested against each other on

@@ -54,7 +54,7 @@ func (g *goGitEngine) diffWorkTree(ctx context.Context, base string) ([]Change, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		wt, present, err := g.workTreeEntry(e, idxTime, trustMode)
+		wt, present, err := g.workTreeEntry(ctx, e, idxTime, trustMode)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +90,7 @@ func (g *goGitEngine) diffWorkTree(ctx context.Context, base string) ([]Change, 
 
 // workTreeEntry returns the object name and mode of an index entry's file in
 // the work tree, and whether the file is there.
-func (g *goGitEngine) workTreeEntry(e *index.Entry, idxTime time.Time, trustMode bool) (blobEntry, bool, error) {
+func (g *goGitEngine) workTreeEntry(ctx context.Context, e *index.Entry, idxTime time.Time, trustMode bool) (blobEntry, bool, error) {
 	if e.SkipWorktree {
 		// Outside a sparse checkout: git treats it as unchanged.
 		return blobEntry{hash: e.Hash, mode: e.Mode}, true, nil
@@ -104,11 +104,19 @@ func (g *goGitEngine) workTreeEntry(e *index.Entry, idxTime time.Time, trustMode
 		return blobEntry{}, false, err
 	}
 	if e.Mode == filemode.Submodule {
-		// A checked-out submodule's HEAD is not read (see package doc).
-		if fi.IsDir() {
-			return blobEntry{hash: e.Hash, mode: e.Mode}, true, nil
+		if !fi.IsDir() {
+			return blobEntry{}, false, nil
 		}
-		return blobEntry{}, false, nil
+		changed, err := submoduleChanged(ctx, full, e.Hash)
+		if err != nil {
+			return blobEntry{}, false, fmt.Errorf("reading submodule %s: %w", e.Name, err)
+		}
+		if changed {
+			// As git does, the work-tree side of a changed submodule is no
+			// commit at all, so it differs from every base.
+			return blobEntry{hash: plumbing.ZeroHash, mode: e.Mode}, true, nil
+		}
+		return blobEntry{hash: e.Hash, mode: e.Mode}, true, nil
 	}
 	var mode filemode.FileMode
 	switch {
@@ -137,6 +145,49 @@ func (g *goGitEngine) workTreeEntry(e *index.Entry, idxTime time.Time, trustMode
 		return blobEntry{}, false, fmt.Errorf("hashing %s: %w", e.Name, err)
 	}
 	return blobEntry{hash: h, mode: mode}, true, nil
+}
+
+// submoduleChanged reports whether the submodule checked out in dir differs
+// from the commit the index records for it, as "git diff
+// --ignore-submodules=none" sees it: its HEAD is another commit, or its work
+// tree has modified, staged or untracked-but-not-ignored files (nested
+// submodules included). A build copies the submodule's files as they are on
+// disk, so each of these changes its apps' input. A directory that is not
+// checked out (no .git in it, or a HEAD that names no commit) is unchanged,
+// as for git.
+func submoduleChanged(ctx context.Context, dir string, recorded plumbing.Hash) (bool, error) {
+	if _, err := os.Lstat(filepath.Join(dir, ".git")); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	r, err := openGoGit(ctx, dir)
+	if err != nil {
+		return false, err
+	}
+	sub := r.eng.(*goGitEngine)
+	changed, err := sub.changedSince(ctx, recorded)
+	return changed, errors.Join(err, r.Close())
+}
+
+// changedSince reports whether HEAD is another commit than recorded or the
+// index or work tree differ from HEAD.
+func (g *goGitEngine) changedSince(ctx context.Context, recorded plumbing.Hash) (bool, error) {
+	ref, err := g.repo.Head()
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading HEAD: %w", err)
+	}
+	if ref.Hash() != recorded {
+		return true, nil
+	}
+	if cs, err := g.diffWorkTree(ctx, ref.Hash().String()); err != nil || len(cs) > 0 {
+		return len(cs) > 0, err
+	}
+	cs, err := g.staged(ctx)
+	return len(cs) > 0, err
 }
 
 // hashFile computes the blob object name of a file (or a symlink's target).
