@@ -81,16 +81,22 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 			continue
 		}
 		cands := ix.candidates(cleanPath(c.Path))
+		inside := ix.beneath(cleanPath(c.Path))
 		for ai, a := range g.Apps {
 			only, ok := cands[ai]
 			if !ok {
-				if a.Always == nil {
+				if a.Always == nil && !hasKey(inside, ai) {
 					continue
 				}
 				only = []int{} // none of its inputs, but every path counts
 			}
 			ex := a.explain(c.Path, only)
 			if !ex.Input {
+				if in, ok := inside[ai]; ok {
+					// A submodule (or a directory replaced whole) changed: an input inside it may
+					// have; the ignore file is not consulted, so this may over-select.
+					hit(a, "affected", Reason{Path: c.Path, Rule: fmt.Sprintf("%s, inside this changed directory (a submodule's commit or work tree)", a.Inputs[in].Rule.String())})
+				}
 				continue
 			}
 			rule := ex.Rules[0].String()
@@ -152,6 +158,11 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+func hasKey(m map[int]int, k int) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // All selects every app with one reason, for --on-missing-base=all.

@@ -11,6 +11,7 @@ import (
 // lookup walks the changed path's ancestors (its depth) instead of apps × inputs.
 type inputIndex struct {
 	byPrefix map[string][]appInput
+	keys     []string   // of byPrefix, sorted: the inputs beneath a path are a range of it
 	always   []appInput // patterns with no literal directory: tested for every path
 }
 
@@ -35,6 +36,10 @@ func (g *Graph) inputIndex() *inputIndex {
 				ix.byPrefix[key] = append(ix.byPrefix[key], appInput{ai, ii})
 			}
 		}
+		for k := range ix.byPrefix {
+			ix.keys = append(ix.keys, k)
+		}
+		sort.Strings(ix.keys)
 		g.index = ix
 	})
 	return g.index
@@ -58,6 +63,25 @@ func (ix *inputIndex) candidates(p string) map[int][]int {
 	for k, l := range out {
 		sort.Ints(l)
 		out[k] = compactInts(l)
+	}
+	return out
+}
+
+// beneath returns, per app index, its first input (in input order) filed strictly under directory
+// p. git reports a changed submodule as the one path of its directory, which covers every input
+// inside it; a changed path with inputs beneath it is such a directory.
+func (ix *inputIndex) beneath(p string) map[int]int {
+	if p == "." {
+		return nil // the root holds every input; a change is never the root itself
+	}
+	prefix := p + "/"
+	out := map[int]int{}
+	for i := sort.SearchStrings(ix.keys, prefix); i < len(ix.keys) && strings.HasPrefix(ix.keys[i], prefix); i++ {
+		for _, x := range ix.byPrefix[ix.keys[i]] {
+			if in, ok := out[x.app]; !ok || x.in < in {
+				out[x.app] = x.in
+			}
+		}
 	}
 	return out
 }
