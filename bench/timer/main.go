@@ -25,7 +25,7 @@ import (
 
 type command struct {
 	name, shell, setup string
-	wall               []time.Duration
+	wall, cpu          []time.Duration
 	rssKB              []int64
 }
 
@@ -93,36 +93,38 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for i := range all {
 			c := all[(i+max(round, 0))%len(all)]
 			if c.setup != "" {
-				if _, _, err := sh(*dir, c.setup); err != nil {
+				if _, _, _, err := sh(*dir, c.setup); err != nil {
 					return fmt.Errorf("setup of %s: %w", c.name, err)
 				}
 			}
-			wall, rss, err := sh(*dir, c.shell)
+			wall, cpu, rss, err := sh(*dir, c.shell)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			if round >= 0 {
 				c.wall = append(c.wall, wall)
+				c.cpu = append(c.cpu, cpu)
 				c.rssKB = append(c.rssKB, rss)
 			}
-			fmt.Fprintf(stderr, "  %-28s %8.3f s %7.1f MB\n", c.name, wall.Seconds(), float64(rss)/1024)
+			fmt.Fprintf(stderr, "  %-28s %8.3f s %8.3f s CPU %7.1f MB\n", c.name, wall.Seconds(), cpu.Seconds(), float64(rss)/1024)
 		}
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "## %s\n\n", *title)
 	fmt.Fprintf(&b, "in %s; median of %d interleaved runs after %d warm-up; load average %s → %s (2 cores, shared)\n\n", *dir, *runs, *warmup, load0, loadavg())
-	fmt.Fprintf(&b, "| command | median | min – max | peak RSS |")
+	fmt.Fprintf(&b, "| command | median | min – max | CPU | peak RSS |")
 	for _, r := range refList {
 		fmt.Fprintf(&b, " ÷ %s |", r)
 	}
-	fmt.Fprintf(&b, "\n|---|---:|---:|---:|%s\n", strings.Repeat("---:|", len(refList)))
+	fmt.Fprintf(&b, "\n|---|---:|---:|---:|---:|%s\n", strings.Repeat("---:|", len(refList)))
 	for _, c := range all {
-		fmt.Fprintf(&b, "| %s | %s | %s – %s | %.1f MB |", c.name, dur(median(c.wall)), dur(minOf(c.wall)), dur(maxOf(c.wall)), float64(maxOf(c.rssKB))/1024)
+		fmt.Fprintf(&b, "| %s | %s | %s – %s | %s | %.1f MB |", c.name, dur(median(c.wall)), dur(minOf(c.wall)), dur(maxOf(c.wall)), dur(median(c.cpu)), float64(maxOf(c.rssKB))/1024)
 		for _, r := range refList {
 			fmt.Fprintf(&b, " %.2f× |", float64(median(c.wall))/float64(median(byName[r].wall)))
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("\nmedian and min – max: wall time; CPU: median user + system time of the process and its children (less sensitive to the load); peak RSS: the largest of the runs.\n")
 	b.WriteString("\nwhere\n")
 	for _, c := range all {
 		fmt.Fprintf(&b, "- %s: `%s`", c.name, c.shell)
@@ -150,8 +152,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // sh runs script with bash in dir, output discarded (stderr kept for an error), and returns its
-// wall time and peak RSS in KiB.
-func sh(dir, script string) (time.Duration, int64, error) {
+// wall time, CPU time (user + system, children included) and peak RSS in KiB.
+func sh(dir, script string) (time.Duration, time.Duration, int64, error) {
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = dir
 	var errb bytes.Buffer
@@ -164,13 +166,13 @@ func sh(dir, script string) (time.Duration, int64, error) {
 		if len(msg) > 2000 {
 			msg = "…" + msg[len(msg)-2000:]
 		}
-		return 0, 0, fmt.Errorf("`%s`: %v\n%s", script, err, msg)
+		return 0, 0, 0, fmt.Errorf("`%s`: %v\n%s", script, err, msg)
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
-	return wall, rss, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss, nil
 }
 
 func loadavg() string {
