@@ -50,7 +50,9 @@ tools: $(ACTIONLINT)
 $(ACTIONLINT):
 	GOBIN=$(dir $(ACTIONLINT)) CGO_ENABLED=0 $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
-# Benchmarks: side-by-side figures against git, tar and plain docker build (see README, Performance).
+# Benchmarks: side-by-side figures against git diff, go list, turbo and tar (see README, Performance;
+# the suites and sizes are described in scripts/bench). The builds against plain docker build:
+# MONOCTX_BENCH_SUITES=e2e make bench. A large Go monorepo clone: MONOCTX_BENCH_GOREPO=DIR.
 bench:
 	scripts/bench
 

@@ -2,22 +2,21 @@ package graph_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 
+	"github.com/monoctx/monoctx/bench/benchgen"
 	"github.com/monoctx/monoctx/graph"
 	"github.com/monoctx/monoctx/graph/gitchanges"
 )
 
-// benchRepo is a generated monorepo: MONOCTX_BENCH_APPS apps (default 1000), each copying its own
-// directory and two of 200 shared libs from the root context, filled with small files up to
-// MONOCTX_BENCH_FILES files in all (default 20000; the README's figures use 200000). Two commits:
-// the second changes one file of one lib.
+// benchRepo is a generated monorepo (bench/benchgen): MONOCTX_BENCH_APPS apps (default 1000), each
+// copying its own directory and two of 200 shared libs from the root context, filled with small
+// files up to MONOCTX_BENCH_FILES files in all (default 20000; the README's figures use 200000).
+// HEAD~1..HEAD changes one file of one lib.
 type benchRepo struct {
 	dir  string
 	apps int
@@ -51,54 +50,7 @@ func loadBenchRepo(b *testing.B) benchRepo {
 			return
 		}
 		bench = benchRepo{dir: dir, apps: apps}
-		const libs = 200
-		perDir := files / (apps + libs)
-		if perDir < 1 {
-			perDir = 1
-		}
-		write := func(p, s string) {
-			if benchErr != nil {
-				return
-			}
-			full := filepath.Join(dir, p)
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				benchErr = err
-				return
-			}
-			benchErr = os.WriteFile(full, []byte(s), 0o644)
-		}
-		for l := 0; l < libs; l++ {
-			for f := 0; f < perDir; f++ {
-				write(fmt.Sprintf("libs/lib%03d/src/f%04d.txt", l, f), fmt.Sprintf("lib %d file %d\n", l, f))
-			}
-		}
-		for a := 0; a < apps; a++ {
-			write(fmt.Sprintf("apps/app%04d/Dockerfile", a), fmt.Sprintf(
-				"FROM scratch AS build\nCOPY libs/lib%03d/ /src/libs/a/\nCOPY libs/lib%03d/ /src/libs/b/\nCOPY apps/app%04d/ /src/app/\nFROM scratch\nCOPY --from=build /src /src\n",
-				a%libs, (a*7+3)%libs, a))
-			for f := 0; f < perDir-1; f++ {
-				write(fmt.Sprintf("apps/app%04d/src/f%04d.txt", a, f), fmt.Sprintf("app %d file %d\n", a, f))
-			}
-		}
-		write("README.md", "bench\n")
-		if benchErr != nil {
-			return
-		}
-		git := func(args ...string) {
-			if benchErr != nil {
-				return
-			}
-			cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=b", "-c", "user.email=b@b", "-c", "commit.gpgsign=false"}, args...)...)
-			cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				benchErr = fmt.Errorf("git %v: %v: %s", args, err, out)
-			}
-		}
-		git("init", "-q", "-b", "main")
-		git("add", "-A")
-		git("commit", "-q", "-m", "base")
-		write("libs/lib007/src/f0000.txt", "changed\n")
-		git("commit", "-q", "-am", "change lib007")
+		benchErr = benchgen.Monorepo{Apps: apps, Files: files}.Write(context.Background(), dir)
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
