@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/monoctx/monoctx/graph/discover"
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // IsDefinitionFile reports whether a repo-relative path is a file builds may be defined in:
@@ -42,8 +43,8 @@ type discovered struct {
 }
 
 // discover finds every app definition under root.
-func discoverApps(ctx context.Context, root string, cfg *Config, warn func(string), strict bool) (*discovered, error) {
-	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{}, nil)
+func discoverApps(ctx context.Context, root string, v tree.View, cfg *Config, warn func(string), strict bool) (*discovered, error) {
+	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{View: v}, nil)
 }
 
 // discoverWith is discover with options for the walk (a file list instead of a walk, at base) and
