@@ -1,9 +1,13 @@
 package tree
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -15,12 +19,23 @@ type Commit struct {
 	rev   string
 	x     *index
 	blobs *blobs
+	// clean are the regular files whose blob the work tree holds unmodified (the index has the
+	// same blob, and git finds the file unchanged): they are read from disk, which costs no
+	// inflating of git objects.
+	clean map[string]bool
 }
 
 // NewCommit lists the tree of rev in the repository at root. The git process it starts ends with
 // ctx or Close.
 func NewCommit(ctx context.Context, root, rev string) (*Commit, error) {
+	var clean map[string]string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		clean = cleanBlobs(ctx, root)
+	}()
 	out, err := gitOutput(ctx, root, "ls-tree", "-r", "-z", "--full-tree", rev)
+	<-done
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +44,45 @@ func NewCommit(ctx context.Context, root, rev string) (*Commit, error) {
 		return nil, err
 	}
 	x.finish()
-	return &Commit{root: root, rev: rev, x: x, blobs: newBlobs(ctx, root)}, nil
+	c := &Commit{root: root, rev: rev, x: x, blobs: newBlobs(ctx, root), clean: map[string]bool{}}
+	for p, id := range clean {
+		if e, ok := x.files[p]; ok && e.id == id && e.mode.IsRegular() {
+			c.clean[p] = true
+		}
+	}
+	return c, nil
+}
+
+// cleanBlobs maps the regular files of the work tree at root that git finds unmodified to their
+// blob ids; nil when there is no work tree.
+func cleanBlobs(ctx context.Context, root string) map[string]string {
+	var modified []byte
+	var merr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		modified, merr = gitOutput(ctx, root, "ls-files", "-z", "--modified")
+	}()
+	staged, err := gitOutput(ctx, root, "ls-files", "-z", "-s", "-t", "--cached")
+	<-done
+	if err != nil || merr != nil {
+		return nil
+	}
+	changed := map[string]bool{}
+	for _, p := range bytes.Split(modified, []byte{0}) {
+		changed[string(p)] = true
+	}
+	out := map[string]string{}
+	for _, rec := range bytes.Split(staged, []byte{0}) {
+		// "H 100644 <id> 0\t<path>": tracked, stage 0, not skip-worktree (S).
+		meta, p, ok := strings.Cut(string(rec), "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 4 || f[0] != "H" || f[3] != "0" || (f[1] != "100644" && f[1] != "100755") || changed[p] {
+			continue
+		}
+		out[p] = f[2]
+	}
+	return out
 }
 
 func (c *Commit) Root() string { return c.root }
@@ -124,6 +177,11 @@ func (c *Commit) ReadFile(name string) ([]byte, error) {
 	r, err := resolve(c, "open", n)
 	if err != nil {
 		return nil, err
+	}
+	if c.clean[r] {
+		if data, err := os.ReadFile(filepath.Join(c.root, filepath.FromSlash(r))); err == nil {
+			return data, nil
+		}
 	}
 	return c.x.readFile(c.blobs, name, r)
 }
@@ -236,4 +294,33 @@ func joinName(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
+}
+
+// NewIndex is the tree the index holds (what is staged), read as a commit is: for a pre-commit
+// hook that must see only what is staged. Unmerged paths are left out, as git checkout-index
+// leaves them.
+func NewIndex(ctx context.Context, root string) (*Commit, error) {
+	out, err := gitOutput(ctx, root, "ls-files", "-z", "-s", "--cached")
+	if err != nil {
+		return nil, err
+	}
+	x := newIndex()
+	for len(out) > 0 {
+		i := bytes.IndexByte(out, 0)
+		if i < 0 {
+			i = len(out)
+		}
+		rec := string(out[:i])
+		out = out[min(i+1, len(out)):]
+		meta, p, ok := strings.Cut(rec, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 3 {
+			return nil, fmt.Errorf("git ls-files: unexpected %q", rec)
+		}
+		if e, ok := gitMode(f[0], f[1]); ok && f[2] == "0" {
+			x.add(p, e)
+		}
+	}
+	x.finish()
+	return &Commit{root: root, rev: ":", x: x, blobs: newBlobs(ctx, root)}, nil
 }

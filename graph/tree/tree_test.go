@@ -172,7 +172,9 @@ func entryNames(es []fs.DirEntry) []string {
 
 func TestCommitReadsAsACheckout(t *testing.T) {
 	src := fixture(t)
-	write(t, src, "a/b.txt", "changed in the work tree\n", "untracked.txt", "u\n")
+	// What the work tree and the index hold instead is never read for the commit's files.
+	write(t, src, "a/b.txt", "changed in the work tree\n", "untracked.txt", "u\n", "a/c/d.txt", "staged\n")
+	git(t, src, "add", "a/c/d.txt")
 	c, err := NewCommit(context.Background(), src, "HEAD")
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +183,9 @@ func TestCommitReadsAsACheckout(t *testing.T) {
 	sameTree(t, c, NewDir(clone(t, src)), "dirlink/b.txt", "dirlink/c/d.txt", "web/up/d.txt", "sub", "nope", "a/nope")
 	if got, _ := c.ReadFile("a/b.txt"); string(got) != "bee\n" {
 		t.Errorf("a/b.txt: got %q, want the committed %q", got, "bee\n")
+	}
+	if got, _ := c.ReadFile("a/c/d.txt"); string(got) != "dee\n" {
+		t.Errorf("a/c/d.txt: got %q, want the committed %q", got, "dee\n")
 	}
 }
 
@@ -272,10 +277,12 @@ func TestCommitLacksABlobOnlyForTheFileThatNeedsIt(t *testing.T) {
 	git(t, dir, "add", "-A")
 	git(t, dir, "commit", "-q", "-m", "one")
 	sha := git(t, dir, "rev-parse", "HEAD:big.bin")
+	git(t, dir, "rm", "-q", "big.bin")
+	git(t, dir, "commit", "-q", "-m", "two")
 	if err := os.Remove(filepath.Join(dir, ".git", "objects", sha[:2], sha[2:])); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCommit(context.Background(), dir, "HEAD")
+	c, err := NewCommit(context.Background(), dir, "HEAD~1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,5 +398,30 @@ func TestAbsReadsTheViewUnderItsRoot(t *testing.T) {
 	want := []string{filepath.Join(dir, "web"), filepath.Join(dir, "web", "Dockerfile"), filepath.Join(dir, "web", "deep"), filepath.Join(dir, "web", "deep", "x"), filepath.Join(dir, "web", "up"), filepath.Join(dir, "web", "w")}
 	if err != nil || !reflect.DeepEqual(walked, want) {
 		t.Errorf("WalkDir: got %q, %v; want %q", walked, err, want)
+	}
+}
+
+// The index view reads what is staged: not the work tree's unstaged edits, not untracked files.
+func TestIndexReadsWhatIsStaged(t *testing.T) {
+	dir := fixture(t)
+	write(t, dir, "a/b.txt", "staged\n", "new.txt", "staged too\n")
+	git(t, dir, "add", "a/b.txt", "new.txt")
+	write(t, dir, "a/b.txt", "unstaged\n", "untracked.txt", "u\n")
+	x, err := NewIndex(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if b, err := x.ReadFile("a/b.txt"); err != nil || string(b) != "staged\n" {
+		t.Errorf("a/b.txt: got %q, %v; want the staged content", b, err)
+	}
+	if b, err := x.ReadFile("new.txt"); err != nil || string(b) != "staged too\n" {
+		t.Errorf("new.txt: got %q, %v", b, err)
+	}
+	if _, err := x.Stat("untracked.txt"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("untracked.txt: got %v, want ErrNotExist", err)
+	}
+	if id, ok := x.BlobID("a/b.txt"); !ok || id != git(t, dir, "rev-parse", ":a/b.txt") {
+		t.Errorf("BlobID(a/b.txt): got %q, %v; want the staged blob", id, ok)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // WorkTree is the work tree as git sees it. Its listing is the index and the untracked files of
@@ -27,19 +28,36 @@ type WorkTree struct {
 	walks   []string         // untracked directories and submodules, walked by List
 	sparse  *index           // the skip-worktree entries
 	blobs   *blobs
+
+	ctx          context.Context
+	modifiedOnce sync.Once
+	modified     map[string]bool // tracked files the work tree changed; nil when unknown
 }
 
 // NewWorkTree reads the index of the work tree at root (absolute). The git process it may start
 // to read skip-worktree blobs ends with ctx or Close.
 func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
-	// -t tags each record: H tracked, S skip-worktree, M unmerged, R deleted, C modified, ? untracked
-	// (a directory ends in /); -s adds mode, blob id and stage to the index's records.
-	out, err := gitOutput(ctx, root, "ls-files", "-z", "-t", "-s", "--cached", "--deleted", "--modified", "--others", "--directory")
+	// The index and the untracked files, in two processes at once: -t tags each record: H tracked,
+	// S skip-worktree, M unmerged, R deleted, ? untracked (a directory ends in /); -s adds mode,
+	// blob id and stage to the index's records.
+	var others []byte
+	var oerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		others, oerr = gitOutput(ctx, root, "ls-files", "-z", "-t", "--others", "--directory")
+	}()
+	out, err := gitOutput(ctx, root, "ls-files", "-z", "-t", "-s", "--cached", "--deleted")
+	<-done
+	if err == nil {
+		err = oerr
+	}
 	if err != nil {
 		return nil, err
 	}
-	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root)}
-	deleted, modified := map[string]bool{}, map[string]bool{}
+	out = append(out, others...)
+	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root), ctx: ctx}
+	deleted := map[string]bool{}
 	type rec struct {
 		tag  byte
 		path string
@@ -72,11 +90,8 @@ func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
 				r.tag = 'M' // a conflict: the file on disk is what there is
 			}
 		}
-		switch r.tag {
-		case 'R':
+		if r.tag == 'R' {
 			deleted[r.path] = true
-		case 'C':
-			modified[r.path] = true
 		}
 		recs = append(recs, r)
 	}
@@ -103,7 +118,7 @@ func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
 				w.walks = append(w.walks, r.path)
 				continue
 			}
-			if r.tag == 'H' && !modified[r.path] && !deleted[r.path] {
+			if r.tag == 'H' && !deleted[r.path] {
 				w.tracked[r.path] = r.e
 			}
 			if !deleted[r.path] {
@@ -149,7 +164,22 @@ func (w *WorkTree) BlobID(name string) (string, bool) {
 		return "", false
 	}
 	if e, ok := w.tracked[n]; ok && e.mode.IsRegular() {
-		return e.id, true
+		// Which files are modified costs git a stat of every file (and a hash of the racily clean
+		// ones): it is asked once, by the first caller.
+		w.modifiedOnce.Do(func() {
+			out, err := gitOutput(w.ctx, w.root, "ls-files", "-z", "--modified")
+			if err != nil {
+				return
+			}
+			w.modified = map[string]bool{}
+			for _, p := range strings.Split(string(out), "\x00") {
+				w.modified[p] = true
+			}
+		})
+		if w.modified != nil && !w.modified[n] {
+			return e.id, true
+		}
+		return "", false
 	}
 	if e, ok := w.sparse.files[n]; ok && e.mode.IsRegular() {
 		if _, err := os.Lstat(w.abs(n)); errors.Is(err, fs.ErrNotExist) {
