@@ -235,7 +235,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 				a.Contexts[k] = v
 			}
 		}
-		if !fileExists(filepath.Join(root, filepath.FromSlash(a.Dockerfile))) {
+		if !(files{tree.AbsOf(opts.View)}).fileExists(filepath.Join(root, filepath.FromSlash(a.Dockerfile))) {
 			return nil, &ParseError{File: cfg.file, Line: cfg.lineOf(ac.Dockerfile), Msg: fmt.Sprintf("app %q: Dockerfile %s does not exist; fix dockerfile: or remove the entry", n, a.Dockerfile)}
 		}
 	}
@@ -330,11 +330,6 @@ func argsAgree(want, have map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
 }
 
 // repoRel turns an absolute path into a repo-relative slash path, refusing paths outside the repo.

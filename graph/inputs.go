@@ -65,7 +65,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	// allowlist: that is derived from the input set, and would hide a new COPY source until
 	// regeneration.
 	if rel, err := repoRel(root, applicable); err == nil && fsys.fileExists(applicable) {
-		f, generated, err := ignore.ReadUser(applicable, rel)
+		f, generated, err := ignore.ReadUserIn(fsys.ReadFile, applicable, rel)
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 			// A generated per-Dockerfile file that took nothing over carries the context's file.
 			ctxIgnore := joinRel(a.Context, ".dockerignore")
 			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fsys.fileExists(p) {
-				if a.ignore, _, err = ignore.ReadUser(p, ctxIgnore); err != nil {
+				if a.ignore, _, err = ignore.ReadUserIn(fsys.ReadFile, p, ctxIgnore); err != nil {
 					return err
 				}
 			}
