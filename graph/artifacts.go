@@ -314,7 +314,7 @@ func (st *artifactState) untrackedOrAbsent(ctx context.Context, root, p string, 
 		return false, false
 	}
 	if hasGlob(p) {
-		matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(p)))
+		matches, _ := st.fs.Glob(root, p) // a bad pattern matches nothing, as filepath.Glob's
 		if len(matches) > 0 {
 			for _, m := range matches {
 				rel, err := repoRel(root, m)

@@ -26,7 +26,7 @@ import (
 func (g *Graph) IgnoreKeep(ctx context.Context, apps []*App) ([]string, error) {
 	var keep []string
 	for _, a := range apps {
-		sel, err := a.Selection(g.Root)
+		sel, err := a.selection(g.fs, g.Root)
 		if err != nil {
 			return nil, err
 		}
