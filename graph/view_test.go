@@ -113,3 +113,6 @@ func TestLoadOfASparseWorkTreeIsTheLoadOfTheFullOne(t *testing.T) {
 		})
 	}
 }
+
+// noView reads the OS, as a Load without WithView.
+var noView = files{}
