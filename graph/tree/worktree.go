@@ -29,7 +29,7 @@ type WorkTree struct {
 	sparse  *index           // the skip-worktree entries
 	blobs   *blobs
 
-	ctx          context.Context
+	modifiedC    chan map[string]bool
 	modifiedOnce sync.Once
 	modified     map[string]bool // tracked files the work tree changed; nil when unknown
 }
@@ -47,6 +47,21 @@ func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
 		defer close(done)
 		others, oerr = gitOutput(ctx, root, "ls-files", "-z", "-t", "--others", "--directory")
 	}()
+	// Which files are modified (for BlobID) costs git a stat of every file and a hash of the
+	// racily clean ones: it runs beside the listing, and only BlobID waits for it.
+	modified := make(chan map[string]bool, 1)
+	go func() {
+		out, err := gitOutput(ctx, root, "ls-files", "-z", "--modified")
+		if err != nil {
+			modified <- nil
+			return
+		}
+		m := map[string]bool{}
+		for _, p := range strings.Split(string(out), "\x00") {
+			m[p] = true
+		}
+		modified <- m
+	}()
 	out, err := gitOutput(ctx, root, "ls-files", "-z", "-t", "-s", "--cached", "--deleted")
 	<-done
 	if err == nil {
@@ -56,7 +71,7 @@ func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
 		return nil, err
 	}
 	out = append(out, others...)
-	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root), ctx: ctx}
+	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root), modifiedC: modified}
 	deleted := map[string]bool{}
 	type rec struct {
 		tag  byte
@@ -164,18 +179,7 @@ func (w *WorkTree) BlobID(name string) (string, bool) {
 		return "", false
 	}
 	if e, ok := w.tracked[n]; ok && e.mode.IsRegular() {
-		// Which files are modified costs git a stat of every file (and a hash of the racily clean
-		// ones): it is asked once, by the first caller.
-		w.modifiedOnce.Do(func() {
-			out, err := gitOutput(w.ctx, w.root, "ls-files", "-z", "--modified")
-			if err != nil {
-				return
-			}
-			w.modified = map[string]bool{}
-			for _, p := range strings.Split(string(out), "\x00") {
-				w.modified[p] = true
-			}
-		})
+		w.modifiedOnce.Do(func() { w.modified = <-w.modifiedC })
 		if w.modified != nil && !w.modified[n] {
 			return e.id, true
 		}
