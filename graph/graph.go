@@ -88,18 +88,23 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving repository root: %w", err)
 	}
-	cfgName := o.configFile
-	if filepath.IsAbs(cfgName) {
-		if rel, err := repoRel(root, cfgName); err == nil {
-			cfgName = rel
-		}
-	}
 	v := o.view
 	if v == nil {
 		v = tree.NewDir(root)
 	}
 	fsys := files{tree.AbsOf(v)}
-	cfg, err := loadConfig(fsys.ReadFile, root, cfgName, o.configRequired)
+	cfgName := o.configFile
+	_, commit := v.(*tree.Commit)
+	if filepath.IsAbs(cfgName) && !commit {
+		if rel, err := repoRel(root, cfgName); err == nil {
+			cfgName = rel // a file of the work tree, named absolutely
+		}
+	}
+	read := fsys.ReadFile
+	if filepath.IsAbs(cfgName) {
+		read = os.ReadFile // an absolute path is the file system's, whatever tree is read
+	}
+	cfg, err := loadConfig(read, root, cfgName, o.configRequired)
 	if err != nil {
 		return nil, err
 	}
