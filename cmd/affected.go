@@ -17,6 +17,7 @@ import (
 
 	"github.com/monoctx/monoctx/graph"
 	"github.com/monoctx/monoctx/graph/gitchanges"
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 type affectedOptions struct {
@@ -95,7 +96,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 	res := &affectedResult{}
 	var changes []graph.Change
 	var reader graph.BaseReader
-	graphDir := s.root
+	var view tree.View // nil: the work tree
 	switch {
 	case files != "":
 		paths, err := readFileList(env, files, nul)
@@ -117,22 +118,20 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			}
 			headSHA = sha
 			if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {
-				dir, missing, cleanup, err := s.repo.Checkout(ctx, sha)
+				// The commit is read from git objects, lazily: a blob the clone lacks matters only
+				// to an app that reads it.
+				c, err := tree.NewCommit(ctx, s.root, sha)
 				if err != nil {
 					return nil, fmt.Errorf("reading the tree of --head %s: %w", head, err)
 				}
-				defer cleanup()
-				graphDir = dir
-				if len(missing) > 0 {
-					fmt.Fprintf(env.Err, "monoctx: warning: %d files of %s are not in this clone (a partial or incomplete clone) and are read as absent, e.g. %s; fetch them, or run affected with that commit checked out\n",
-						len(missing), head, missing[0])
-				}
+				defer c.Close()
+				view = c
 			}
 		}
 		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
 		var mb *gitchanges.MissingBaseError
 		if errors.As(err, &mb) && onMissing == "all" {
-			if err := s.loadGraph(ctx, env, g, graphDir); err != nil {
+			if err := s.loadGraphView(ctx, env, g, s.root, view); err != nil {
 				return nil, err
 			}
 			res.Base, res.Head = mb.Ref, headOrWorktree(headSHA)
@@ -150,10 +149,16 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 		for _, c := range cs {
 			changes = append(changes, graph.Change{Path: c.Path, Status: string(c.Status)})
 		}
-		reader = revReader{repo: s.repo, rev: baseSHA}
+		if s.repo.Engine() == gitchanges.EngineGit {
+			rev := tree.NewRev(ctx, s.root, baseSHA) // one git process for every read at base
+			defer rev.Close()
+			reader = rev
+		} else {
+			reader = revReader{repo: s.repo, rev: baseSHA}
+		}
 		res.Base, res.Head = baseSHA, headOrWorktree(headSHA)
 	}
-	if err := s.loadGraph(ctx, env, g, graphDir); err != nil {
+	if err := s.loadGraphView(ctx, env, g, s.root, view); err != nil {
 		return nil, err
 	}
 	apps, err := s.g.Affected(ctx, changes, reader)

@@ -17,6 +17,7 @@ import (
 	"github.com/monoctx/monoctx/graph"
 	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/gitchanges"
+	"github.com/monoctx/monoctx/graph/tree"
 	"github.com/monoctx/monoctx/internal/atomicfile"
 )
 
@@ -258,15 +259,38 @@ func (g *globalOptions) load(ctx context.Context, env *Env) (*session, error) {
 }
 
 func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir string) error {
+	return s.loadGraphView(ctx, env, g, dir, nil)
+}
+
+// workTreeView is the view of the work tree: git's index and untracked files with the git CLI, a
+// walk of the directory with go-git (which lists no sparse bits cheaply) or without git.
+func (s *session) workTreeView(ctx context.Context) tree.View {
+	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit {
+		if v, err := tree.NewWorkTree(ctx, s.root); err == nil {
+			return v
+		}
+	}
+	return tree.NewDir(s.root)
+}
+
+// loadGraphView loads the graph of dir read through v; nil is the work tree's view when dir is the
+// repository root, a walk of dir otherwise.
+func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions, dir string, v tree.View) error {
 	var opts []graph.Option
+	if v == nil && dir == s.root {
+		v = s.workTreeView(ctx)
+	}
+	if v != nil {
+		opts = append(opts, graph.WithView(v))
+	}
 	if g.Config != "" {
 		opts = append(opts, graph.WithConfigFile(s.configFile(g.Config)))
 	}
 	if g.Strict {
 		opts = append(opts, graph.WithStrict(true))
 	}
-	if s.repo != nil && dir == s.root {
-		opts = append(opts, graph.WithTracked(s.repo.Tracked)) // another tree is a checkout: all tracked
+	if _, commit := v.(*tree.Commit); s.repo != nil && dir == s.root && !commit {
+		opts = append(opts, graph.WithTracked(s.repo.Tracked)) // a commit's tree is all tracked
 	}
 	if s.cache != nil {
 		opts = append(opts, graph.WithCache(s.cache, nil))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -17,6 +16,7 @@ import (
 	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/golang"
 	"github.com/monoctx/monoctx/graph/jsdeps"
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // Change is one changed path between base and head. A rename is a deletion plus an addition.
@@ -366,21 +366,16 @@ func definedBy(a *App, files []string, cfgFile string) bool {
 
 // loadBaseDefinitions rebuilds the app definitions (not the Dockerfiles) from the definition files as
 // they were at base: the head's file list (plus the changed paths) stands for the tree, and the
-// definition files are written to a scratch directory for the readers that open them.
+// definition files, read at base, are held in memory for the readers that open them.
 func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, changes []Change) (map[string]*App, error) {
-	dir, err := os.MkdirTemp("", "monoctx-base-")
-	if err != nil {
-		return nil, fmt.Errorf("making a scratch directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	var files []string
+	var defs []string
 	if !filepath.IsAbs(g.Config.file) { // a config outside the repository is read as it is
-		files = append(files, g.Config.file)
+		defs = append(defs, g.Config.file)
 	}
 	listed := map[string]bool{}
 	var list []string
 	if g.discovery != nil {
-		files = append(files, g.discovery.Files...)
+		defs = append(defs, g.discovery.Files...)
 		list = g.discovery.Paths()
 		for _, p := range list {
 			listed[p] = true
@@ -388,19 +383,20 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, change
 	}
 	for _, c := range changes {
 		if IsDefinitionFile(c.Path) {
-			files = append(files, c.Path)
+			defs = append(defs, c.Path)
 		}
 		if !listed[c.Path] {
 			list = append(list, c.Path)
 			listed[c.Path] = true
 		}
 	}
-	written := map[string]bool{}
-	for _, f := range files {
-		if written[f] {
+	contents := map[string][]byte{}
+	seen := map[string]bool{}
+	for _, f := range defs {
+		if seen[f] {
 			continue
 		}
-		written[f] = true
+		seen[f] = true
 		data, err := base.ReadFile(ctx, f)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -408,32 +404,20 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, change
 			}
 			return nil, fmt.Errorf("reading %s at base: %w", f, err)
 		}
-		dst := filepath.Join(dir, filepath.FromSlash(f))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return nil, err
+		contents[path.Clean(f)] = data
+	}
+	// Config apps that override discovered apps need their Dockerfiles to exist.
+	for _, a := range g.Apps {
+		if _, ok := contents[a.Dockerfile]; !ok {
+			contents[a.Dockerfile] = nil
 		}
 	}
-	cfg, err := LoadConfig(dir, g.Config.file, false)
+	v := tree.NewMem(g.Root, contents, list)
+	cfg, err := loadConfig(files{tree.AbsOf(v)}.ReadFile, g.Root, g.Config.file, false)
 	if err != nil {
 		return nil, fmt.Errorf("at base: %w", err)
 	}
-	// Config apps that override discovered apps need their Dockerfiles to exist on disk.
-	for _, a := range g.Apps {
-		p := filepath.Join(dir, filepath.FromSlash(a.Dockerfile))
-		if fileExists(p) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	d, err := discoverWith(ctx, dir, cfg, func(string) {}, false, discover.Options{Files: list}, nil)
+	d, err := discoverWith(ctx, g.Root, cfg, func(string) {}, false, discover.Options{Files: list, View: v}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("at base: %w", err)
 	}
@@ -527,7 +511,7 @@ func (g *Graph) diffLockfile(ctx context.Context, a *App, p string, base BaseRea
 		}
 		return lockDiff{why: err.Error()}
 	}
-	cur, err := os.ReadFile(filepath.Join(g.Root, filepath.FromSlash(p)))
+	cur, err := g.fs.ReadFile(filepath.Join(g.Root, filepath.FromSlash(p)))
 	if err != nil {
 		return lockDiff{why: "the lockfile is gone"}
 	}
@@ -595,7 +579,7 @@ func (g *Graph) diffModule(ctx context.Context, dir string, base BaseReader) mod
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
 		}
-		cur, err := os.ReadFile(filepath.Join(g.Root, filepath.FromSlash(p)))
+		cur, err := g.fs.ReadFile(filepath.Join(g.Root, filepath.FromSlash(p)))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
 		}

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 // artifactState is shared by the apps of one Load: parsed .gitignore files, the index, and the
 // `go build -o` lines of the repository's Makefiles, scripts and workflows, each read once.
 type artifactState struct {
+	fs         files
 	mu         sync.Mutex
 	gitignores map[string][]gitPattern // by repo-relative directory
 	tracked    TrackedFunc             // nil: see isTracked
@@ -165,7 +165,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 	}
 	if name := binaryName(path.Base(s.path)); name != "" {
 		for _, d := range namedPackageDirs(a, name) {
-			if !isGoMain(filepath.Join(l.root, filepath.FromSlash(d))) {
+			if !l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(d))) {
 				continue
 			}
 			ok, err := l.addArtifactGo(ctx, a, s, d, fmt.Sprintf("%s built from Go package %s (the main package named after it)", head, d))
@@ -174,7 +174,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 			}
 		}
 	}
-	if binaryLooking(path.Base(s.path)) && isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))) {
+	if binaryLooking(path.Base(s.path)) && l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))) {
 		return l.addArtifactGo(ctx, a, s, a.Dir(), fmt.Sprintf("%s built from Go package %s (the main package in the Dockerfile's directory)", head, a.Dir()))
 	}
 	return false, nil
@@ -183,7 +183,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 // addArtifactGo adds the import closure of the Go package pkg as the artifact's inputs. ok is false
 // when pkg cannot be analysed as Go.
 func (l *langCache) addArtifactGo(ctx context.Context, a *App, s artifactSource, pkg, text string) (bool, error) {
-	if !isGoMain(filepath.Join(l.root, filepath.FromSlash(pkg))) {
+	if !l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(pkg))) {
 		return false, nil
 	}
 	an, err := l.goAnalyzer(false)
@@ -314,14 +314,14 @@ func (st *artifactState) untrackedOrAbsent(ctx context.Context, root, p string, 
 		return false, false
 	}
 	if hasGlob(p) {
-		matches, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(p)))
+		matches, _ := st.fs.Glob(root, p) // a bad pattern matches nothing, as filepath.Glob's
 		if len(matches) > 0 {
 			for _, m := range matches {
 				rel, err := repoRel(root, m)
 				if err != nil {
 					return false, false
 				}
-				info, err := os.Lstat(m)
+				info, err := st.fs.Lstat(m)
 				if err != nil || !st.ignored(root, rel, info.IsDir()) || st.isTracked(ctx, root, rel) {
 					return false, false
 				}
@@ -341,7 +341,7 @@ func (st *artifactState) untrackedOrAbsent(ctx context.Context, root, p string, 
 		}
 		return false, true
 	}
-	info, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
+	info, err := st.fs.Lstat(filepath.Join(root, filepath.FromSlash(p)))
 	if err != nil {
 		return st.ignored(root, p, isDir) || st.ignored(root, p, !isDir), true
 	}
@@ -377,7 +377,7 @@ func (st *artifactState) gitignoreOf(root, dir string) []gitPattern {
 		st.gitignores = map[string][]gitPattern{}
 	}
 	var ps []gitPattern
-	if data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(dir), ".gitignore")); err == nil {
+	if data, err := st.fs.ReadFile(filepath.Join(root, filepath.FromSlash(dir), ".gitignore")); err == nil {
 		ps = parseGitignore(dir, data)
 	}
 	st.gitignores[dir] = ps
@@ -393,7 +393,7 @@ func (st *artifactState) isTracked(ctx context.Context, root, p string) bool {
 		ok, err := st.tracked(ctx, p)
 		return err != nil || ok // unsure: a source, never an artifact
 	}
-	_, err := os.Lstat(filepath.Join(root, ".git"))
+	_, err := st.fs.Lstat(filepath.Join(root, ".git"))
 	return err != nil
 }
 

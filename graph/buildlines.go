@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -34,7 +33,7 @@ func (st *artifactState) buildLines(root string, cfg *Config) []buildLine {
 	st.linesOnce.Do(func() {
 		skip := cfg.skipGlobs()
 		var files []string
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		_ = st.fs.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return nil
 			}
@@ -66,12 +65,12 @@ func (st *artifactState) buildLines(root string, cfg *Config) []buildLine {
 		})
 		sort.Strings(files)
 		for _, f := range files {
-			data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
+			data, err := st.fs.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
 			if err != nil || !bytes.Contains(data, []byte("build")) {
 				continue
 			}
-			for _, bl := range parseBuildFile(root, f, buildScriptKind(f), data) {
-				if isGoMain(filepath.Join(root, filepath.FromSlash(bl.pkg))) {
+			for _, bl := range parseBuildFile(st.fs, root, f, buildScriptKind(f), data) {
+				if st.fs.isGoMain(filepath.Join(root, filepath.FromSlash(bl.pkg))) {
 					st.lines = append(st.lines, bl)
 				}
 			}
@@ -95,18 +94,18 @@ func buildScriptKind(rel string) string {
 }
 
 // parseBuildFile finds the go build lines of one file.
-func parseBuildFile(root, file, kind string, data []byte) []buildLine {
+func parseBuildFile(fsys files, root, file, kind string, data []byte) []buildLine {
 	dir := path.Dir(file)
 	switch kind {
 	case "make":
-		return makeBuildLines(root, file, dir, data)
+		return makeBuildLines(fsys, root, file, dir, data)
 	case "sh":
 		// A script may run from its own directory or from the root: both are tried, and only a
 		// package that exists is kept.
-		out := shellBuildLines(root, file, 1, string(data), []string{dir, "."}, "")
+		out := shellBuildLines(fsys, root, file, 1, string(data), []string{dir, "."}, "")
 		return out
 	case "workflow":
-		return workflowBuildLines(root, file, data)
+		return workflowBuildLines(fsys, root, file, data)
 	}
 	return nil
 }
@@ -116,7 +115,7 @@ var makeAssignRE = regexp.MustCompile(`^(?:export\s+|override\s+)?([A-Za-z_][A-Z
 // makeBuildLines reads a Makefile: its simple variable assignments, then every logical line (with
 // continuations joined) that runs go build, with make variables expanded where their value is a
 // plain literal, and read with a shell parser.
-func makeBuildLines(root, file, dir string, data []byte) []buildLine {
+func makeBuildLines(fsys files, root, file, dir string, data []byte) []buildLine {
 	type logical struct {
 		line int
 		text string
@@ -164,7 +163,7 @@ func makeBuildLines(root, file, dir string, data []byte) []buildLine {
 		cmd = strings.TrimLeft(cmd, "@-+ \t")
 		display := oneLine(cmd)
 		cmd = expandMake(cmd, vars, 0)
-		out = append(out, shellBuildLines(root, file, l.line, cmd, []string{dir}, display)...)
+		out = append(out, shellBuildLines(fsys, root, file, l.line, cmd, []string{dir}, display)...)
 	}
 	return out
 }
@@ -237,7 +236,7 @@ func makeValue(ref string, vars map[string]string, depth int) string {
 // shellBuildLines parses shell text and returns its go build commands, resolving relative paths
 // from each candidate working directory.
 // display, when set, is the line as written (a Makefile's, before its variables were expanded).
-func shellBuildLines(root, file string, firstLine int, text string, cwds []string, display string) []buildLine {
+func shellBuildLines(fsys files, root, file string, firstLine int, text string, cwds []string, display string) []buildLine {
 	// Expressions of workflows and make variables were replaced by varMark; keep the parser from
 	// seeing the NULs.
 	src := strings.ReplaceAll(text, varMark, "MONOCTXVAR")
@@ -272,7 +271,7 @@ func shellBuildLines(root, file string, firstLine int, text string, cwds []strin
 				}
 				wd = joinRel(cwd, dirFlag)
 			}
-			p, ok := repoPathFrom(root, wd, pkg)
+			p, ok := repoPathFrom(fsys, root, wd, pkg)
 			if !ok {
 				continue
 			}
@@ -284,7 +283,7 @@ func shellBuildLines(root, file string, firstLine int, text string, cwds []strin
 			if escapesContext(op) || strings.HasPrefix(outPath, "/") {
 				continue
 			}
-			if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(op))); err == nil && st.IsDir() {
+			if st, err := fsys.Stat(filepath.Join(root, filepath.FromSlash(op))); err == nil && st.IsDir() {
 				op = joinRel(op, path.Base(p))
 			}
 			out = append(out, buildLine{file: file, line: line, text: cmdText, out: op, pkg: p})
@@ -382,13 +381,13 @@ func goBuildArgs(words []string) (out, pkg, dir string, ok bool) {
 
 // repoPathFrom resolves a package argument from a working directory: "./cmd/x", ".", or an import
 // path of the module whose go.mod is at or above the working directory.
-func repoPathFrom(root, cwd, pkg string) (string, bool) {
+func repoPathFrom(fsys files, root, cwd, pkg string) (string, bool) {
 	if pkg == "." || strings.HasPrefix(pkg, "./") || strings.HasPrefix(pkg, "../") {
 		p := joinRel(cwd, pkg)
 		return p, !escapesContext(p)
 	}
 	for d := cwd; ; d = path.Dir(d) {
-		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(d), "go.mod"))
+		data, err := fsys.ReadFile(filepath.Join(root, filepath.FromSlash(d), "go.mod"))
 		if err == nil {
 			mod := modulePathOf(data)
 			if mod != "" && (pkg == mod || strings.HasPrefix(pkg, mod+"/")) {
@@ -415,7 +414,7 @@ var workflowExprRE = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 
 // workflowBuildLines reads the run: steps of a GitHub workflow, from the repository root or the
 // step's literal working-directory.
-func workflowBuildLines(root, file string, data []byte) []buildLine {
+func workflowBuildLines(fsys files, root, file string, data []byte) []buildLine {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
 		return nil
@@ -443,7 +442,7 @@ func workflowBuildLines(root, file string, data []byte) []buildLine {
 					first++ // the text starts on the line after "run: |"
 				}
 				text := workflowExprRE.ReplaceAllString(run.Value, varMark)
-				out = append(out, shellBuildLines(root, file, first, text, []string{wd}, "")...)
+				out = append(out, shellBuildLines(fsys, root, file, first, text, []string{wd}, "")...)
 			}
 			for i := 1; i < len(n.Content); i += 2 {
 				walk(n.Content[i])

@@ -99,11 +99,17 @@ var defaultSkip = []string{"**/vendor", "**/node_modules", "**/.git", "**/testda
 // of the file system (a config kept outside the repository). A missing file is an empty config
 // unless required is set.
 func LoadConfig(root, name string, required bool) (*Config, error) {
+	return loadConfig(os.ReadFile, root, name, required)
+}
+
+// loadConfig is LoadConfig reading through read (a Load's view; a path outside the repository is
+// read from the OS).
+func loadConfig(read func(string) ([]byte, error), root, name string, required bool) (*Config, error) {
 	file := filepath.Join(root, filepath.FromSlash(name))
 	if filepath.IsAbs(name) {
 		file = name
 	}
-	data, err := os.ReadFile(file)
+	data, err := read(file)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			if !required {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/monoctx/monoctx/graph/discover"
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // IsDefinitionFile reports whether a repo-relative path is a file builds may be defined in:
@@ -42,8 +43,8 @@ type discovered struct {
 }
 
 // discover finds every app definition under root.
-func discoverApps(ctx context.Context, root string, cfg *Config, warn func(string), strict bool) (*discovered, error) {
-	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{}, nil)
+func discoverApps(ctx context.Context, root string, v tree.View, cfg *Config, warn func(string), strict bool) (*discovered, error) {
+	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{View: v}, nil)
 }
 
 // discoverWith is discover with options for the walk (a file list instead of a walk, at base) and
@@ -234,7 +235,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 				a.Contexts[k] = v
 			}
 		}
-		if !fileExists(filepath.Join(root, filepath.FromSlash(a.Dockerfile))) {
+		if !(files{tree.AbsOf(opts.View)}).fileExists(filepath.Join(root, filepath.FromSlash(a.Dockerfile))) {
 			return nil, &ParseError{File: cfg.file, Line: cfg.lineOf(ac.Dockerfile), Msg: fmt.Sprintf("app %q: Dockerfile %s does not exist; fix dockerfile: or remove the entry", n, a.Dockerfile)}
 		}
 	}
@@ -329,11 +330,6 @@ func argsAgree(want, have map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && !st.IsDir()
 }
 
 // repoRel turns an absolute path into a repo-relative slash path, refusing paths outside the repo.

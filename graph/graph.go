@@ -18,6 +18,7 @@ import (
 
 	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/discover"
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // Graph is the monorepo's apps with their input sets.
@@ -32,6 +33,7 @@ type Graph struct {
 	indexOnce sync.Once
 	index     *inputIndex
 	lang      *langCache // the analyzers of this Load, for the variants of IgnoreKeep
+	fs        files      // the view the graph was loaded from
 }
 
 type options struct {
@@ -41,6 +43,13 @@ type options struct {
 	tracked        TrackedFunc
 	cache          *cache.Cache
 	blobs          cache.Blobs
+	view           tree.View
+}
+
+// WithView reads the repository through v (see package tree): the work tree as git lists it, or a
+// commit's tree. Without it, Load reads root from the OS and walks it. The caller closes v.
+func WithView(v tree.View) Option {
+	return func(o *options) { o.view = v }
 }
 
 // TrackedFunc reports whether git tracks the repo-relative path p, or a file under it.
@@ -79,26 +88,39 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving repository root: %w", err)
 	}
+	v := o.view
+	if v == nil {
+		v = tree.NewDir(root)
+	}
+	fsys := files{tree.AbsOf(v)}
 	cfgName := o.configFile
-	if filepath.IsAbs(cfgName) {
+	_, commit := v.(*tree.Commit)
+	if filepath.IsAbs(cfgName) && !commit {
 		if rel, err := repoRel(root, cfgName); err == nil {
-			cfgName = rel
+			cfgName = rel // a file of the work tree, named absolutely
 		}
 	}
-	cfg, err := LoadConfig(root, cfgName, o.configRequired)
+	read := fsys.ReadFile
+	if filepath.IsAbs(cfgName) {
+		read = os.ReadFile // an absolute path is the file system's, whatever tree is read
+	}
+	cfg, err := loadConfig(read, root, cfgName, o.configRequired)
 	if err != nil {
 		return nil, err
 	}
-	g := &Graph{Root: root, Config: cfg}
+	g := &Graph{Root: root, Config: cfg, fs: fsys}
 	warn := func(s string) { g.Warnings = append(g.Warnings, s) }
-	d, err := discoverApps(ctx, root, cfg, warn, o.strict)
+	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict)
 	if err != nil {
 		return nil, err
 	}
 	apps := d.apps
 	g.discovery = d.result
-	lang := newLangCache(root)
+	lang := newLangCache(root, fsys)
 	lang.cache, lang.blobs = o.cache, o.blobs
+	if lang.blobs == nil {
+		lang.blobs = v // git's blob ids, where the view knows them
+	}
 	lang.art.tracked = o.tracked
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
@@ -126,7 +148,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				errs[i] = lang.resolveArtifacts(ctx, cfg, a)
 			}
 			if errs[i] == nil && a.Unresolved == "" {
-				if missing := missingSource(root, a); missing != "" {
+				if missing := missingSource(fsys, root, a); missing != "" {
 					if o.strict {
 						errs[i] = errors.New(missing)
 					} else {
@@ -370,7 +392,7 @@ func (g *Graph) WriteGraph(w io.Writer, format string) error {
 // rule explains (not an artifact, not counted from every ancestor as an inferred context's are): the
 // image cannot be built as the repository stands, so what it is built from is unknown. "" when
 // there is none.
-func missingSource(root string, a *App) string {
+func missingSource(fsys files, root string, a *App) string {
 	if a.Origin == "dockerfile" || a.contextUnknown {
 		return "" // an inferred context counts a missing source from every ancestor already
 	}
@@ -383,7 +405,7 @@ func missingSource(root string, a *App) string {
 		default:
 			continue
 		}
-		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(in.Path))); err == nil || throughLink(root, a.Context, in.Path) {
+		if _, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(in.Path))); err == nil || throughLink(fsys, root, a.Context, in.Path) {
 			continue // present, or reached through a symlink (resolved in the context, as BuildKit does)
 		}
 		rel, _ := a.ContextPath(in.Path)
@@ -394,9 +416,9 @@ func missingSource(root string, a *App) string {
 }
 
 // throughLink reports whether a directory on the way from ctxDir to p is a symlink.
-func throughLink(root, ctxDir, p string) bool {
+func throughLink(fsys files, root, ctxDir, p string) bool {
 	for d := path.Dir(p); d != "." && d != ctxDir && d != "/"; d = path.Dir(d) {
-		if st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(d))); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		if st, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(d))); err == nil && st.Mode()&os.ModeSymlink != 0 {
 			return true
 		}
 	}

@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -27,7 +26,7 @@ import (
 func (g *Graph) IgnoreKeep(ctx context.Context, apps []*App) ([]string, error) {
 	var keep []string
 	for _, a := range apps {
-		sel, err := a.Selection(g.Root)
+		sel, err := a.selection(g.fs, g.Root)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +44,7 @@ func (g *Graph) IgnoreKeep(ctx context.Context, apps []*App) ([]string, error) {
 // variantKeep is the Keep of the app's other possible builds: other targets, platform ARGs as
 // wildcards.
 func (g *Graph) variantKeep(ctx context.Context, a *App) ([]string, error) {
-	data, err := os.ReadFile(filepath.Join(g.Root, filepath.FromSlash(a.Dockerfile)))
+	data, err := g.fs.ReadFile(filepath.Join(g.Root, filepath.FromSlash(a.Dockerfile)))
 	if err != nil {
 		return nil, nil // the app's own selection already said what is missing
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -20,7 +19,8 @@ import (
 // analyses between the apps of one Load (nil: none shared). A source that cannot be followed (a
 // symlink loop) stays an input as written, and warn says why.
 func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *langCache, warn func(string)) error {
-	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(a.Dockerfile)))
+	fsys := lang.fs
+	data, err := fsys.ReadFile(filepath.Join(root, filepath.FromSlash(a.Dockerfile)))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("app %s: Dockerfile %s does not exist", a.Name, a.Dockerfile)
@@ -34,14 +34,14 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	a.df = info
 	inferred := (a.Origin == "dockerfile" || a.contextUnknown) && a.ContextReason == ""
 	if inferred {
-		a.Context, a.ContextReason = inferContext(root, a, info)
+		a.Context, a.ContextReason = inferContext(fsys, root, a, info)
 	}
 	if _, ok := relTo(".", a.Context); !ok || escapesContext(a.Context) {
 		return fmt.Errorf("app %s: context %q is outside the repository", a.Name, a.Context)
 	}
-	if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(a.Context))); err != nil || !st.IsDir() {
+	if st, err := fsys.Stat(filepath.Join(root, filepath.FromSlash(a.Context))); err != nil || !st.IsDir() {
 		// A context that is build output (gitignored) may not be built yet: an artifact context.
-		if err == nil || !(&artifactState{}).untracked(context.Background(), root, a.Context, true) {
+		if err == nil || !(&artifactState{fs: fsys}).untracked(context.Background(), root, a.Context, true) {
 			return fmt.Errorf("app %s: context directory %s does not exist", a.Name, a.Context)
 		}
 	}
@@ -53,7 +53,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	// Creating it changes what the image sees, so it is an input even while absent; the context's
 	// file matters only while the per-Dockerfile one does not exist.
 	perDockerfile := a.Dockerfile + ".dockerignore"
-	applicable, isPer := ignore.Applicable(filepath.Join(root, filepath.FromSlash(a.Dockerfile)), filepath.Join(root, filepath.FromSlash(a.Context)))
+	applicable, isPer := ignore.ApplicableIn(fsys, filepath.Join(root, filepath.FromSlash(a.Dockerfile)), filepath.Join(root, filepath.FromSlash(a.Context)))
 	a.Inputs = append(a.Inputs, Input{Path: perDockerfile, Match: "path",
 		Rule: Rule{Kind: "ignorefile", Where: perDockerfile, Text: "per-Dockerfile ignore file"}})
 	if !isPer {
@@ -64,8 +64,8 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	// Generated files are read through the user patterns they keep, never through their own
 	// allowlist: that is derived from the input set, and would hide a new COPY source until
 	// regeneration.
-	if rel, err := repoRel(root, applicable); err == nil && fileExists(applicable) {
-		f, generated, err := ignore.ReadUser(applicable, rel)
+	if rel, err := repoRel(root, applicable); err == nil && fsys.fileExists(applicable) {
+		f, generated, err := ignore.ReadUserIn(fsys.ReadFile, applicable, rel)
 		if err != nil {
 			return err
 		}
@@ -73,8 +73,8 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 		if generated && f == nil && isPer {
 			// A generated per-Dockerfile file that took nothing over carries the context's file.
 			ctxIgnore := joinRel(a.Context, ".dockerignore")
-			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fileExists(p) {
-				if a.ignore, _, err = ignore.ReadUser(p, ctxIgnore); err != nil {
+			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fsys.fileExists(p) {
+				if a.ignore, _, err = ignore.ReadUserIn(fsys.ReadFile, p, ctxIgnore); err != nil {
 					return err
 				}
 			}
@@ -90,7 +90,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 		p := joinRel(a.Context, s.Path)
 		a.Inputs = append(a.Inputs, Input{Path: p, Match: "path", Context: true, Exclude: s.Exclude,
 			Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line), Text: s.Text}})
-		hops, err := symlinkTargets(ctx, root, a.Context, p)
+		hops, err := symlinkTargets(ctx, fsys, root, a.Context, p)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -109,7 +109,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	}
 
 	if inferred {
-		a.Inputs = append(a.Inputs, unresolvedInputs(root, a, info)...)
+		a.Inputs = append(a.Inputs, unresolvedInputs(fsys, root, a, info)...)
 	}
 	a.Inputs = append(a.Inputs, namedInputs(a, info)...)
 
@@ -118,7 +118,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	for i := range a.Inputs {
 		in := &a.Inputs[i]
 		if in.Match == "path" && !hasGlob(in.Path) {
-			st, err := os.Stat(filepath.Join(root, filepath.FromSlash(in.Path)))
+			st, err := fsys.Stat(filepath.Join(root, filepath.FromSlash(in.Path)))
 			in.isDir = err == nil && st.IsDir()
 		}
 	}
@@ -204,15 +204,15 @@ func (a *App) prepare() {
 // inferContext picks the context of a Dockerfile found in the tree: its own directory, unless its COPY
 // sources resolve better from an ancestor (COPY ./src/api/go.mod . in src/api/Dockerfile): then the
 // nearest ancestor where the most literal sources exist (all of them, normally).
-func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
+func inferContext(fsys files, root string, a *App, info *dockerfileInfo) (string, string) {
 	dir := path.Dir(a.Dockerfile)
 	lits := literalSources(info)
 	if len(lits) == 0 {
-		return evidenceContext(root, a, info, dir)
+		return evidenceContext(fsys, root, a, info, dir)
 	}
 	resolved := func(d string) (n int, first *Source) {
 		for i := range lits {
-			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(d, lits[i].Path)))); err == nil {
+			if _, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(d, lits[i].Path)))); err == nil {
 				n++
 			} else if first == nil {
 				first = &lits[i]
@@ -222,7 +222,7 @@ func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
 	}
 	bestN, firstMissing := resolved(dir)
 	if bestN == len(lits) {
-		return evidenceContext(root, a, info, dir)
+		return evidenceContext(fsys, root, a, info, dir)
 	}
 	best := dir
 	for d := dir; d != "."; {
@@ -246,12 +246,12 @@ func inferContext(root string, a *App, info *dockerfileInfo) (string, string) {
 // a RUN line builds (`go build ./cmd/x`, `turbo prune web`: the workspace root). When that exists
 // only from an ancestor of dir, the nearest such ancestor is the context, with the evidence as the
 // reason.
-func evidenceContext(root string, a *App, info *dockerfileInfo, dir string) (string, string) {
+func evidenceContext(fsys files, root string, a *App, info *dockerfileInfo, dir string) (string, string) {
 	if info.Whole == nil || dir == "." {
 		return dir, ""
 	}
 	exists := func(d, p string, wantDir bool) bool {
-		st, err := os.Stat(filepath.Join(root, filepath.FromSlash(joinRel(d, p))))
+		st, err := fsys.Stat(filepath.Join(root, filepath.FromSlash(joinRel(d, p))))
 		return err == nil && (!wantDir || st.IsDir())
 	}
 	// fromAncestor is the nearest ancestor of dir from which p exists while it does not from dir.
@@ -292,7 +292,7 @@ func evidenceContext(root string, a *App, info *dockerfileInfo, dir string) (str
 		case b.Lang == "js":
 			// A workspace package by name: the context is the workspace root that holds it.
 			for d := path.Dir(dir); ; d = path.Dir(d) {
-				if isWorkspaceRoot(root, d) {
+				if isWorkspaceRoot(fsys, root, d) {
 					return d, fmt.Sprintf("%s builds the workspace package %s of the workspace at %s", where(b.Line, b.Text), b.Package, d)
 				}
 				if d == "." {
@@ -306,11 +306,11 @@ func evidenceContext(root string, a *App, info *dockerfileInfo, dir string) (str
 
 // isWorkspaceRoot reports whether dir is the root of a JS workspace: pnpm-workspace.yaml, or a
 // package.json with workspaces.
-func isWorkspaceRoot(root, dir string) bool {
-	if fileExists(filepath.Join(root, filepath.FromSlash(dir), "pnpm-workspace.yaml")) {
+func isWorkspaceRoot(fsys files, root, dir string) bool {
+	if fsys.fileExists(filepath.Join(root, filepath.FromSlash(dir), "pnpm-workspace.yaml")) {
 		return true
 	}
-	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
+	data, err := fsys.ReadFile(filepath.Join(root, filepath.FromSlash(dir), "package.json"))
 	return err == nil && strings.Contains(string(data), `"workspaces"`)
 }
 
@@ -327,10 +327,10 @@ func literalSources(info *dockerfileInfo) []Source {
 // unresolvedInputs covers a literal source that exists nowhere in the inferred context (a renamed or
 // deleted lib the Dockerfile still names): it is counted at the Dockerfile's directory and at every
 // ancestor, since the walk could not tell which context the author meant. Over-select, never miss.
-func unresolvedInputs(root string, a *App, info *dockerfileInfo) []Input {
+func unresolvedInputs(fsys files, root string, a *App, info *dockerfileInfo) []Input {
 	var out []Input
 	for _, s := range literalSources(info) {
-		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(a.Context, s.Path)))); err == nil {
+		if _, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(joinRel(a.Context, s.Path)))); err == nil {
 			continue
 		}
 		for d := path.Dir(a.Dockerfile); ; d = path.Dir(d) {
@@ -356,7 +356,7 @@ const maxSymlinkHops = 40
 // COPY apps/web/shared, where shared -> ../../libs/ui, sends libs/ui too. Targets outside the
 // context are not followed (BuildKit reports them as not found). A loop (loop1 -> loop2 -> loop1,
 // or a link to itself) is an error naming the first link, with the hops found so far.
-func symlinkTargets(ctx context.Context, root, ctxDir, p string) ([]symlinkHop, error) {
+func symlinkTargets(ctx context.Context, fsys files, root, ctxDir, p string) ([]symlinkHop, error) {
 	if hasGlob(p) {
 		return nil, nil
 	}
@@ -370,7 +370,7 @@ func symlinkTargets(ctx context.Context, root, ctxDir, p string) ([]symlinkHop, 
 	hops := 0
 	for i := 0; i < len(parts); i++ {
 		next := joinRel(cur, parts[i])
-		st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(next)))
+		st, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(next)))
 		if err != nil {
 			return out, nil
 		}
@@ -393,7 +393,7 @@ func symlinkTargets(ctx context.Context, root, ctxDir, p string) ([]symlinkHop, 
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		dest, err := os.Readlink(filepath.Join(root, filepath.FromSlash(next)))
+		dest, err := fsys.Readlink(filepath.Join(root, filepath.FromSlash(next)))
 		if err != nil {
 			return out, nil
 		}

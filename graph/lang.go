@@ -3,10 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -23,6 +20,7 @@ import (
 // langCache shares the language analyzers between the apps of one Load.
 type langCache struct {
 	root string
+	fs   files
 	goMu sync.Mutex
 	goA  map[bool]*golang.Analyzer // by whether tests count
 
@@ -48,8 +46,8 @@ type goEntry struct {
 	err  error
 }
 
-func newLangCache(root string) *langCache {
-	return &langCache{root: root, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
+func newLangCache(root string, fsys files) *langCache {
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
 }
 
 // dfEntry is one Dockerfile analysis, shared by every app that builds the same Dockerfile with the
@@ -91,7 +89,7 @@ func (l *langCache) goAnalyzer(tests bool) (*golang.Analyzer, error) {
 	if a, ok := l.goA[tests]; ok {
 		return a, nil
 	}
-	a, err := golang.NewAnalyzer(l.root, golang.WithTests(tests), golang.WithCache(l.cache, l.blobs))
+	a, err := golang.NewAnalyzer(l.root, golang.WithTests(tests), golang.WithCache(l.cache, l.blobs), golang.WithFS(l.fs))
 	if err != nil {
 		return nil, err
 	}
@@ -175,13 +173,13 @@ func (l *langCache) narrow(ctx context.Context, a *App) error {
 			}
 			cs = append(cs, c...)
 		}
-	case isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))):
+	case l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))):
 		c, err := l.goClosure(ctx, a, a.Dir())
 		if err != nil {
 			return nil // not analysable as Go after all: keep the whole context, never under-select
 		}
 		cs = append(cs, c)
-	case fileExists(filepath.Join(l.root, filepath.FromSlash(a.Dir()), "package.json")):
+	case l.fs.fileExists(filepath.Join(l.root, filepath.FromSlash(a.Dir()), "package.json")):
 		c, _ := l.jsClosure(ctx, a, a.Dir(), a.Dir())
 		if c == nil {
 			return nil
@@ -263,7 +261,7 @@ func (l *langCache) hintClosure(ctx context.Context, a *App, b *BuiltPackage) ([
 
 // goImportDir maps a Go import path of the context's own module to its repo-relative directory.
 func (l *langCache) goImportDir(a *App, imp string) (string, bool) {
-	data, err := os.ReadFile(filepath.Join(l.root, filepath.FromSlash(joinRel(a.Context, "go.mod"))))
+	data, err := l.fs.ReadFile(filepath.Join(l.root, filepath.FromSlash(joinRel(a.Context, "go.mod"))))
 	if err != nil {
 		return "", false
 	}
@@ -383,7 +381,7 @@ func (l *langCache) buildReads(a *App) []Input {
 	var out []Input
 	for _, s := range a.df.FromWhole {
 		p := joinRel(a.Context, s.Path)
-		if !hasGlob(p) && !pathExists(filepath.Join(l.root, filepath.FromSlash(p))) {
+		if !hasGlob(p) && !l.fs.pathExists(filepath.Join(l.root, filepath.FromSlash(p))) {
 			continue // made by the stage (turbo prune's out/, a build's dist/): nothing of the repository
 		}
 		out = append(out, Input{Path: p, Match: "path", Context: true,
@@ -393,7 +391,7 @@ func (l *langCache) buildReads(a *App) []Input {
 		where := fmt.Sprintf("%s:%d", a.Dockerfile, f.Line)
 		for _, p := range f.Paths {
 			rp := joinRel(a.Context, p)
-			if !fileExists(filepath.Join(l.root, filepath.FromSlash(rp))) {
+			if !l.fs.fileExists(filepath.Join(l.root, filepath.FromSlash(rp))) {
 				continue
 			}
 			out = append(out, Input{Path: rp, Match: "path", Context: true, Rule: Rule{Kind: "run", Where: where, Text: f.Text}})
@@ -413,7 +411,7 @@ func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input 
 	if depth > 8 {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(l.root, filepath.FromSlash(mk)))
+	data, err := l.fs.ReadFile(filepath.Join(l.root, filepath.FromSlash(mk)))
 	if err != nil {
 		return nil
 	}
@@ -434,7 +432,7 @@ func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input 
 			if _, inside := relTo(a.Context, p); !inside || escapesContext(p) {
 				continue
 			}
-			if !hasGlob(p) && !fileExists(filepath.Join(l.root, filepath.FromSlash(p))) {
+			if !hasGlob(p) && !l.fs.fileExists(filepath.Join(l.root, filepath.FromSlash(p))) {
 				continue
 			}
 			out = append(out, Input{Path: p, Match: "path", Context: true,
@@ -458,29 +456,4 @@ func (a *App) dropWhole() {
 	}
 	a.Inputs = out
 	a.Whole = nil
-}
-
-// isGoMain reports whether dir holds a Go main package (its first non-test .go file says so).
-func isGoMain(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, n), nil, parser.PackageClauseOnly)
-		if err != nil {
-			continue
-		}
-		return f.Name.Name == "main"
-	}
-	return false
-}
-
-func pathExists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
 }

@@ -70,7 +70,7 @@ func jsInput(ws *jsdeps.Workspace, in jsdeps.Input) Input {
 // searching from the app's directory up to the repository root.
 func (l *langCache) jsWorkspace(ctx context.Context, from, pkg string) (*jsdeps.Workspace, *jsdeps.Package, error) {
 	for d := from; ; d = path.Dir(d) {
-		if fileExists(filepath.Join(l.root, filepath.FromSlash(d), "package.json")) {
+		if l.fs.fileExists(filepath.Join(l.root, filepath.FromSlash(d), "package.json")) {
 			ws, err := l.loadWorkspace(ctx, d)
 			if err != nil {
 				return nil, nil, err
@@ -101,7 +101,7 @@ func (l *langCache) jsWorkspace(ctx context.Context, from, pkg string) (*jsdeps.
 // their resolved root, so a workspace of N packages is read once, not once per app that starts from
 // one of its directories.
 func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Workspace, error) {
-	root, err := jsdeps.Root(ctx, l.root, dir, l.jsOptions()...)
+	root, err := jsdeps.Root(ctx, l.root, dir, append(l.jsOptions(), jsdeps.WithFS(l.fs))...)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -123,7 +123,7 @@ func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Work
 			return nil, ctx.Err()
 		}
 	}
-	ws, err := jsdeps.Load(ctx, l.root, root, l.jsOptions()...)
+	ws, err := jsdeps.Load(ctx, l.root, root, append(l.jsOptions(), jsdeps.WithFS(l.fs))...)
 	if err != nil || len(ws.Packages) == 0 {
 		ws = nil // not a workspace root (or unreadable): keep looking upwards
 	}

@@ -65,7 +65,7 @@ func TestDockerfileAnalysisSurvivesTheCache(t *testing.T) {
 		analysed++
 		dir := t.TempDir()
 		for _, run := range []string{"cold", "warm"} {
-			l := newLangCache(t.TempDir())
+			l := newLangCache(t.TempDir(), noView)
 			l.cache = cache.Open(dir, "test")
 			got, err := l.analyzeCached(name, data, map[string]string{"VERSION": "1"}, "")
 			if err != nil {
@@ -95,7 +95,7 @@ func TestDockerfileCacheKeyHoldsTargetAndArgs(t *testing.T) {
 	data := []byte("FROM scratch AS a\nARG SRC=one\nCOPY ${SRC} /x\nFROM scratch AS b\nCOPY two /y\n")
 	dir := t.TempDir()
 	for range 2 { // cold, then warm
-		l := newLangCache(t.TempDir())
+		l := newLangCache(t.TempDir(), noView)
 		l.cache = cache.Open(dir, "test")
 		for _, tc := range []struct {
 			args   map[string]string

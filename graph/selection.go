@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -28,6 +27,11 @@ type Selection struct {
 // Selection computes the app's context selection. A literal COPY/ADD source that does not exist on
 // disk is an error naming the Dockerfile line.
 func (a *App) Selection(root string) (*Selection, error) {
+	return a.selection(files{}, root)
+}
+
+// selection is Selection reading fsys (a Load's view).
+func (a *App) selection(fsys files, root string) (*Selection, error) {
 	s := &Selection{}
 	var patterns []*Input
 	roots := map[string]bool{}
@@ -39,7 +43,7 @@ func (a *App) Selection(root string) (*Selection, error) {
 			// A declared glob input inside the context: its literal prefix is walked, the glob filters.
 			prefix := literalPrefix(in.Path)
 			rel, ok := relTo(a.Context, prefix)
-			if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(prefix))); ok && err == nil {
+			if _, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(prefix))); ok && err == nil {
 				patterns = append(patterns, in)
 				roots[rel] = true
 			}
@@ -61,7 +65,7 @@ func (a *App) Selection(root string) (*Selection, error) {
 			roots[literalPrefix(rel)] = true
 			continue
 		}
-		if _, err := os.Lstat(filepath.Join(root, filepath.FromSlash(in.Path))); err != nil {
+		if _, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(in.Path))); err != nil {
 			if in.Rule.Kind == "config-dep" {
 				continue
 			}

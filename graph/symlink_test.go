@@ -26,7 +26,7 @@ func TestSymlinkTargetsStopsAtALoopAndNamesTheLink(t *testing.T) {
 		{"libs/loop1/x", "the symlink libs/loop1 -> loop2 is a loop"},
 		{"libs/self", "the symlink libs/self -> self is a loop"},
 	} {
-		hops, err := symlinkTargets(context.Background(), root, ".", tc.src)
+		hops, err := symlinkTargets(context.Background(), files{}, root, ".", tc.src)
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%s: got error %v, want %q", tc.src, err, tc.wantErr)
 		}
@@ -34,13 +34,13 @@ func TestSymlinkTargetsStopsAtALoopAndNamesTheLink(t *testing.T) {
 			t.Errorf("%s: got %d hops, want each link once: %v", tc.src, len(hops), hops)
 		}
 	}
-	hops, err := symlinkTargets(context.Background(), root, ".", "libs/real/f")
+	hops, err := symlinkTargets(context.Background(), files{}, root, ".", "libs/real/f")
 	if err != nil || len(hops) != 1 || hops[0].target != "data/f" {
 		t.Errorf("libs/real/f: got %v, %v; want one hop to data/f", hops, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := symlinkTargets(ctx, root, ".", "libs/loop1"); !errors.Is(err, context.Canceled) {
+	if _, err := symlinkTargets(ctx, files{}, root, ".", "libs/loop1"); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: got %v, want context.Canceled", err)
 	}
 }

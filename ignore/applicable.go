@@ -1,9 +1,22 @@
 package ignore
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 )
+
+// FS is what Applicable reads of the file system, with OS paths: the OS, or a view of the
+// repository (a commit, a sparse work tree) that answers for its paths.
+type FS interface {
+	Stat(name string) (fs.FileInfo, error)
+	ReadDir(name string) ([]fs.DirEntry, error)
+}
+
+type osFS struct{}
+
+func (osFS) Stat(name string) (fs.FileInfo, error)      { return os.Stat(name) }
+func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
 
 // Applicable returns the ignore file BuildKit applies when building the
 // Dockerfile at dockerfile (an OS path) with the context directory
@@ -17,12 +30,17 @@ import (
 // "dockerfile.dockerignore" is looked up. The classic builder never reads
 // per-Dockerfile ignore files; it always uses the context's.
 func Applicable(dockerfile, contextDir string) (path string, perDockerfile bool) {
+	return ApplicableIn(osFS{}, dockerfile, contextDir)
+}
+
+// ApplicableIn is Applicable reading fsys.
+func ApplicableIn(fsys FS, dockerfile, contextDir string) (path string, perDockerfile bool) {
 	dir, base := filepath.Split(dockerfile)
-	if base == "Dockerfile" && lowercaseOnly(dir) {
+	if base == "Dockerfile" && lowercaseOnly(fsys, dir) {
 		base = "dockerfile"
 	}
 	candidate := filepath.Join(dir, base+".dockerignore")
-	if fi, err := os.Stat(candidate); err == nil && !fi.IsDir() {
+	if fi, err := fsys.Stat(candidate); err == nil && !fi.IsDir() {
 		return candidate, true
 	}
 	return filepath.Join(contextDir, ".dockerignore"), false
@@ -31,11 +49,11 @@ func Applicable(dockerfile, contextDir string) (path string, perDockerfile bool)
 // lowercaseOnly reports whether dir has an entry named exactly "dockerfile"
 // and none named exactly "Dockerfile" (buildx compares names, so this holds
 // on case-insensitive file systems too).
-func lowercaseOnly(dir string) bool {
+func lowercaseOnly(fsys FS, dir string) bool {
 	if dir == "" {
 		dir = "."
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		return false
 	}

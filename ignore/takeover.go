@@ -69,7 +69,12 @@ func TakenOver(name string, data []byte) (f *File, ok bool, err error) {
 // generated allowlist says is derived, never the user's intent). generated reports which. A missing
 // file is an error wrapping fs.ErrNotExist.
 func ReadUser(path, name string) (f *File, generated bool, err error) {
-	data, err := os.ReadFile(path)
+	return ReadUserIn(os.ReadFile, path, name)
+}
+
+// ReadUserIn is ReadUser reading the file with read (a view of the repository).
+func ReadUserIn(read func(string) ([]byte, error), path, name string) (f *File, generated bool, err error) {
+	data, err := read(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading ignore file: %w", err)
 	}

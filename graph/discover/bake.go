@@ -208,7 +208,7 @@ type bakeSet struct {
 func (f *finder) bakeActionFiles() []bakeSet {
 	var out []bakeSet
 	for _, wf := range f.tree.workflows {
-		data, err := readFile(f.root, wf)
+		data, err := f.readFile(wf)
 		if err != nil || !strings.Contains(string(data), "docker/bake-action") {
 			continue
 		}
@@ -262,7 +262,7 @@ func (f *finder) loadBake(set bakeSet) ([]Build, error) {
 			continue
 		}
 		f.read(n)
-		data, err := readFile(root, n)
+		data, err := f.readFile(n)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", n, err)
 		}

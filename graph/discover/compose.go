@@ -15,7 +15,10 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
+
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // composeBases are the names docker compose reads in a directory, in its order, each with the
@@ -150,7 +153,7 @@ func (f *finder) dotEnv(dir string) map[string]string {
 		return nil
 	}
 	f.read(p)
-	data, err := readFile(f.root, p)
+	data, err := f.readFile(p)
 	if err != nil {
 		return nil
 	}
@@ -173,7 +176,7 @@ func (f *finder) composeServices(p string) map[string]bool {
 		} `yaml:"services"`
 	}
 	out := map[string]bool{}
-	data, err := readFile(f.root, p)
+	data, err := f.readFile(p)
 	if err == nil && yaml.Unmarshal(data, &doc) == nil {
 		for name, svc := range doc.Services {
 			b := &svc.Build
@@ -192,7 +195,7 @@ func (f *finder) composeServices(p string) map[string]bool {
 func (f *finder) serviceLine(files []string, name string) (string, int) {
 	file, line := files[0], 0
 	for _, p := range files {
-		data, err := readFile(f.root, p)
+		data, err := f.readFile(p)
 		if err != nil {
 			continue
 		}
@@ -224,7 +227,7 @@ var composeVarRE = regexp.MustCompile(`\$\$|\$\{(\w+)([^}]*)\}|\$(\w+)`)
 // the build silently takes another Dockerfile or context than the one meant.
 func (f *finder) warnUnsetBuildVars(pr composeProject, name string, env map[string]string) {
 	for _, p := range pr.files {
-		data, err := readFile(f.root, p)
+		data, err := f.readFile(p)
 		if err != nil {
 			continue
 		}
@@ -294,7 +297,41 @@ func (f *finder) loadComposeProject(ctx context.Context, pr composeProject) ([]B
 
 var requiredRE = regexp.MustCompile(`required variable (\w+) is missing a value`)
 
-func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env []string) ([]Build, error) {
+// composeProject loads a compose project. compose-go reads its files from the OS; when the view
+// holds them elsewhere (a commit, a sparse checkout) they are given to it with their content.
+// Files they include or extend are still read from the OS.
+func (f *finder) composeProject(ctx context.Context, pr composeProject, abs, env []string) (*types.Project, error) {
+	onDisk := true
+	for _, p := range append([]string{path.Join(pr.dir, ".env")}, pr.files...) {
+		onDisk = onDisk && tree.OnDisk(f.view, p)
+	}
+	if !onDisk {
+		environment := types.NewMapping(env)
+		for k, v := range f.dotEnv(pr.dir) { // as cli.WithDotEnv: what is set already wins
+			if _, set := environment[k]; !set {
+				environment[k] = v
+			}
+		}
+		details := types.ConfigDetails{WorkingDir: filepath.Join(f.root, filepath.FromSlash(pr.dir)), Environment: environment}
+		for i, p := range pr.files {
+			data, err := f.view.ReadFile(p)
+			if err != nil {
+				return nil, &Error{File: p, Msg: err.Error(), Err: err}
+			}
+			details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: abs[i], Content: data})
+		}
+		proj, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+			o.SetProjectName("monoctx", true)
+			o.Profiles = []string{"*"}
+			o.ResolvePaths = true
+			o.SkipConsistencyCheck = true
+			o.SkipResolveEnvironment = true
+		})
+		if err != nil {
+			return nil, f.composeError(pr.files, err)
+		}
+		return proj, nil
+	}
 	opts, err := cli.NewProjectOptions(abs,
 		cli.WithWorkingDirectory(filepath.Join(f.root, filepath.FromSlash(pr.dir))),
 		cli.WithEnv(env),
@@ -312,7 +349,15 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 	}
 	proj, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, composeError(f.root, pr.files, err)
+		return nil, f.composeError(pr.files, err)
+	}
+	return proj, nil
+}
+
+func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env []string) ([]Build, error) {
+	proj, err := f.composeProject(ctx, pr, abs, env)
+	if err != nil {
+		return nil, err
 	}
 	var out []Build
 	services := proj.AllServices()
@@ -337,7 +382,7 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 			f.broken(&Error{File: file, Line: line, Msg: fmt.Sprintf("service %q: build context %s leaves the repository", name, asWritten(f.root, b.Context))})
 			continue
 		}
-		if !f.tree.isDir(ctxDir) {
+		if !f.tree.isDir(ctxDir) && !f.isDir(ctxDir) {
 			f.warn("%s: service %q: build context %s does not exist; fix build.context or create the directory", where, name, ctxDir)
 			continue
 		}
@@ -381,7 +426,7 @@ var (
 
 // composeError turns compose-go's messages ("failed to parse /abs/compose.yaml: yaml: line 3: …")
 // into compose.yaml:3: ….
-func composeError(root string, files []string, err error) error {
+func (f *finder) composeError(files []string, err error) error {
 	file := files[0]
 	msg := err.Error()
 	if m := composePathRE.FindStringSubmatch(msg); m != nil {
@@ -392,7 +437,7 @@ func composeError(root string, files []string, err error) error {
 		}
 		msg = msg[len(m[0]):]
 	}
-	data, _ := readFile(root, file) // only to place an error at the end of the file
+	data, _ := f.readFile(file) // only to place an error at the end of the file
 	e := YAMLError(file, data, errors.New(msg))
 	e.Err = err
 	return e

@@ -15,7 +15,7 @@ func (f *finder) devcontainers(ctx context.Context) []Build {
 	var out []Build
 	for _, dc := range f.tree.devcont {
 		f.read(dc)
-		data, err := readFile(f.root, dc)
+		data, err := f.readFile(dc)
 		if err != nil {
 			continue
 		}

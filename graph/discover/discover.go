@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // Source kinds, in authority order: a build found by an earlier kind wins over the same build found
@@ -101,8 +102,10 @@ type Options struct {
 	// Env is the environment (KEY=VALUE) compose and bake variables are read from, as the tools
 	// would see it; nil is an empty environment.
 	Env []string
-	// Files, when set, lists the repository's files (repo-relative) instead of a walk of Root.
+	// Files, when set, lists the repository's files (repo-relative) instead of the view's listing.
 	Files []string
+	// View is what the repository is read through; nil reads root from the OS and walks it.
+	View tree.View
 }
 
 // Result is what Find found.
@@ -116,7 +119,7 @@ type Result struct {
 	// unknown.
 	Broken []Error
 
-	tree *tree
+	tree *fileTree
 }
 
 // Paths lists every file the search saw (repo-relative, in no particular order): what a later
@@ -149,8 +152,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // finder carries one Find run's state.
 type finder struct {
 	root  string
+	view  tree.View
 	opts  Options
-	tree  *tree
+	tree  *fileTree
 	res   *Result
 	files map[string]bool
 
@@ -188,11 +192,15 @@ func (f *finder) read(rel string) {
 // stable order. A definition file that cannot be read is reported in Result.Broken and the rest of
 // the repository is still searched.
 func Find(ctx context.Context, root string, opts Options) (*Result, error) {
-	t, err := scan(ctx, root, opts)
+	v := opts.View
+	if v == nil {
+		v = tree.NewDir(root)
+	}
+	t, err := scan(ctx, v, opts)
 	if err != nil {
 		return nil, err
 	}
-	f := &finder{root: root, opts: opts, tree: t, res: &Result{tree: t}, files: map[string]bool{}}
+	f := &finder{root: root, view: v, opts: opts, tree: t, res: &Result{tree: t}, files: map[string]bool{}}
 	for _, src := range []func(context.Context) []Build{
 		f.compose, f.bake, f.skaffold, f.workflows, f.makefiles, f.scripts, f.devcontainers,
 	} {
@@ -382,8 +390,18 @@ func asWritten(root, p string) string {
 	return p
 }
 
-func readFile(root, rel string) ([]byte, error) {
-	return os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+func (f *finder) readFile(rel string) ([]byte, error) {
+	return f.view.ReadFile(rel)
+}
+
+// isDir reports whether the view holds the directory p, outside the skipped directories (an empty
+// directory is in no listing).
+func (f *finder) isDir(p string) bool {
+	if skippedUnder(p, f.opts.Skip) {
+		return false
+	}
+	st, err := f.view.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // IsDefinitionFile reports whether a repo-relative path is a file builds may be defined in:
@@ -393,7 +411,7 @@ func IsDefinitionFile(p string) bool {
 	if path.Base(p) == ".env" || bakeFileName(p) {
 		return true
 	}
-	t := &tree{files: map[string]bool{}, dirs: map[string]bool{}}
+	t := &fileTree{files: map[string]bool{}, dirs: map[string]bool{}}
 	t.add(p)
 	return len(t.compose)+len(t.makefiles)+len(t.scripts)+len(t.workflows)+len(t.devcont)+len(t.skaffold) > 0
 }

@@ -184,7 +184,7 @@ func (m *makeFile) parse(file string, depth int) {
 	}
 	m.seen[file] = true
 	m.f.read(file)
-	data, err := readFile(m.f.root, file)
+	data, err := m.f.readFile(file)
 	if err != nil {
 		return
 	}

@@ -2,21 +2,17 @@ package discover
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/monoctx/monoctx/graph/tree"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
 
-// tree is what one walk of the repository found: every file, and the candidates of each source.
-type tree struct {
+// fileTree is what one listing of the repository found: every file, and the candidates of each source.
+type fileTree struct {
 	files       map[string]bool // every regular file or symlink, repo-relative
 	dirs        map[string]bool
 	dockerfiles []string
@@ -28,89 +24,37 @@ type tree struct {
 	skaffold    []string
 }
 
-func (t *tree) isFile(p string) bool { return t.files[p] }
-func (t *tree) isDir(p string) bool  { return p == "." || t.dirs[p] }
+func (t *fileTree) isFile(p string) bool { return t.files[p] }
+func (t *fileTree) isDir(p string) bool  { return p == "." || t.dirs[p] }
 
-// scan walks root once, in parallel, pruning skipped directories; only directory entries are read.
-func scan(ctx context.Context, root string, opts Options) (*tree, error) {
-	t := &tree{files: map[string]bool{}, dirs: map[string]bool{}}
+// scan lists the repository once: the view's listing (git's index and untracked files, a commit's
+// tree, or a walk of a plain directory), outside the skipped directories, or Options.Files.
+func scan(ctx context.Context, v tree.View, opts Options) (*fileTree, error) {
+	t := &fileTree{files: map[string]bool{}, dirs: map[string]bool{}}
+	var list []string
 	if opts.Files != nil {
 		for _, p := range opts.Files {
-			if skippedUnder(path.Dir(p), opts.Skip) {
-				continue
-			}
-			t.add(p)
-			for d := path.Dir(p); d != "."; d = path.Dir(d) {
-				t.dirs[d] = true
+			if !skippedUnder(path.Dir(p), opts.Skip) {
+				list = append(list, p)
 			}
 		}
-		t.sort()
-		return t, nil
-	}
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		first error
-	)
-	sem := make(chan struct{}, 8)
-	var walk func(rel string)
-	walk = func(rel string) {
-		defer wg.Done()
-		if ctx.Err() != nil {
-			return
-		}
-		sem <- struct{}{}
-		entries, err := readDirUnsorted(filepath.Join(root, filepath.FromSlash(rel)))
-		<-sem
-		if err != nil {
-			if rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
-				return // unreadable or vanished directories hold nothing we could build from
-			}
-			mu.Lock()
-			if first == nil {
-				first = fmt.Errorf("searching for build definitions: %w", err)
-			}
-			mu.Unlock()
-			return
-		}
-		for _, e := range entries {
-			name := e.Name()
-			p := name
-			if rel != "." {
-				p = rel + "/" + name
-			}
-			if e.IsDir() {
-				if p == ".git" || skipped(p, opts.Skip) {
-					continue
-				}
-				mu.Lock()
-				t.dirs[p] = true
-				mu.Unlock()
-				wg.Add(1)
-				go walk(p)
-				continue
-			}
-			if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-				mu.Lock()
-				t.add(p)
-				mu.Unlock()
-			}
+	} else {
+		var err error
+		if list, err = v.List(ctx, func(dir string) bool { return skipped(dir, opts.Skip) }); err != nil {
+			return nil, err
 		}
 	}
-	wg.Add(1)
-	walk(".")
-	wg.Wait()
-	if first != nil {
-		return nil, first
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for _, p := range list {
+		t.add(p)
+		for d := path.Dir(p); d != "." && !t.dirs[d]; d = path.Dir(d) {
+			t.dirs[d] = true
+		}
 	}
 	t.sort()
 	return t, nil
 }
 
-func (t *tree) add(p string) {
+func (t *fileTree) add(p string) {
 	t.files[p] = true
 	dir, name := path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
@@ -132,7 +76,7 @@ func (t *tree) add(p string) {
 	}
 }
 
-func (t *tree) sort() {
+func (t *fileTree) sort() {
 	for _, l := range []*[]string{&t.dockerfiles, &t.compose, &t.makefiles, &t.scripts, &t.workflows, &t.devcont, &t.skaffold} {
 		sort.Strings(*l)
 	}
@@ -146,19 +90,6 @@ func isComposeFile(name string) bool {
 		return false
 	}
 	return strings.Contains(strings.ToLower(name), "compose")
-}
-
-// readDirUnsorted is os.ReadDir without the sort: the walk sorts its result once at the end.
-func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := f.ReadDir(-1)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return entries, err
 }
 
 // skipped reports whether the walk prunes directory p (its ancestors were not pruned).

@@ -19,7 +19,7 @@ func (f *finder) scripts(ctx context.Context) []Build {
 		if ctx.Err() != nil {
 			return nil
 		}
-		data, err := readFile(f.root, sc)
+		data, err := f.readFile(sc)
 		if err != nil || !mentionsBuild(data) {
 			continue
 		}

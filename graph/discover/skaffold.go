@@ -45,7 +45,7 @@ func (f *finder) skaffold(ctx context.Context) []Build {
 
 func (f *finder) loadSkaffold(file string) ([]Build, error) {
 	f.read(file)
-	data, err := readFile(f.root, file)
+	data, err := f.readFile(file)
 	if err != nil {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("reading: %v", err), Err: err}
 	}

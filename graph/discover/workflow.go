@@ -20,7 +20,7 @@ func (f *finder) workflows(ctx context.Context) []Build {
 			return nil
 		}
 		f.read(wf)
-		data, err := readFile(f.root, wf)
+		data, err := f.readFile(wf)
 		if err != nil {
 			continue
 		}

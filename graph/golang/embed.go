@@ -3,7 +3,6 @@ package golang
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -20,22 +19,22 @@ import (
 // version-control directories, and subdirectories that hold a go.mod (other
 // modules). Matches the go command would reject (other modules, irregular
 // files, invalid names) are skipped: the build fails on them anyway.
-func resolveEmbed(pkgAbs, pkgRel, pattern string) ([]string, error) {
+func resolveEmbed(fsys FS, pkgAbs, pkgRel, pattern string) ([]string, error) {
 	glob, all := strings.CutPrefix(pattern, "all:")
 	if !validEmbedPattern(glob) {
 		return nil, nil
 	}
-	matches, err := filepath.Glob(quoteGlob(pkgAbs) + string(filepath.Separator) + filepath.FromSlash(glob))
+	matches, err := fsys.Glob(pkgAbs, glob)
 	if err != nil {
 		return nil, nil
 	}
 	var out []string
 	for _, m := range matches {
 		relToPkg := filepath.ToSlash(strings.TrimPrefix(m, pkgAbs+string(filepath.Separator)))
-		if !embedPathOK(pkgAbs, relToPkg) {
+		if !embedPathOK(fsys, pkgAbs, relToPkg) {
 			continue
 		}
-		fi, err := os.Lstat(m)
+		fi, err := fsys.Lstat(m)
 		if err != nil {
 			continue
 		}
@@ -43,7 +42,7 @@ func resolveEmbed(pkgAbs, pkgRel, pattern string) ([]string, error) {
 		case fi.Mode().IsRegular():
 			out = append(out, join(pkgRel, relToPkg))
 		case fi.IsDir():
-			files, err := walkFiles(m, join(pkgRel, relToPkg), all)
+			files, err := walkFiles(fsys, m, join(pkgRel, relToPkg), all)
 			if err != nil {
 				return nil, fmt.Errorf("resolving //go:embed %s in %s: %w", pattern, pkgRel, err)
 			}
@@ -56,9 +55,9 @@ func resolveEmbed(pkgAbs, pkgRel, pattern string) ([]string, error) {
 // walkFiles returns the regular files under the directory abs, named
 // relative to the repository as rel/…, skipping what the go command skips
 // when embedding a directory (see resolveEmbed).
-func walkFiles(abs, rel string, all bool) ([]string, error) {
+func walkFiles(fsys FS, abs, rel string, all bool) ([]string, error) {
 	var out []string
-	err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+	err := fsys.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -73,7 +72,7 @@ func walkFiles(abs, rel string, all bool) ([]string, error) {
 			return nil
 		}
 		if d.IsDir() {
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+			if _, err := fsys.Stat(filepath.Join(p, "go.mod")); err == nil {
 				return filepath.SkipDir
 			}
 			return nil
@@ -106,7 +105,7 @@ func validEmbedPattern(glob string) bool {
 
 // embedPathOK checks the directories from the package directory down to a
 // match: none may hold a go.mod (another module) or have an invalid name.
-func embedPathOK(pkgAbs, relToPkg string) bool {
+func embedPathOK(fsys FS, pkgAbs, relToPkg string) bool {
 	elems := strings.Split(relToPkg, "/")
 	p := pkgAbs
 	for i, elem := range elems {
@@ -115,11 +114,11 @@ func embedPathOK(pkgAbs, relToPkg string) bool {
 			return false
 		}
 		if i == len(elems)-1 {
-			if fi, err := os.Lstat(p); err == nil && !fi.IsDir() {
+			if fi, err := fsys.Lstat(p); err == nil && !fi.IsDir() {
 				break
 			}
 		}
-		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+		if _, err := fsys.Stat(filepath.Join(p, "go.mod")); err == nil {
 			return false
 		}
 	}
@@ -157,9 +156,9 @@ func quoteGlob(s string) string {
 
 // walkAll returns every regular file under the directory abs, named
 // relative to the repository as rel/….
-func walkAll(abs, rel string) ([]string, error) {
+func walkAll(fsys FS, abs, rel string) ([]string, error) {
 	var out []string
-	err := filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+	err := fsys.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

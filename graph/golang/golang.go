@@ -84,6 +84,7 @@ type config struct {
 	concurrency int
 	cache       *cache.Cache
 	blobs       cache.Blobs
+	fs          FS
 }
 
 // WithTests includes the _test.go files of the analysed package (not of its
@@ -173,6 +174,7 @@ func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n 
 // use.
 type Analyzer struct {
 	root string // absolute repository root
+	fs   FS
 	cfg  config
 	sem  chan struct{}
 
@@ -209,8 +211,12 @@ func NewAnalyzer(repoRoot string, opts ...Option) (*Analyzer, error) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
+	if cfg.fs == nil {
+		cfg.fs = osFS{}
+	}
 	return &Analyzer{
 		root:  abs,
+		fs:    cfg.fs,
 		cfg:   cfg,
 		sem:   make(chan struct{}, n),
 		dirs:  make(map[string]*dirEntry),
@@ -423,7 +429,7 @@ func (a *Analyzer) stat(rel string) statResult {
 	if ok {
 		return r
 	}
-	fi, err := os.Stat(a.abs(rel))
+	fi, err := a.fs.Stat(a.abs(rel))
 	r = statResult{exists: err == nil, isDir: err == nil && fi.IsDir()}
 	a.mu.Lock()
 	a.stats[rel] = r

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -143,7 +142,7 @@ func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
 	var wf *modfile.WorkFile
 	workDir := ""
 	if workFile != "" {
-		data, err := os.ReadFile(a.abs(workFile))
+		data, err := a.fs.ReadFile(a.abs(workFile))
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", workFile, err)
 		}
@@ -271,7 +270,7 @@ func (a *Analyzer) loadEnv(modDir, workFile string) (*buildEnv, error) {
 // parseGoMod parses the go.mod in the repository-relative directory dir.
 func (a *Analyzer) parseGoMod(dir string) (*modfile.File, error) {
 	p := join(dir, "go.mod")
-	data, err := os.ReadFile(a.abs(p))
+	data, err := a.fs.ReadFile(a.abs(p))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
@@ -316,7 +315,7 @@ func (env *buildEnv) addInput(a *Analyzer, p, why string) {
 
 // readModulesTxt reads the package → module map of vendor/modules.txt.
 func (env *buildEnv) readModulesTxt(a *Analyzer, p string) error {
-	data, err := os.ReadFile(a.abs(p))
+	data, err := a.fs.ReadFile(a.abs(p))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", p, err)
 	}

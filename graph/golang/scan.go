@@ -95,7 +95,7 @@ func (a *Analyzer) scanTests(ctx context.Context, dir string) (*dirInfo, error) 
 	}
 	td := join(dir, "testdata")
 	if a.stat(td).isDir {
-		files, err := walkAll(a.abs(td), td)
+		files, err := walkAll(a.fs, a.abs(td), td)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", td, err)
 		}
@@ -114,7 +114,7 @@ func (a *Analyzer) readDir(ctx context.Context, dir string, tests bool) (*dirInf
 	}
 	defer a.release()
 	abs := a.abs(dir)
-	ents, err := os.ReadDir(abs)
+	ents, err := a.fs.ReadDir(abs)
 	if err != nil {
 		return nil, fmt.Errorf("reading package directory %s: %w", dir, err)
 	}
@@ -128,7 +128,7 @@ func (a *Analyzer) readDir(ctx context.Context, dir string, tests bool) (*dirInf
 		}
 		if !de.Type().IsRegular() {
 			// A symbolic link or something stranger: keep links to files.
-			fi, err := os.Stat(abs + string(os.PathSeparator) + name)
+			fi, err := a.fs.Stat(abs + string(os.PathSeparator) + name)
 			if err != nil || !fi.Mode().IsRegular() {
 				continue
 			}
@@ -159,7 +159,7 @@ func (a *Analyzer) readDir(ctx context.Context, dir string, tests bool) (*dirInf
 	if len(patterns) > 0 {
 		embedded := map[string]bool{}
 		for _, p := range patterns {
-			files, err := resolveEmbed(abs, dir, p)
+			files, err := resolveEmbed(a.fs, abs, dir, p)
 			if err != nil {
 				return nil, err
 			}
@@ -180,13 +180,13 @@ const goFileKind cache.Kind = "go-file/1"
 func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err error) {
 	c := a.cfg.cache
 	if c == nil {
-		return parseGoFile(abs, rel)
+		return parseGoFile(a.fs, abs, rel)
 	}
 	blobs := a.cfg.blobs
 	if filepath.IsAbs(rel) {
 		blobs = nil // a module cache file: not in the repository
 	}
-	id, src, err := c.ID(blobs, rel, func() ([]byte, error) { return readGoFile(abs, rel) })
+	id, src, err := c.ID(blobs, rel, func() ([]byte, error) { return readGoFile(a.fs, abs, rel) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,7 +198,7 @@ func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err err
 		}
 	}
 	if src == nil {
-		if src, err = readGoFile(abs, rel); err != nil {
+		if src, err = readGoFile(a.fs, abs, rel); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -215,16 +215,16 @@ func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err err
 
 // parseGoFile returns the imports of a Go file and, when it imports "embed",
 // the patterns of its //go:embed directives. rel names the file in errors.
-func parseGoFile(abs, rel string) (imports, embeds []string, err error) {
-	src, err := readGoFile(abs, rel)
+func parseGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error) {
+	src, err := readGoFile(fsys, abs, rel)
 	if err != nil {
 		return nil, nil, err
 	}
 	return parseGoSource(rel, src)
 }
 
-func readGoFile(abs, rel string) ([]byte, error) {
-	src, err := os.ReadFile(abs)
+func readGoFile(fsys FS, abs, rel string) ([]byte, error) {
+	src, err := fsys.ReadFile(abs)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", rel, err)
 	}

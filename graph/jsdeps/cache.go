@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"gopkg.in/yaml.v3"
@@ -19,6 +18,7 @@ type Option func(*options)
 type options struct {
 	cache *cache.Cache
 	blobs cache.Blobs
+	fs    FS // nil: the OS
 }
 
 func newOptions(opts []Option) *options {
@@ -52,7 +52,7 @@ func (o *options) cached(kind cache.Kind, rel, abs string, parse func(data []byt
 	if o != nil {
 		c, blobs = o.cache, o.blobs
 	}
-	read := func() ([]byte, error) { return os.ReadFile(abs) }
+	read := func() ([]byte, error) { return o.files().ReadFile(abs) }
 	id, data, err := c.ID(blobs, rel, read)
 	if err != nil {
 		return nil, false, err
@@ -75,7 +75,7 @@ func (o *options) cached(kind cache.Kind, rel, abs string, parse func(data []byt
 // readManifest is the package-level readManifest through the cache.
 func (o *options) readManifest(repoRoot, rel string) (*manifest, error) {
 	if o == nil || o.cache == nil {
-		return readManifest(repoRoot, rel)
+		return readManifest(o.files(), repoRoot, rel)
 	}
 	var parsed *manifest
 	var perr error
@@ -95,7 +95,7 @@ func (o *options) readManifest(repoRoot, rel string) (*manifest, error) {
 	if m, ok := decodeManifest(v); ok {
 		return m, nil
 	}
-	return readManifest(repoRoot, rel) // a value that does not decode is a miss
+	return readManifest(o.files(), repoRoot, rel) // a value that does not decode is a miss
 }
 
 func encodeManifest(m *manifest) []byte {
@@ -150,7 +150,7 @@ func (o *options) pnpmPatterns(rel, abs string) (patterns []string, found bool, 
 	if patterns = d.Strings(); d.Err() == nil && hit {
 		return patterns, true, nil
 	}
-	data, err := os.ReadFile(abs) // a value that does not decode is a miss
+	data, err := o.files().ReadFile(abs) // a value that does not decode is a miss
 	if err != nil {
 		return nil, false, fmt.Errorf("reading pnpm-workspace.yaml: %w", err)
 	}
@@ -171,7 +171,7 @@ func parsePnpmWorkspace(data []byte) ([]string, error) {
 // tsconfig is parseTSConfig through the cache; rel is repo-relative, abs absolute.
 func (o *options) tsconfig(rel, abs string) *tsconfig {
 	if o == nil || o.cache == nil {
-		return parseTSConfig(abs)
+		return parseTSConfig(o.files(), abs)
 	}
 	var parsed *tsconfig
 	v, hit, err := o.cached(tsconfigKind, rel, abs, func(data []byte) ([]byte, bool) {
@@ -204,7 +204,7 @@ func (o *options) tsconfig(rel, abs string) *tsconfig {
 		}
 	}
 	if d.Err() != nil {
-		return parseTSConfig(abs) // a value that does not decode is a miss
+		return parseTSConfig(o.files(), abs) // a value that does not decode is a miss
 	}
 	return tc
 }

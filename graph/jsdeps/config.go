@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -33,14 +32,14 @@ func toolFiles() []struct{ name, why string } {
 }
 
 // rootConfig finds the root build configuration of the workspace at root.
-func rootConfig(repoRoot, root string, rootMan *manifest, rawRoot []byte) []Input {
+func rootConfig(fsys files, repoRoot, root string, rootMan *manifest, rawRoot []byte) []Input {
 	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
 	var out []Input
 	add := func(p string, dir bool, why string) {
 		if strings.HasPrefix(p, "../") || p == ".." {
 			return
 		}
-		if (dir && isDir(abs(p))) || (!dir && isFile(abs(p))) {
+		if (dir && fsys.isDir(abs(p))) || (!dir && fsys.isFile(abs(p))) {
 			out = append(out, Input{Path: p, Dir: dir, Why: []string{why}})
 		}
 	}
@@ -53,7 +52,7 @@ func rootConfig(repoRoot, root string, rootMan *manifest, rawRoot []byte) []Inpu
 
 	// Yarn: the release and plugins .yarnrc.yml names, and the patch folder of the patch: protocol.
 	yarnrc := join(root, ".yarnrc.yml")
-	if data, err := os.ReadFile(abs(yarnrc)); err == nil {
+	if data, err := fsys.ReadFile(abs(yarnrc)); err == nil {
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 			m := doc.Content[0]
@@ -90,7 +89,7 @@ func rootConfig(repoRoot, root string, rootMan *manifest, rawRoot []byte) []Inpu
 		add(join(root, p), false, fmt.Sprintf("%s:%d pnpm.patchedDependencies[%q]", join(root, "package.json"), lineOf(rawRoot, p), dep))
 	}
 	pnpmWS := join(root, "pnpm-workspace.yaml")
-	if data, err := os.ReadFile(abs(pnpmWS)); err == nil {
+	if data, err := fsys.ReadFile(abs(pnpmWS)); err == nil {
 		var doc yaml.Node
 		if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 			m := doc.Content[0]
@@ -204,9 +203,9 @@ func (w *Workspace) tsconfigInputs(dirs []string, inClosure func(string) bool) [
 			why := fmt.Sprintf("%s:%d references %s", file, r.line, r.spec)
 			projDir := path.Dir(target)
 			// tsc --build compiles a referenced project: its directory is read, not only its config.
-			if projDir != w.Root && !inClosure(projDir) && isDir(w.abs(projDir)) {
+			if projDir != w.Root && !inClosure(projDir) && w.opts.files().isDir(w.abs(projDir)) {
 				out = append(out, Input{Path: projDir, Dir: true, Why: []string{why}})
-			} else if !inClosure(target) && isFile(w.abs(target)) {
+			} else if !inClosure(target) && w.opts.files().isFile(w.abs(target)) {
 				out = append(out, Input{Path: target, Why: []string{why}})
 			}
 			follow(target, depth+1)
@@ -232,7 +231,7 @@ func (w *Workspace) tsconfigNames(dir string) []string {
 	if ok {
 		return names
 	}
-	entries, _ := os.ReadDir(w.abs(dir))
+	entries, _ := w.opts.files().ReadDir(w.abs(dir))
 	for _, e := range entries {
 		n := e.Name()
 		if !e.IsDir() && strings.HasPrefix(n, "tsconfig") && strings.HasSuffix(n, ".json") {
@@ -259,8 +258,8 @@ func (w *Workspace) tsconfig(file string) *tsconfig {
 	return tc
 }
 
-func parseTSConfig(abs string) *tsconfig {
-	data, err := os.ReadFile(abs)
+func parseTSConfig(fsys files, abs string) *tsconfig {
+	data, err := fsys.ReadFile(abs)
 	if err != nil {
 		return nil
 	}
@@ -322,7 +321,7 @@ func (w *Workspace) resolveExtends(dir, spec string) string {
 		}
 	}
 	for _, c := range cands {
-		if !strings.HasPrefix(c, "../") && isFile(w.abs(c)) {
+		if !strings.HasPrefix(c, "../") && w.opts.files().isFile(w.abs(c)) {
 			return c
 		}
 	}

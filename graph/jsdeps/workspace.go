@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -141,7 +140,7 @@ func (o *options) findRoot(ctx context.Context, repoRoot, dir string) (string, *
 		if m != nil && nearest == "" {
 			nearest, nearestMan = d, m
 		}
-		if isFile(abs(join(d, "pnpm-workspace.yaml"))) || (m != nil && len(m.Workspaces) > 0) {
+		if o.files().isFile(abs(join(d, "pnpm-workspace.yaml"))) || (m != nil && len(m.Workspaces) > 0) {
 			return d, m, nil
 		}
 		if d == "." {
@@ -167,11 +166,11 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 	pnpmWS := join(root, "pnpm-workspace.yaml")
 	if mgr, _, ok := strings.Cut(rootMan.PackageManager, "@"); ok {
 		w.Manager = mgr
-	} else if isFile(abs(pnpmWS)) {
+	} else if o.files().isFile(abs(pnpmWS)) {
 		w.Manager = "pnpm"
 	}
 	for _, lf := range lockfiles() {
-		if (w.Manager == "" || w.Manager == lf.manager) && isFile(filepath.Join(rootAbs, lf.name)) {
+		if (w.Manager == "" || w.Manager == lf.manager) && o.files().isFile(filepath.Join(rootAbs, lf.name)) {
 			w.Manager, w.Lockfile = lf.manager, join(root, lf.name)
 			break
 		}
@@ -179,15 +178,15 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 	if w.Manager == "" {
 		w.Manager = "npm"
 	}
-	rawRoot, _ := os.ReadFile(abs(join(root, "package.json")))
-	w.config = rootConfig(repoRoot, root, rootMan, rawRoot)
+	rawRoot, _ := o.files().ReadFile(abs(join(root, "package.json")))
+	w.config = rootConfig(o.files(), repoRoot, root, rootMan, rawRoot)
 
 	// Workspace patterns.
 	patterns, err := o.workspacePatterns(rootMan, pnpmWS, abs(pnpmWS))
 	if err != nil {
 		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
 	}
-	dirs, err := expandPatterns(ctx, rootAbs, patterns)
+	dirs, err := expandPatterns(ctx, o.files(), rootAbs, patterns)
 	if err != nil {
 		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
 	}
@@ -276,7 +275,7 @@ func (o *options) workspacePatterns(m *manifest, pnpmRel, pnpmWorkspace string) 
 // positive patterns, that hold a package.json, are not inside node_modules
 // and match no negated ("!") pattern; sorted. The root itself is never
 // returned.
-func expandPatterns(ctx context.Context, rootAbs string, patterns []string) ([]string, error) {
+func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []string) ([]string, error) {
 	var pos, neg []string
 	for _, p := range patterns {
 		p = strings.TrimSpace(p)
@@ -292,12 +291,12 @@ func expandPatterns(ctx context.Context, rootAbs string, patterns []string) ([]s
 		}
 	}
 	found := map[string]bool{}
-	fsys := os.DirFS(rootAbs)
+	dirFS := fsys.DirFS(rootAbs)
 	for _, p := range pos {
 		if !doublestar.ValidatePattern(p) {
 			return nil, fmt.Errorf("invalid workspace pattern %q", p)
 		}
-		err := doublestar.GlobWalk(fsys, p, func(d string, e fs.DirEntry) error {
+		err := doublestar.GlobWalk(dirFS, p, func(d string, e fs.DirEntry) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -307,7 +306,7 @@ func expandPatterns(ctx context.Context, rootAbs string, patterns []string) ([]s
 			if slices.Contains(strings.Split(d, "/"), "node_modules") {
 				return doublestar.SkipDir
 			}
-			if isFile(filepath.Join(rootAbs, filepath.FromSlash(d), "package.json")) {
+			if fsys.isFile(filepath.Join(rootAbs, filepath.FromSlash(d), "package.json")) {
 				found[d] = true
 			}
 			return nil
@@ -415,8 +414,8 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 }
 
 // readManifest reads the package.json at the repository-relative path rel.
-func readManifest(repoRoot, rel string) (*manifest, error) {
-	data, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(rel)))
+func readManifest(fsys files, repoRoot, rel string) (*manifest, error) {
+	data, err := fsys.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(rel)))
 	if err != nil {
 		return nil, err
 	}
@@ -430,16 +429,6 @@ func parseManifest(rel string, data []byte) (*manifest, error) {
 		return nil, fmt.Errorf("parsing %s: %w", rel, err)
 	}
 	return &m, nil
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
 }
 
 func join(elem ...string) string { return path.Join(elem...) }

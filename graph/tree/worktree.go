@@ -1,0 +1,394 @@
+package tree
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// WorkTree is the work tree as git sees it. Its listing is the index and the untracked files of
+// one `git ls-files` (tracked directories are not walked; untracked directories and checked-out
+// submodules are, as they hold files git does not list). Untracked files count whether or not
+// .gitignore ignores them: a build sends what is on disk, and so the listing matches a walk of the
+// work tree. Contents come from disk, except a path the index marks skip-worktree and the disk
+// lacks (a sparse checkout, cone or not): it is read from the index's blob, so that a sparse clone
+// answers as a full one.
+type WorkTree struct {
+	root    string
+	tracked map[string]entry // stage-0 index entries the work tree has not modified or deleted
+	listed  []string         // files git lists: tracked and present, skip-worktree, untracked
+	walks   []string         // untracked directories and submodules, walked by List
+	sparse  *index           // the skip-worktree entries
+	blobs   *blobs
+
+	modifiedC    chan map[string]bool
+	modifiedOnce sync.Once
+	modified     map[string]bool // tracked files the work tree changed; nil when unknown
+}
+
+// NewWorkTree reads the index of the work tree at root (absolute). The git process it may start
+// to read skip-worktree blobs ends with ctx or Close.
+func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
+	// The index and the untracked files, in two processes at once: -t tags each record: H tracked,
+	// S skip-worktree, M unmerged, R deleted, ? untracked (a directory ends in /); -s adds mode,
+	// blob id and stage to the index's records.
+	var others []byte
+	var oerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		others, oerr = gitOutput(ctx, root, "ls-files", "-z", "-t", "--others", "--directory")
+	}()
+	// Which files are modified (for BlobID) costs git a stat of every file and a hash of the
+	// racily clean ones: it runs beside the listing, and only BlobID waits for it.
+	modified := make(chan map[string]bool, 1)
+	go func() {
+		out, err := gitOutput(ctx, root, "ls-files", "-z", "--modified")
+		if err != nil {
+			modified <- nil
+			return
+		}
+		m := map[string]bool{}
+		for _, p := range strings.Split(string(out), "\x00") {
+			m[p] = true
+		}
+		modified <- m
+	}()
+	out, err := gitOutput(ctx, root, "ls-files", "-z", "-t", "-s", "--cached", "--deleted")
+	<-done
+	if err == nil {
+		err = oerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, others...)
+	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root), modifiedC: modified}
+	deleted := map[string]bool{}
+	type rec struct {
+		tag  byte
+		path string
+		e    entry
+		ok   bool
+	}
+	var recs []rec
+	for len(out) > 0 {
+		i := bytes.IndexByte(out, 0)
+		if i < 0 {
+			i = len(out)
+		}
+		line := string(out[:i])
+		out = out[min(i+1, len(out)):]
+		if len(line) < 3 || line[1] != ' ' {
+			return nil, fmt.Errorf("git ls-files: unexpected %q", line)
+		}
+		r := rec{tag: line[0]}
+		if r.tag == '?' {
+			r.path = line[2:]
+		} else {
+			meta, p, ok := strings.Cut(line[2:], "\t")
+			f := strings.Fields(meta)
+			if !ok || len(f) != 3 {
+				return nil, fmt.Errorf("git ls-files: unexpected %q", line)
+			}
+			r.path = p
+			r.e, r.ok = gitMode(f[0], f[1])
+			if f[2] != "0" {
+				r.tag = 'M' // a conflict: the file on disk is what there is
+			}
+		}
+		if r.tag == 'R' {
+			deleted[r.path] = true
+		}
+		recs = append(recs, r)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		switch r.tag {
+		case '?':
+			if strings.HasSuffix(r.path, "/") {
+				w.walks = append(w.walks, strings.TrimSuffix(r.path, "/"))
+			} else {
+				w.listed = append(w.listed, r.path)
+			}
+		case 'S':
+			if r.ok && !r.e.sub {
+				w.sparse.add(r.path, r.e)
+				w.listed = append(w.listed, r.path)
+			}
+		case 'H', 'M':
+			if !r.ok || seen[r.path] {
+				continue
+			}
+			seen[r.path] = true
+			if r.e.sub {
+				w.walks = append(w.walks, r.path)
+				continue
+			}
+			if r.tag == 'H' && !deleted[r.path] {
+				w.tracked[r.path] = r.e
+			}
+			if !deleted[r.path] {
+				w.listed = append(w.listed, r.path)
+			}
+		}
+	}
+	w.sparse.finish()
+	return w, nil
+}
+
+func (w *WorkTree) Root() string { return w.root }
+func (w *WorkTree) Close() error { return w.blobs.b.close() }
+
+func (w *WorkTree) List(ctx context.Context, skip func(string) bool) ([]string, error) {
+	memo := map[string]bool{}
+	out := make([]string, 0, len(w.listed))
+	for _, p := range w.listed {
+		if !underSkipped(path.Dir(p), skip, memo) {
+			out = append(out, p)
+		}
+	}
+	var starts []string
+	for _, d := range w.walks {
+		if !underSkipped(d, skip, memo) {
+			starts = append(starts, d)
+		}
+	}
+	if len(starts) > 0 {
+		if err := walk(ctx, w.root, starts, skip, func(p string) { out = append(out, p) }); err != nil {
+			return nil, err
+		}
+	} else if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (w *WorkTree) BlobID(name string) (string, bool) {
+	n, err := clean("blob", name)
+	if err != nil {
+		return "", false
+	}
+	if e, ok := w.tracked[n]; ok && e.mode.IsRegular() {
+		w.modifiedOnce.Do(func() { w.modified = <-w.modifiedC })
+		if w.modified != nil && !w.modified[n] {
+			return e.id, true
+		}
+		return "", false
+	}
+	if e, ok := w.sparse.files[n]; ok && e.mode.IsRegular() {
+		if _, err := os.Lstat(w.abs(n)); errors.Is(err, fs.ErrNotExist) {
+			return e.id, true
+		}
+	}
+	return "", false
+}
+
+func (w *WorkTree) abs(n string) string {
+	if n == "." {
+		return w.root
+	}
+	return w.root + string(filepath.Separator) + filepath.FromSlash(n)
+}
+
+// fromIndex reports whether a disk error on n should be answered from the skip-worktree entries.
+func (w *WorkTree) fromIndex(err error) bool {
+	return len(w.sparse.files) > 0 && errors.Is(err, fs.ErrNotExist)
+}
+
+// lstatDirect is an Lstat from disk, then from the skip-worktree entries, of a name whose parents
+// need no resolving there.
+func (w *WorkTree) lstatDirect(n string) (fs.FileInfo, error) {
+	fi, err := os.Lstat(w.abs(n))
+	if err != nil && w.fromIndex(err) {
+		if _, ok := w.sparse.files[n]; ok || w.sparse.isDir(n) {
+			return w.sparse.lstat(w.blobs, "lstat", n, n)
+		}
+	}
+	return fi, err
+}
+
+func (w *WorkTree) readLinkDirect(n string) (string, error) {
+	t, err := os.Readlink(w.abs(n))
+	if err != nil && w.fromIndex(err) {
+		if _, ok := w.sparse.files[n]; ok || w.sparse.isDir(n) {
+			return w.sparse.readLink(w.blobs, n, n)
+		}
+	}
+	return t, err
+}
+
+// parentResolved is n with the symlinks of its parent directories followed, for a name the disk
+// lacks (a parent may be a symlink the sparse checkout left out).
+func (w *WorkTree) parentResolved(op, n string) (string, bool) {
+	dir, base := splitName(n)
+	if dir == "." {
+		return n, false
+	}
+	d, err := resolve(w, op, dir)
+	if err != nil || d == dir {
+		return n, false
+	}
+	return joinName(d, base), true
+}
+
+func (w *WorkTree) Lstat(name string) (fs.FileInfo, error) {
+	n, err := clean("lstat", name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := w.lstatDirect(n)
+	if err == nil || !w.fromIndex(err) {
+		return fi, err
+	}
+	r, ok := w.parentResolved("lstat", n)
+	if !ok {
+		return nil, err
+	}
+	rfi, rerr := w.lstatDirect(r)
+	if rerr != nil {
+		return nil, err
+	}
+	return &info{name: path.Base(n), mode: rfi.Mode(), size: rfi.Size}, nil
+}
+
+func (w *WorkTree) ReadLink(name string) (string, error) {
+	n, err := clean("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	t, err := w.readLinkDirect(n)
+	if err == nil || !w.fromIndex(err) {
+		return t, err
+	}
+	if r, ok := w.parentResolved("readlink", n); ok {
+		return w.readLinkDirect(r)
+	}
+	return "", err
+}
+
+func (w *WorkTree) Stat(name string) (fs.FileInfo, error) {
+	n, err := clean("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(w.abs(n))
+	if err == nil || !w.fromIndex(err) {
+		return fi, err
+	}
+	r, rerr := resolve(w, "stat", n)
+	if rerr != nil {
+		return nil, err
+	}
+	rfi, rerr := w.Lstat(r)
+	if rerr != nil {
+		return nil, err
+	}
+	return &info{name: path.Base(n), mode: rfi.Mode(), size: rfi.Size}, nil
+}
+
+func (w *WorkTree) ReadFile(name string) ([]byte, error) {
+	n, err := clean("open", name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(w.abs(n))
+	if err == nil || !w.fromIndex(err) {
+		return data, err
+	}
+	r, rerr := resolve(w, "open", n)
+	if rerr != nil {
+		return nil, err
+	}
+	if _, ok := w.sparse.files[r]; ok {
+		return w.sparse.readFile(w.blobs, name, r)
+	}
+	if r != n {
+		return os.ReadFile(w.abs(r))
+	}
+	return nil, err
+}
+
+func (w *WorkTree) ReadDir(name string) ([]fs.DirEntry, error) {
+	n, err := clean("open", name)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(w.abs(n))
+	if err != nil {
+		if !w.fromIndex(err) {
+			return nil, err
+		}
+		r, rerr := resolve(w, "open", n)
+		switch {
+		case rerr != nil:
+			return nil, err
+		case r != n:
+			return w.ReadDir(r)
+		case !w.sparse.isDir(n):
+			return nil, err
+		}
+		return w.sparse.readDir(w.blobs, name, n)
+	}
+	if !w.sparse.isDir(n) {
+		return entries, nil
+	}
+	// The directory as git has it: what is on disk, and the entries the sparse checkout left out.
+	have := map[string]bool{}
+	for _, e := range entries {
+		have[e.Name()] = true
+	}
+	more, err := w.sparse.readDir(w.blobs, name, n)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range more {
+		if !have[e.Name()] {
+			entries = append(entries, e)
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	return entries, nil
+}
+
+func (w *WorkTree) Open(name string) (fs.File, error) {
+	n, err := clean("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(w.abs(n))
+	if err == nil || !w.fromIndex(err) {
+		return f, err
+	}
+	fi, err := w.Stat(n)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		entries, err := w.ReadDir(n)
+		if err != nil {
+			return nil, err
+		}
+		return &memDir{fi: fi, entries: entries}, nil
+	}
+	data, err := w.ReadFile(n)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{fi: fi, r: strings.NewReader(string(data))}, nil
+}
+
+// present reports whether n is on disk.
+func (w *WorkTree) present(n string) bool {
+	_, err := os.Lstat(w.abs(n))
+	return err == nil
+}
