@@ -265,12 +265,23 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 // workTreeView is the view of the work tree: git's index and untracked files with the git CLI, a
 // walk of the directory with go-git (which lists no sparse bits cheaply) or without git.
 func (s *session) workTreeView(ctx context.Context) tree.View {
-	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit {
+	// The index's listing is needed where files git tracks are not on disk (a sparse checkout);
+	// elsewhere the parallel walk is faster: on 200k files one `affected` took 1.4 s walking and
+	// 3.5 s listing the index and the untracked files through git.
+	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparseCheckout(ctx) {
 		if v, err := tree.NewWorkTree(ctx, s.root); err == nil {
 			return v
 		}
 	}
 	return tree.NewDir(s.root)
+}
+
+// sparseCheckout reports whether the work tree may lack files git tracks: core.sparseCheckout is
+// set (git sparse-checkout, cone or not). A path marked skip-worktree by hand, without a sparse
+// checkout, is read from disk as it is.
+func (s *session) sparseCheckout(ctx context.Context) bool {
+	out, err := exec.CommandContext(ctx, "git", "-C", s.root, "config", "--bool", "core.sparseCheckout").Output()
+	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
 // loadGraphView loads the graph of dir read through v; nil is the work tree's view when dir is the
