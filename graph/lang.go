@@ -306,7 +306,7 @@ func (l *langCache) goClosureUncached(ctx context.Context, tests bool, pkgDir st
 	for _, m := range c.ExternalModules {
 		info.external[m] = true
 	}
-	out := closure{goInfo: info, what: "the Go import closure of " + pkgDir}
+	out := closure{goInfo: info, what: "the Go import closure of " + pkgDir, inputs: make([]Input, 0, len(c.Files))}
 	for _, f := range c.Files {
 		kind := "go"
 		base := path.Base(f.Path)
@@ -333,7 +333,12 @@ func (l *langCache) apply(a *App, cs []closure) error {
 	}
 	a.dropWhole()
 	var what []string
-	seen := map[string]bool{}
+	n := 0
+	for _, c := range cs {
+		n += len(c.inputs)
+	}
+	a.Inputs = slices.Grow(a.Inputs, n) // closures of thousands of files: grown once
+	seen := make(map[string]bool, n)
 	for _, c := range cs {
 		what = append(what, c.what)
 		for _, in := range c.inputs {
