@@ -77,6 +77,47 @@ func TestFindReadsEachSource(t *testing.T) {
 			},
 		},
 		{
+			name: "a recipe whose build command is in a make variable",
+			files: map[string]string{
+				"Makefile":     "X := docker build\nY = DOCKER_BUILDKIT=1 $(X) --load\n\nc:\n\t$(X) -t c -f a/Dockerfile .\nd:\n\t@$(Y) -t d -f a/Dockerfile a\n",
+				"a/Dockerfile": scratch,
+			},
+			want: []string{
+				"c a/Dockerfile ctx=. target= args= tags=c platforms= make:Makefile Makefile:5",
+				"d a/Dockerfile ctx=a target= args= tags=d platforms= make:Makefile Makefile:7",
+			},
+		},
+		{
+			// grafana/loki: OCI_BUILD is set, tab-indented, on both branches of `ifeq ($(CI),true)`;
+			// each branch is a build make may run (one app: the platforms do not make another).
+			name: "a build command set on both branches of an undecided conditional",
+			files: map[string]string{
+				"Makefile": "ARGS := --build-arg V=1\nifeq ($(CI),true)\n\tOCI_BUILD := docker buildx build --platform=linux/arm64 $(ARGS)\n" +
+					"else\n\tOCI_BUILD := DOCKER_BUILDKIT=1 docker build $(ARGS)\nendif\nPUSH := $(OCI_BUILD) --push\n\n" +
+					"img:\n\t$(OCI_BUILD) -t x/img:1 -f cmd/img/Dockerfile .\npush:\n\t$(PUSH) -t x/pushed -f cmd/other/Dockerfile .\n",
+				"cmd/img/Dockerfile":   scratch,
+				"cmd/other/Dockerfile": scratch,
+			},
+			want: []string{
+				"img cmd/img/Dockerfile ctx=. target= args=V=1 tags=x/img:1 platforms=linux/arm64 make:Makefile Makefile:10",
+				"img cmd/img/Dockerfile ctx=. target= args=V=1 tags=x/img:1 platforms= make:Makefile Makefile:10",
+				"pushed cmd/other/Dockerfile ctx=. target= args=V=1 tags=x/pushed platforms=linux/arm64 make:Makefile Makefile:12",
+				"pushed cmd/other/Dockerfile ctx=. target= args=V=1 tags=x/pushed platforms= make:Makefile Makefile:12",
+			},
+		},
+		{
+			// grafana/loki's run_in_container: a canned recipe holds the build, at its own line.
+			name: "a build in a define body used by recipes",
+			files: map[string]string{
+				"Makefile": "IMG := x/builder\ndefine run_in_container\n\t@mkdir -p .pkg\n\t@docker build --rm \\\n\t\t-f build-image/Dockerfile \\\n\t\t-t $(IMG) \\\n\t\t.\n" +
+					"\tdocker run --rm $(IMG) $@\nendef\n\nlint:\n\t$(run_in_container)\ntest:\n\t$(call run_in_container,test)\n",
+				"build-image/Dockerfile": scratch,
+			},
+			want: []string{
+				"builder build-image/Dockerfile ctx=. target= args= tags=x/builder platforms= make:Makefile Makefile:4",
+			},
+		},
+		{
 			name: "an unknown part of the Dockerfile path is matched against the tree and binds the context",
 			files: map[string]string{
 				"build.sh":              "#!/bin/sh\ndocker build -f services/$SVC/Dockerfile --target prod services/$SVC\n",
