@@ -301,3 +301,74 @@ func TestIsDockerfileName(t *testing.T) {
 		}
 	}
 }
+
+// grafana/loki's release workflows check the repository out into release/ (next to another
+// repository in lib/) and build release/cmd/x/Dockerfile in context release, once per arch.
+func TestWorkflowCheckoutIntoASubdirectoryIsTheRepositoryRoot(t *testing.T) {
+	wf := `jobs:
+  img:
+    strategy:
+      matrix:
+        arch: [amd64, arm64, arm]
+    env:
+      REPO: example/app
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          path: lib
+          repository: example/release-lib
+      - uses: actions/checkout@v4
+        with:
+          path: release
+          repository: ${{ env.REPO }}
+      - uses: docker/build-push-action@v5
+        with:
+          context: release
+          file: release/cmd/x/Dockerfile
+          platforms: linux/${{ matrix.arch }}
+      - run: docker build -f cmd/y/Dockerfile .
+        working-directory: release
+      - uses: docker/build-push-action@v5
+        with:
+          context: lib
+          file: lib/tools/Dockerfile
+  own:
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          path: src
+      - uses: docker/build-push-action@v5
+        with:
+          context: ./src/web
+`
+	res := find(t, map[string]string{
+		".github/workflows/release.yml": wf,
+		"cmd/x/Dockerfile":              scratch,
+		"cmd/y/Dockerfile":              scratch,
+		"web/Dockerfile":                scratch,
+	})
+	var got []string
+	for _, l := range lines(res) {
+		if !strings.Contains(l, " dockerfile ") {
+			got = append(got, l)
+		}
+	}
+	w := " workflow:.github/workflows/release.yml .github/workflows/release.yml:"
+	want := []string{
+		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/amd64" + w + "17",
+		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/arm64" + w + "17",
+		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/arm" + w + "17",
+		"cmd/y cmd/y/Dockerfile ctx=. target= args= tags= platforms=" + w + "22",
+		"cmd/y cmd/y/Dockerfile ctx=. target= args= tags= platforms=" + w + "22",
+		"cmd/y cmd/y/Dockerfile ctx=. target= args= tags= platforms=" + w + "22",
+		"web web/Dockerfile ctx=web target= args= tags= platforms=" + w + "33",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("builds:\ngot  %q\nwant %q\nwarnings: %q", got, want, res.Warnings)
+	}
+	// lib/ is another repository: its Dockerfile is none of ours, said once for the three archs.
+	wantWarn := []string{".github/workflows/release.yml:24: build of lib/tools/Dockerfile (context lib) names no Dockerfile of the repository; skipped (declare it in monoctx.yaml if it is one)"}
+	if !reflect.DeepEqual(res.Warnings, wantWarn) {
+		t.Errorf("warnings:\ngot  %q\nwant %q", res.Warnings, wantWarn)
+	}
+}
