@@ -109,12 +109,24 @@ func TestFindReadsEachSource(t *testing.T) {
 			// grafana/loki's run_in_container: a canned recipe holds the build, at its own line.
 			name: "a build in a define body used by recipes",
 			files: map[string]string{
-				"Makefile": "IMG := x/builder\ndefine run_in_container\n\t@mkdir -p .pkg\n\t@docker build --rm \\\n\t\t-f build-image/Dockerfile \\\n\t\t-t $(IMG) \\\n\t\t.\n" +
+				"Makefile": "IMG := x/builder\ndefine run_in_container\n\t@mkdir -p .pkg\n\t$(eval M := $(shell \\\n\t\techo -v x))\n\t@docker build --rm \\\n\t\t-f build-image/Dockerfile \\\n\t\t-t $(IMG) \\\n\t\t.\n" +
 					"\tdocker run --rm $(IMG) $@\nendef\n\nlint:\n\t$(run_in_container)\ntest:\n\t$(call run_in_container,test)\n",
 				"build-image/Dockerfile": scratch,
 			},
 			want: []string{
-				"builder build-image/Dockerfile ctx=. target= args= tags=x/builder platforms= make:Makefile Makefile:4",
+				"builder build-image/Dockerfile ctx=. target= args= tags=x/builder platforms= make:Makefile Makefile:6",
+			},
+		},
+		{
+			name: "a reference over several lines inside a continued command of a define body",
+			files: map[string]string{
+				"Makefile":     "define build_it\n\tdocker build --build-arg U=$(shell \\\n\t\tid -u) \\\n\t\t-f a/Dockerfile \\\n\t\ta\n\tdocker build -t second b\nendef\n",
+				"a/Dockerfile": scratch,
+				"b/Dockerfile": scratch,
+			},
+			want: []string{
+				"a a/Dockerfile ctx=a target= args= tags= platforms= make:Makefile Makefile:2",
+				"second b/Dockerfile ctx=b target= args= tags=second platforms= make:Makefile Makefile:6",
 			},
 		},
 		{

@@ -547,8 +547,22 @@ func (m *makeFile) expand(s string, auto map[string]string, depth int) string {
 		return s
 	}
 	var b strings.Builder
+	// A reference spanning lines (`$(eval X := $(shell \` … `))` in a canned recipe) expands
+	// to one line: the lines it took are given back at the end of the line, so that the lines
+	// after it keep their numbers (as continuations where the line is continued).
+	pending := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '\n' && pending > 0 {
+			b.WriteByte(c)
+			pad := "\n"
+			if i > 0 && s[i-1] == '\\' {
+				pad = "\\\n"
+			}
+			b.WriteString(strings.Repeat(pad, pending))
+			pending = 0
+			continue
+		}
 		if c != '$' || i+1 >= len(s) {
 			b.WriteByte(c)
 			continue
@@ -565,12 +579,14 @@ func (m *makeFile) expand(s string, auto map[string]string, depth int) string {
 				return b.String()
 			}
 			b.WriteString(m.ref(s[i+2:end], auto, depth))
+			pending += strings.Count(s[i:end], "\n")
 			i = end
 		default:
 			b.WriteString(m.ref(string(n), auto, depth))
 			i++
 		}
 	}
+	b.WriteString(strings.Repeat("\n", pending))
 	return b.String()
 }
 
