@@ -130,6 +130,17 @@ func TestFindReadsEachSource(t *testing.T) {
 			},
 		},
 		{
+			name: "a script whose build command is in a shell variable, split into fields",
+			files: map[string]string{
+				"build.sh":     "#!/bin/sh\nOCI_BUILD=\"DOCKER_BUILDKIT=1 docker buildx build --load\"\nEMPTY=\n$OCI_BUILD $EMPTY -t c -f a/Dockerfile .\nB='docker build'\n${B} -t d a\n\"$B\" -t quoted a\n",
+				"a/Dockerfile": scratch,
+			},
+			want: []string{
+				"c a/Dockerfile ctx=. target= args= tags=c platforms= script:build.sh build.sh:4",
+				"d a/Dockerfile ctx=a target= args= tags=d platforms= script:build.sh build.sh:6",
+			},
+		},
+		{
 			name: "an unknown part of the Dockerfile path is matched against the tree and binds the context",
 			files: map[string]string{
 				"build.sh":              "#!/bin/sh\ndocker build -f services/$SVC/Dockerfile --target prod services/$SVC\n",
