@@ -365,6 +365,11 @@ func goBuildArgs(words []string) (out, pkg, dir string, ok bool) {
 			dir = val
 		}
 	}
+	if d, ok := goFilesDir(pkgs); ok {
+		// go build -o x ./cmd/x/main.go builds just the files named; their package's directory
+		// holds them and what they import, a safe over-selection.
+		pkgs = []string{d}
+	}
 	switch len(pkgs) {
 	case 0:
 		pkg = "."
@@ -377,6 +382,26 @@ func goBuildArgs(words []string) (out, pkg, dir string, ok bool) {
 		return "", "", "", false
 	}
 	return out, pkg, dir, true
+}
+
+// goFilesDir is the directory of go build's file arguments ("./cmd/x" for ./cmd/x/main.go, "." for
+// main.go), ok when every argument is a .go file of that one directory.
+func goFilesDir(args []string) (string, bool) {
+	dir := ""
+	for i, a := range args {
+		if !strings.HasSuffix(a, ".go") {
+			return "", false
+		}
+		d := path.Dir(a)
+		if d != "." && !strings.HasPrefix(d, "./") && !strings.HasPrefix(d, "../") && d != ".." && !path.IsAbs(d) {
+			d = "./" + d // a file argument is a path, never an import path
+		}
+		if i > 0 && d != dir {
+			return "", false
+		}
+		dir = d
+	}
+	return dir, dir != ""
 }
 
 // repoPathFrom resolves a package argument from a working directory: "./cmd/x", ".", or an import

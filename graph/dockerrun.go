@@ -506,13 +506,14 @@ func (r *runReader) goCmd(args []string, cwd string) {
 			// go install example.com/x@v1: a module from the proxy, nothing of the context
 		case strings.Contains(p, "..."):
 			r.unresolved("go", fmt.Sprintf("go %s %s builds every package the pattern matches", sub, p))
-		case p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || path.IsAbs(p):
-			if rel, ok := r.ctxPath(dir, p); ok {
+		case strings.HasSuffix(p, ".go"):
+			// go build ./cmd/x/main.go, go run main.go: go builds just the files named, but their
+			// directory's package (what its imports reach) holds them, a safe over-selection.
+			if rel, ok := r.ctxPath(dir, path.Dir(p)); ok {
 				r.build(runBuild{Lang: "go", Package: rel})
 			}
-		case strings.HasSuffix(p, ".go"):
-			// go run main.go: the directory's package
-			if rel, ok := r.ctxPath(dir, path.Dir(p)); ok {
+		case p == "." || p == ".." || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || path.IsAbs(p):
+			if rel, ok := r.ctxPath(dir, p); ok {
 				r.build(runBuild{Lang: "go", Package: rel})
 			}
 		case strings.Contains(strings.SplitN(p, "/", 2)[0], "."):

@@ -67,6 +67,7 @@ func TestRunLinesNameThePackageTheyBuild(t *testing.T) {
 		{"go build ./cmd/x", "FROM golang AS b\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -ldflags \"-s -w\" -o /out/api ./cmd/api\n", nil, []string{"go:cmd/api"}},
 		{"go build in a WORKDIR", "FROM golang AS b\nWORKDIR /src\nCOPY . .\nWORKDIR /src/cmd/api\nRUN go build -o /api\n", nil, []string{"go:cmd/api"}},
 		{"go build -C", "FROM golang AS b\nCOPY . /src\nRUN go build -C /src -o /bin/x ./cmd/x\n", nil, []string{"go:cmd/x"}},
+		{"go build of a file is its package directory", "FROM golang AS b\nCOPY . /src/loki\nWORKDIR /src/loki\nRUN CGO_ENABLED=0 go build -o stream-generator ./tools/stream-generator/main.go\n", nil, []string{"go:tools/stream-generator"}},
 		{"go build of an import path", "FROM golang AS b\nWORKDIR /src\nCOPY . .\nRUN go build -o /x example.com/m/cmd/x\n", nil, []string{"go:import:example.com/m/cmd/x"}},
 		{"go install from the proxy is nothing of the context", "FROM golang AS b\nWORKDIR /src\nCOPY . .\nRUN go install github.com/golang-migrate/migrate/v4/cmd/migrate@v4.19.1\n", nil, []string{}},
 		{"RUN before the whole copy reads nothing of it", "FROM node AS b\nWORKDIR /app\nRUN npm install -g turbo && turbo prune web\nCOPY . .\n", nil, []string{}},

@@ -231,6 +231,14 @@ func Find(ctx context.Context, root string, opts Options) (*Result, error) {
 		return b.Specificity - a.Specificity
 	})
 	f.res.Files = slices.Sorted(maps.Keys(f.files))
+	// One problem found once per matrix combination (or per alternative of a make variable) is
+	// said once.
+	said := map[string]bool{}
+	f.res.Warnings = slices.DeleteFunc(f.res.Warnings, func(w string) bool {
+		dup := said[w]
+		said[w] = true
+		return dup
+	})
 	return f.res, nil
 }
 

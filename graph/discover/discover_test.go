@@ -77,6 +77,70 @@ func TestFindReadsEachSource(t *testing.T) {
 			},
 		},
 		{
+			name: "a recipe whose build command is in a make variable",
+			files: map[string]string{
+				"Makefile":     "X := docker build\nY = DOCKER_BUILDKIT=1 $(X) --load\n\nc:\n\t$(X) -t c -f a/Dockerfile .\nd:\n\t@$(Y) -t d -f a/Dockerfile a\n",
+				"a/Dockerfile": scratch,
+			},
+			want: []string{
+				"c a/Dockerfile ctx=. target= args= tags=c platforms= make:Makefile Makefile:5",
+				"d a/Dockerfile ctx=a target= args= tags=d platforms= make:Makefile Makefile:7",
+			},
+		},
+		{
+			// grafana/loki: OCI_BUILD is set, tab-indented, on both branches of `ifeq ($(CI),true)`;
+			// each branch is a build make may run (one app: the platforms do not make another).
+			name: "a build command set on both branches of an undecided conditional",
+			files: map[string]string{
+				"Makefile": "ARGS := --build-arg V=1\nifeq ($(CI),true)\n\tOCI_BUILD := docker buildx build --platform=linux/arm64 $(ARGS)\n" +
+					"else\n\tOCI_BUILD := DOCKER_BUILDKIT=1 docker build $(ARGS)\nendif\nPUSH := $(OCI_BUILD) --push\n\n" +
+					"img:\n\t$(OCI_BUILD) -t x/img:1 -f cmd/img/Dockerfile .\npush:\n\t$(PUSH) -t x/pushed -f cmd/other/Dockerfile .\n",
+				"cmd/img/Dockerfile":   scratch,
+				"cmd/other/Dockerfile": scratch,
+			},
+			want: []string{
+				"img cmd/img/Dockerfile ctx=. target= args=V=1 tags=x/img:1 platforms=linux/arm64 make:Makefile Makefile:10",
+				"img cmd/img/Dockerfile ctx=. target= args=V=1 tags=x/img:1 platforms= make:Makefile Makefile:10",
+				"pushed cmd/other/Dockerfile ctx=. target= args=V=1 tags=x/pushed platforms=linux/arm64 make:Makefile Makefile:12",
+				"pushed cmd/other/Dockerfile ctx=. target= args=V=1 tags=x/pushed platforms= make:Makefile Makefile:12",
+			},
+		},
+		{
+			// grafana/loki's run_in_container: a canned recipe holds the build, at its own line.
+			name: "a build in a define body used by recipes",
+			files: map[string]string{
+				"Makefile": "IMG := x/builder\ndefine run_in_container\n\t@mkdir -p .pkg\n\t$(eval M := $(shell \\\n\t\techo -v x))\n\t@docker build --rm \\\n\t\t-f build-image/Dockerfile \\\n\t\t-t $(IMG) \\\n\t\t.\n" +
+					"\tdocker run --rm $(IMG) $@\nendef\n\nlint:\n\t$(run_in_container)\ntest:\n\t$(call run_in_container,test)\n",
+				"build-image/Dockerfile": scratch,
+			},
+			want: []string{
+				"builder build-image/Dockerfile ctx=. target= args= tags=x/builder platforms= make:Makefile Makefile:6",
+			},
+		},
+		{
+			name: "a reference over several lines inside a continued command of a define body",
+			files: map[string]string{
+				"Makefile":     "define build_it\n\tdocker build --build-arg U=$(shell \\\n\t\tid -u) \\\n\t\t-f a/Dockerfile \\\n\t\ta\n\tdocker build -t second b\nendef\n",
+				"a/Dockerfile": scratch,
+				"b/Dockerfile": scratch,
+			},
+			want: []string{
+				"a a/Dockerfile ctx=a target= args= tags= platforms= make:Makefile Makefile:2",
+				"second b/Dockerfile ctx=b target= args= tags=second platforms= make:Makefile Makefile:6",
+			},
+		},
+		{
+			name: "a script whose build command is in a shell variable, split into fields",
+			files: map[string]string{
+				"build.sh":     "#!/bin/sh\nOCI_BUILD=\"DOCKER_BUILDKIT=1 docker buildx build --load\"\nEMPTY=\n$OCI_BUILD $EMPTY -t c -f a/Dockerfile .\nB='docker build'\n${B} -t d a\n\"$B\" -t quoted a\n",
+				"a/Dockerfile": scratch,
+			},
+			want: []string{
+				"c a/Dockerfile ctx=. target= args= tags=c platforms= script:build.sh build.sh:4",
+				"d a/Dockerfile ctx=a target= args= tags=d platforms= script:build.sh build.sh:6",
+			},
+		},
+		{
 			name: "an unknown part of the Dockerfile path is matched against the tree and binds the context",
 			files: map[string]string{
 				"build.sh":              "#!/bin/sh\ndocker build -f services/$SVC/Dockerfile --target prod services/$SVC\n",
@@ -258,5 +322,76 @@ func TestIsDockerfileName(t *testing.T) {
 		if got := IsDockerfileName(name); got != want {
 			t.Errorf("IsDockerfileName(%q): got %v, want %v", name, got, want)
 		}
+	}
+}
+
+// grafana/loki's release workflows check the repository out into release/ (next to another
+// repository in lib/) and build release/cmd/x/Dockerfile in context release, once per arch.
+func TestWorkflowCheckoutIntoASubdirectoryIsTheRepositoryRoot(t *testing.T) {
+	wf := `jobs:
+  img:
+    strategy:
+      matrix:
+        arch: [amd64, arm64, arm]
+    env:
+      REPO: example/app
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          path: lib
+          repository: example/release-lib
+      - uses: actions/checkout@v4
+        with:
+          path: release
+          repository: ${{ env.REPO }}
+      - uses: docker/build-push-action@v5
+        with:
+          context: release
+          file: release/cmd/x/Dockerfile
+          platforms: linux/${{ matrix.arch }}
+      - run: docker build -f cmd/y/Dockerfile .
+        working-directory: release
+      - uses: docker/build-push-action@v5
+        with:
+          context: lib
+          file: lib/tools/Dockerfile
+  own:
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          path: src
+      - uses: docker/build-push-action@v5
+        with:
+          context: ./src/web
+`
+	res := find(t, map[string]string{
+		".github/workflows/release.yml": wf,
+		"cmd/x/Dockerfile":              scratch,
+		"cmd/y/Dockerfile":              scratch,
+		"web/Dockerfile":                scratch,
+	})
+	var got []string
+	for _, l := range lines(res) {
+		if !strings.Contains(l, " dockerfile ") {
+			got = append(got, l)
+		}
+	}
+	w := " workflow:.github/workflows/release.yml .github/workflows/release.yml:"
+	want := []string{
+		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/amd64" + w + "17",
+		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/arm64" + w + "17",
+		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/arm" + w + "17",
+		"cmd/y cmd/y/Dockerfile ctx=. target= args= tags= platforms=" + w + "22",
+		"cmd/y cmd/y/Dockerfile ctx=. target= args= tags= platforms=" + w + "22",
+		"cmd/y cmd/y/Dockerfile ctx=. target= args= tags= platforms=" + w + "22",
+		"web web/Dockerfile ctx=web target= args= tags= platforms=" + w + "33",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("builds:\ngot  %q\nwant %q\nwarnings: %q", got, want, res.Warnings)
+	}
+	// lib/ is another repository: its Dockerfile is none of ours, said once for the three archs.
+	wantWarn := []string{".github/workflows/release.yml:24: build of lib/tools/Dockerfile (context lib) names no Dockerfile of the repository; skipped (declare it in monoctx.yaml if it is one)"}
+	if !reflect.DeepEqual(res.Warnings, wantWarn) {
+		t.Errorf("warnings:\ngot  %q\nwant %q", res.Warnings, wantWarn)
 	}
 }

@@ -29,33 +29,52 @@ func (f *finder) makefiles(ctx context.Context) []Build {
 			}
 		}
 		for _, r := range m.recipes {
-			// First with the defaults the Makefile gives (`VAR ?= x`); a command that names no
-			// Dockerfile that way is read again with those defaults unknown, as a caller may
-			// override them (`make TARGET_OS=windows`), and matched against the repository.
-			cmds := m.commands(r, false)
-			var again []command
-			for i, c := range cmds {
-				bc, ok := parseBuildCommand(c.args)
-				if !ok {
-					continue
+			// A recipe that uses a variable set on a branch monoctx cannot decide (`ifeq
+			// ($(CI),true) OCI_BUILD := docker buildx build … else OCI_BUILD := docker build …`)
+			// is read once per branch: each is a build make may run.
+			m.touched = 0
+			m.commands(r, false)
+			passes := m.touched
+			for k := 0; k == 0 || k < passes; k++ {
+				if passes > 0 {
+					m.alt = k + 1
 				}
-				builds := f.makeBuilds(bc, c, mf, r, true)
-				if len(builds) == 0 {
-					if again == nil {
-						again = m.commands(r, true)
-					}
-					if i < len(again) {
-						if bc2, ok := parseBuildCommand(again[i].args); ok {
-							builds = f.makeBuilds(bc2, again[i], mf, r, false)
-						}
-					}
-					if len(builds) == 0 {
-						f.makeBuilds(bc, c, mf, r, false) // for its warning
-					}
+				out = append(out, f.recipeBuilds(m, mf, r)...)
+			}
+			m.alt = 0
+		}
+	}
+	return out
+}
+
+// recipeBuilds finds the builds of one recipe.
+func (f *finder) recipeBuilds(m *makeFile, mf string, r makeRecipe) []Build {
+	var out []Build
+	// First with the defaults the Makefile gives (`VAR ?= x`); a command that names no
+	// Dockerfile that way is read again with those defaults unknown, as a caller may
+	// override them (`make TARGET_OS=windows`), and matched against the repository.
+	cmds := m.commands(r, false)
+	var again []command
+	for i, c := range cmds {
+		bc, ok := parseBuildCommand(c.args)
+		if !ok {
+			continue
+		}
+		builds := f.makeBuilds(bc, c, mf, r, true)
+		if len(builds) == 0 {
+			if again == nil {
+				again = m.commands(r, true)
+			}
+			if i < len(again) {
+				if bc2, ok := parseBuildCommand(again[i].args); ok {
+					builds = f.makeBuilds(bc2, again[i], mf, r, false)
 				}
-				out = append(out, builds...)
+			}
+			if len(builds) == 0 {
+				f.makeBuilds(bc, c, mf, r, false) // for its warning
 			}
 		}
+		out = append(out, builds...)
 	}
 	return out
 }
@@ -66,6 +85,12 @@ func (m *makeFile) commands(r makeRecipe, overridable bool) []command {
 	m.overridable = overridable
 	text := m.expand(r.text, r.auto, 0)
 	m.overridable = false
+	if !mentionsBuildCmd(text) {
+		return nil
+	}
+	if r.canned {
+		text = stripRecipePrefixes(text)
+	}
 	cmds, err := shellCommands(text, r.file, &shellEnv{vals: map[string]word{}}, r.line-1)
 	if err != nil {
 		return nil // a recipe make would run, but not shell we can read: nothing to find
@@ -90,13 +115,22 @@ type makeVar struct {
 	value     string
 	recursive bool // `=`: expanded when used
 	deflt     bool // `?=`: a default the caller may override
+	// alts are the values the variable may have when it is set on branches of a conditional
+	// monoctx cannot decide (value is then unknown): one per branch, in the file's order.
+	alts []makeVar
 }
+
+// maxAlts bounds the alternatives kept for one variable.
+const maxAlts = 8
 
 type makeRecipe struct {
 	file string
 	line int
 	text string            // shell source, make references not yet expanded
 	auto map[string]string // $@, $*
+	// canned is set for the body of a `define` (a canned recipe): each of its lines may start
+	// with make's @, - and + prefixes.
+	canned bool
 }
 
 type makeFile struct {
@@ -106,6 +140,10 @@ type makeFile struct {
 	seen    map[string]bool
 	// overridable makes `?=` defaults expand as unknown.
 	overridable bool
+	// alt, when above 0, makes variables with alternatives expand to their alt-th (1-based; the
+	// last when they have fewer); touched is the most alternatives a variable expanded since
+	// it was reset.
+	alt, touched int
 }
 
 var (
@@ -196,6 +234,7 @@ func (m *makeFile) parseText(file, text string, depth int) {
 	lines := strings.Split(text, "\n")
 	var rule *makeRule
 	inDefine := false
+	defineStart := 0
 	var conds []makeCond
 	active := func() (bool, bool) { // taken, unknown
 		unknown := false
@@ -220,16 +259,20 @@ func (m *makeFile) parseText(file, text string, depth int) {
 		if inDefine {
 			if strings.HasPrefix(strings.TrimSpace(line), "endef") {
 				inDefine = false
+				// A canned recipe (`define run_in_container` … used as $(run_in_container) or
+				// $(call …)) is read where it is defined, once, with the variables known so far:
+				// its builds count whichever recipe uses it (an over-selection when none does).
+				body := strings.Join(lines[defineStart:start-1], "\n")
+				m.recipe(file, defineStart+1, body, &makeRule{}, true)
 			}
 			continue
 		}
-		if strings.HasPrefix(line, "\t") {
-			if rule == nil {
-				continue
-			}
-			m.recipe(file, start, strings.TrimLeft(line[1:], "@-+ \t"), rule)
+		if strings.HasPrefix(line, "\t") && rule != nil {
+			m.recipe(file, start, strings.TrimLeft(line[1:], "@-+ \t"), rule, false)
 			continue
 		}
+		// A tab-indented line outside a rule is a make line, as GNU make reads it
+		// (`ifeq (…)\n\tOCI_BUILD := docker build\nendif`).
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
 			continue
@@ -268,6 +311,7 @@ func (m *makeFile) parseText(file, text string, depth int) {
 		}
 		if strings.HasPrefix(trimmed, "define ") {
 			inDefine = true
+			defineStart = i + 1 // the body starts on the next line (0-based index)
 			continue
 		}
 		if mm := makeIncludeRE.FindStringSubmatch(line); mm != nil {
@@ -285,11 +329,13 @@ func (m *makeFile) parseText(file, text string, depth int) {
 		if mm := makeAssignRE.FindStringSubmatch(line); mm != nil && !isRuleLine(line, mm) {
 			if unknownCond {
 				// Set on a branch monoctx cannot decide: its value is unknown (and matched
-				// against the repository's files where a build uses it).
-				m.vars[mm[1]] = makeVar{value: unknownMake(mm[1])}
-				continue
+				// against the repository's files where a build uses it), with this branch's
+				// value as one alternative.
+				m.assignAlt(mm[1], mm[2], stripComment(mm[3]))
+			} else {
+				m.assign(mm[1], mm[2], stripComment(mm[3]))
 			}
-			m.assign(mm[1], mm[2], stripComment(mm[3]))
+			rule = nil // an assignment ends the recipe before it
 			continue
 		}
 		if k := ruleColon(line); k > 0 {
@@ -361,7 +407,7 @@ func (m *makeFile) assign(name, op, value string) {
 	case "=":
 		m.vars[name] = makeVar{value: value, recursive: true}
 	case ":=", "::=":
-		m.vars[name] = makeVar{value: m.expand(value, nil, 0)}
+		m.vars[name] = m.simple(value)
 	case "?=":
 		if _, ok := m.vars[name]; !ok {
 			m.vars[name] = makeVar{value: value, recursive: true, deflt: true}
@@ -371,6 +417,14 @@ func (m *makeFile) assign(name, op, value string) {
 		if !ok {
 			m.vars[name] = makeVar{value: value, recursive: true}
 			return
+		}
+		for i, a := range old.alts {
+			v := value
+			if !a.recursive {
+				v = m.expand(value, nil, 0)
+			}
+			a.value = strings.TrimSpace(a.value + " " + v)
+			old.alts[i] = a
 		}
 		if !old.recursive {
 			value = m.expand(value, nil, 0)
@@ -382,9 +436,81 @@ func (m *makeFile) assign(name, op, value string) {
 	}
 }
 
-func (m *makeFile) recipe(file string, line int, text string, r *makeRule) {
-	if !strings.Contains(text, "build") && !strings.Contains(text, "bud") {
-		return // cheap filter: only build commands matter
+// simple is the value of `NAME := value`; when value uses variables with alternatives, the new
+// variable has the matching alternatives.
+func (m *makeFile) simple(value string) makeVar {
+	saved := m.touched
+	m.touched = 0
+	v := makeVar{value: m.expand(value, nil, 0)}
+	if n := m.touched; n > 0 && m.alt == 0 {
+		for k := 1; k <= n; k++ {
+			m.alt = k
+			v.alts = append(v.alts, makeVar{value: m.expand(value, nil, 0)})
+		}
+		m.alt = 0
+	}
+	m.touched = max(saved, m.touched)
+	return v
+}
+
+// assignAlt records an assignment on an undecided branch: the variable's value becomes unknown,
+// and the value this branch gives one of its alternatives (after the value it had, if known).
+func (m *makeFile) assignAlt(name, op, value string) {
+	old, had := m.vars[name]
+	nv := makeVar{value: unknownMake(name), alts: old.alts}
+	if had && len(old.alts) == 0 && !strings.Contains(old.value, "${__MK_") {
+		nv.alts = []makeVar{old}
+	}
+	var alt makeVar
+	switch op {
+	case "=", "?=":
+		alt = makeVar{value: value, recursive: true}
+	case ":=", "::=":
+		alt = makeVar{value: m.expand(value, nil, 0)}
+	case "+=":
+		if len(nv.alts) == 0 {
+			m.vars[name] = nv
+			return
+		}
+		alt = nv.alts[len(nv.alts)-1]
+		alt.value = strings.TrimSpace(alt.value + " " + value)
+	default:
+		m.vars[name] = nv
+		return
+	}
+	if len(nv.alts) < maxAlts {
+		nv.alts = append(slices.Clone(nv.alts), alt)
+	}
+	m.vars[name] = nv
+}
+
+// mentionsBuildCmd is a cheap test for text that may hold a build command.
+func mentionsBuildCmd(text string) bool {
+	return strings.Contains(text, "build") || strings.Contains(text, "bud")
+}
+
+// stripRecipePrefixes drops make's @, - and + from the start of each recipe line of a canned
+// recipe (not from a continued line, where `-f x` is an argument).
+func stripRecipePrefixes(text string) string {
+	lines := strings.Split(text, "\n")
+	continued := false
+	for i, l := range lines {
+		if !continued {
+			t := strings.TrimLeft(l, " \t")
+			lines[i] = strings.TrimLeft(t, "@-+")
+		}
+		continued = strings.HasSuffix(l, "\\")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *makeFile) recipe(file string, line int, text string, r *makeRule, canned bool) {
+	if !mentionsBuildCmd(text) && !strings.Contains(text, "$(") && !strings.Contains(text, "${") {
+		return // cheap filter: only build commands matter (a reference may expand to one)
+	}
+	if canned {
+		m.recipes = append(m.recipes, makeRecipe{file: file, line: line, text: text, auto: map[string]string{}, canned: true})
+		return
 	}
 	if len(r.stems) > 0 && len(r.stems) <= 64 {
 		for i, t := range r.targets {
@@ -421,8 +547,22 @@ func (m *makeFile) expand(s string, auto map[string]string, depth int) string {
 		return s
 	}
 	var b strings.Builder
+	// A reference spanning lines (`$(eval X := $(shell \` … `))` in a canned recipe) expands
+	// to one line: the lines it took are given back at the end of the line, so that the lines
+	// after it keep their numbers (as continuations where the line is continued).
+	pending := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c == '\n' && pending > 0 {
+			b.WriteByte(c)
+			pad := "\n"
+			if i > 0 && s[i-1] == '\\' {
+				pad = "\\\n"
+			}
+			b.WriteString(strings.Repeat(pad, pending))
+			pending = 0
+			continue
+		}
 		if c != '$' || i+1 >= len(s) {
 			b.WriteByte(c)
 			continue
@@ -439,12 +579,14 @@ func (m *makeFile) expand(s string, auto map[string]string, depth int) string {
 				return b.String()
 			}
 			b.WriteString(m.ref(s[i+2:end], auto, depth))
+			pending += strings.Count(s[i:end], "\n")
 			i = end
 		default:
 			b.WriteString(m.ref(string(n), auto, depth))
 			i++
 		}
 	}
+	b.WriteString(strings.Repeat("\n", pending))
 	return b.String()
 }
 
@@ -482,6 +624,12 @@ func (m *makeFile) ref(in string, auto map[string]string, depth int) string {
 		return unknownMake(name[:i])
 	}
 	v, ok := m.vars[name]
+	if ok && len(v.alts) > 0 {
+		m.touched = max(m.touched, len(v.alts))
+		if m.alt > 0 {
+			v = v.alts[min(m.alt, len(v.alts))-1]
+		}
+	}
 	if !ok || m.overridable && v.deflt {
 		return unknownMake(name)
 	}

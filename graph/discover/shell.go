@@ -153,7 +153,21 @@ func (w *shellWalker) cmd(c syntax.Command, env *shellEnv, dir word, piped []wor
 		}
 		args := make([]word, 0, len(c.Args))
 		for _, a := range c.Args {
-			args = append(args, env.expand(a))
+			ex := env.expand(a)
+			if loneParam(a) {
+				// An unquoted $VAR is split into fields, as the shell does: the command may be
+				// in a variable (OCI_BUILD="DOCKER_BUILDKIT=1 docker build"; $OCI_BUILD -t …).
+				if s, ok := ex.text(); ok {
+					for _, f := range strings.Fields(s) {
+						args = append(args, litWord(f))
+					}
+					continue
+				}
+			}
+			args = append(args, ex)
+		}
+		if len(args) == 0 {
+			return dir
 		}
 		if name, _ := args[0].text(); name == "cd" && len(args) == 2 {
 			if d, ok := args[1].text(); ok && !path.IsAbs(d) {
@@ -232,6 +246,15 @@ func (w *shellWalker) cmd(c syntax.Command, env *shellEnv, dir word, piped []wor
 		}
 	}
 	return dir
+}
+
+// loneParam reports whether a word is one unquoted parameter expansion ($X, ${X}).
+func loneParam(w *syntax.Word) bool {
+	if len(w.Parts) != 1 {
+		return false
+	}
+	_, ok := w.Parts[0].(*syntax.ParamExp)
+	return ok
 }
 
 func (e *shellEnv) assign(a *syntax.Assign) {

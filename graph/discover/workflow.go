@@ -3,6 +3,7 @@ package discover
 import (
 	"context"
 	"maps"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,9 +54,10 @@ func (f *finder) workflows(ctx context.Context) []Build {
 			maps.Copy(env, literalMap(mapValue(job, "env")))
 			combos := matrixCombos(mapValue(mapValue(job, "strategy"), "matrix"))
 			group := wf + "#" + jobID
+			cos := jobCheckouts(steps, env)
 			for _, step := range steps.Content {
 				for _, combo := range combos {
-					out = append(out, f.workflowStep(wf, group, step, combo, env, jobDir)...)
+					out = append(out, f.workflowStep(wf, group, step, combo, env, jobDir, cos)...)
 				}
 			}
 		}
@@ -63,7 +65,101 @@ func (f *finder) workflows(ctx context.Context) []Build {
 	return out
 }
 
-func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[string]string, jobDir string) []Build {
+// checkout is an actions/checkout step of a job that puts a repository in a subdirectory of the
+// workspace (`path: release`): the job's paths under it are paths of that repository.
+type checkout struct {
+	path string // workspace-relative, clean
+	// ours is set when the repository is this one for sure (no `repository:`, or
+	// github.repository); otherwise it may be another, and its paths count as this repository's
+	// only where they name a Dockerfile of it.
+	ours bool
+}
+
+// jobCheckouts lists a job's checkouts into a subdirectory, longest path first.
+func jobCheckouts(steps *yaml.Node, env map[string]string) []checkout {
+	var out []checkout
+	for _, step := range steps.Content {
+		if !strings.HasPrefix(mapString(step, "uses"), "actions/checkout@") {
+			continue
+		}
+		with := mapValue(step, "with")
+		p := ghExpand(mapString(with, "path"), nil, env)
+		if p == "" || strings.Contains(p, "${{") {
+			continue
+		}
+		p = cleanRel(p)
+		if p == "." || Escapes(p) || path.IsAbs(p) {
+			continue
+		}
+		repo := strings.TrimSpace(mapString(with, "repository"))
+		ours := repo == "" || ghExprRE.MatchString(repo) && strings.TrimSpace(ghExprRE.FindStringSubmatch(repo)[1]) == "github.repository"
+		out = append(out, checkout{path: p, ours: ours})
+	}
+	slices.SortStableFunc(out, func(a, b checkout) int { return len(b.path) - len(a.path) })
+	return out
+}
+
+// underCheckout maps a workspace path under a checkout's directory back to the repository's root
+// ("release/cmd/x/Dockerfile" → "cmd/x/Dockerfile"); ok is false when w is under none.
+func underCheckout(w word, cos []checkout) (word, checkout, bool) {
+	w = cleanWord(w)
+	if len(w) == 0 || w[0].v != "" {
+		return w, checkout{}, false
+	}
+	for _, co := range cos {
+		lit := w[0].lit
+		var rest string
+		switch {
+		case lit == co.path && len(w) == 1:
+			rest = "."
+		case strings.HasPrefix(lit, co.path+"/"):
+			rest = lit[len(co.path)+1:]
+		default:
+			continue
+		}
+		out := append(word{{lit: rest}}, w[1:]...)
+		if rest == "" {
+			out = w[1:]
+		}
+		return merge(out), co, true
+	}
+	return w, checkout{}, false
+}
+
+// inCheckout resolves a build whose paths may be under a checkout of the job: mapped back to the
+// repository's root when the checkout is this repository (or, when that is not certain, where
+// the mapped paths name a Dockerfile of it), else as written.
+func (f *finder) inCheckout(bc buildCommand, dir word, cos []checkout, src, wf string, line int, group string, piped []word) []Build {
+	mapped, d := bc, dir
+	var hit []checkout
+	for _, w := range []*word{&mapped.context, &mapped.file, &d} {
+		if *w == nil {
+			continue
+		}
+		if m, co, ok := underCheckout(*w, cos); ok {
+			*w = m
+			hit = append(hit, co)
+		}
+	}
+	if len(hit) == 0 {
+		return f.commandBuildsPiped(bc, piped, []word{dir}, src, wf, line, group)
+	}
+	ours := true
+	for _, co := range hit {
+		ours = ours && co.ours
+	}
+	if ours {
+		return f.commandBuildsPiped(mapped, piped, []word{d}, src, wf, line, group)
+	}
+	saved := len(f.res.Warnings)
+	if out := f.commandBuildsPiped(mapped, piped, []word{d}, src, wf, line, group); len(out) > 0 {
+		return out
+	}
+	f.res.Warnings = f.res.Warnings[:saved]
+	return f.commandBuildsPiped(bc, piped, []word{dir}, src, wf, line, group)
+}
+
+func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[string]string, jobDir string, cos []checkout) []Build {
 	uses := mapString(step, "uses")
 	with := mapValue(step, "with")
 	stepEnv := maps.Clone(env)
@@ -97,7 +193,7 @@ func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[
 		for _, l := range listItems(sub(mapString(with, "platforms"))) {
 			bc.platforms = append(bc.platforms, ghWord(l))
 		}
-		return f.commandBuildsPiped(bc, nil, []word{litWord(".")}, SourceWorkflow, wf, step.Line, group)
+		return f.inCheckout(bc, litWord("."), cos, SourceWorkflow, wf, step.Line, group, nil)
 	case mapValue(step, "run") != nil:
 		run := mapValue(step, "run")
 		script := run.Value
@@ -133,7 +229,7 @@ func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[
 			if len(c.dir) > 0 {
 				d = merge(append(append(word{}, d...), append(word{{lit: "/"}}, c.dir...)...))
 			}
-			out = append(out, f.commandBuildsPiped(bc, c.piped, []word{d}, SourceWorkflow, wf, c.line, group)...)
+			out = append(out, f.inCheckout(bc, d, cos, SourceWorkflow, wf, c.line, group, c.piped)...)
 		}
 		return out
 	}
