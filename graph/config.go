@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/monoctx/monoctx/graph/discover"
+	"github.com/monoctx/monoctx/internal/textdist"
 )
 
 // ConfigFile is the default name of the optional configuration file at the repository root.
@@ -334,7 +335,7 @@ func unknownKey(k, key string, fields map[string]reflect.Type) string {
 	msg := fmt.Sprintf("unknown key %q%s", k, where)
 	best, bestD := "", 3
 	for _, n := range names {
-		if d := editDistance(strings.ToLower(k), n); d < bestD {
+		if d := textdist.Levenshtein(strings.ToLower(k), n); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -342,27 +343,6 @@ func unknownKey(k, key string, fields map[string]reflect.Type) string {
 		return fmt.Sprintf("%s; did you mean %q? (the keys are %s)", msg, best, strings.Join(names, ", "))
 	}
 	return fmt.Sprintf("%s; the keys are %s", msg, strings.Join(names, ", "))
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // describeNode says what a node is, as the user wrote it.

@@ -17,6 +17,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"gopkg.in/yaml.v3"
+
+	"github.com/monoctx/monoctx/internal/textdist"
 )
 
 // bakeFiles are the bake files `docker buildx bake` reads by default, in its order: later files
@@ -417,7 +419,7 @@ func (f *finder) checkBakeAttributes(t *bakeTarget, warned map[string]bool) {
 			warned[key] = true
 			hint := ""
 			for _, c := range bakeTargetAttributes {
-				if editDistance(strings.ToLower(a.Name), c) <= 2 {
+				if textdist.Levenshtein(strings.ToLower(a.Name), c) <= 2 {
 					hint = fmt.Sprintf("; did you mean %q?", c)
 					break
 				}

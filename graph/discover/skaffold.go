@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/monoctx/monoctx/internal/textdist"
 )
 
 type skaffoldDoc struct {
@@ -167,7 +169,7 @@ func (f *finder) checkSkaffoldKeys(file string, doc *yaml.Node) {
 			}
 			hint := ""
 			for _, c := range known {
-				if strings.EqualFold(c, k.Value) || editDistance(strings.ToLower(k.Value), strings.ToLower(c)) <= 2 {
+				if strings.EqualFold(c, k.Value) || textdist.Levenshtein(strings.ToLower(k.Value), strings.ToLower(c)) <= 2 {
 					hint = fmt.Sprintf("did you mean %q? ", c)
 					break
 				}
@@ -184,25 +186,4 @@ func (f *finder) checkSkaffoldKeys(file string, doc *yaml.Node) {
 			check(skaffoldValue(a, "docker"), "an artifact's docker", skaffoldDockerKeys)
 		}
 	}
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
