@@ -199,7 +199,7 @@ func (l *langCache) addArtifactGo(ctx context.Context, a *App, s artifactSource,
 		return false, nil
 	}
 	a.Inputs = slices.Grow(a.Inputs, len(c.Files)) // closures of thousands of files: grown once
-	text += " → Go: "
+	why := whyTexts{prefix: text + " → Go: "}
 	for _, f := range c.Files {
 		kind := "artifact"
 		switch path.Base(f.Path) {
@@ -207,7 +207,7 @@ func (l *langCache) addArtifactGo(ctx context.Context, a *App, s artifactSource,
 			kind = "go-mod"
 		}
 		a.Inputs = append(a.Inputs, Input{Path: f.Path, Match: "path",
-			Rule: Rule{Kind: kind, Where: s.where, Text: text + strings.Join(f.Why, " → ")}})
+			Rule: Rule{Kind: kind, Where: s.where, Text: why.text(f.Why)}})
 	}
 	// go.mod and go.sum changes are narrowed to the modules the closure imports, as for an app
 	// narrowed by Go analysis; a second module's files always count.

@@ -304,3 +304,15 @@ func TestGoNarrowingOfOneAppSurvivesABrokenNeighbour(t *testing.T) {
 		}
 	}
 }
+
+// The rule texts of a closure's files are joined once per chain and are what joining each gives.
+func TestWhyTextsJoinEachChain(t *testing.T) {
+	a, b := []string{"cmd/x", "lib"}, []string{"cmd/x", "lib", "lib/sub"}
+	chains := [][]string{a, a, b, a, {"go.mod of module m"}, b, append([]string(nil), b...)}
+	w := whyTexts{prefix: "Go: "}
+	for i, c := range chains {
+		if got, want := w.text(c), "Go: "+strings.Join(c, " → "); got != want {
+			t.Errorf("chain %d: got %q, want %q", i, got, want)
+		}
+	}
+}

@@ -182,8 +182,16 @@ type Analyzer struct {
 	dirs  map[string]*dirEntry // by repo-relative directory
 	envs  map[string]*envEntry // by repo-relative package directory's module dir
 	stats map[string]statResult
+	// closures by package directory: apps and the artifacts they COPY often share main packages.
+	closures map[string]*closureEntry
 
 	envLoads atomic.Int32 // module environments loaded, for tests: one per module
+}
+
+type closureEntry struct {
+	once sync.Once
+	c    *Closure
+	err  error
 }
 
 type statResult struct {
@@ -239,12 +247,36 @@ func Analyze(ctx context.Context, repoRoot, pkgDir string, opts ...Option) (*Clo
 
 // Analyze returns the closure of the package in the repository-relative
 // directory pkgDir, usually a main package. The package's module is the
-// nearest directory with a go.mod at or above pkgDir.
+// nearest directory with a go.mod at or above pkgDir. Closures are computed
+// once per directory and shared: callers must not modify them.
 func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error) {
 	dir, err := cleanRel(pkgDir)
 	if err != nil {
 		return nil, err
 	}
+	a.mu.Lock()
+	if a.closures == nil {
+		a.closures = map[string]*closureEntry{}
+	}
+	e, ok := a.closures[dir]
+	if !ok {
+		e = &closureEntry{}
+		a.closures[dir] = e
+	}
+	a.mu.Unlock()
+	e.once.Do(func() { e.c, e.err = a.analyze(ctx, dir) })
+	if e.err != nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+		// A cancelled run's error is not the directory's: the next caller analyses it again.
+		a.mu.Lock()
+		if a.closures[dir] == e {
+			delete(a.closures, dir)
+		}
+		a.mu.Unlock()
+	}
+	return e.c, e.err
+}
+
+func (a *Analyzer) analyze(ctx context.Context, dir string) (*Closure, error) {
 	if st := a.stat(dir); !st.isDir {
 		return nil, fmt.Errorf("analyzing %q: %w", dir, fs.ErrNotExist)
 	}

@@ -583,3 +583,55 @@ func TestChangedWorkModules(t *testing.T) {
 		})
 	}
 }
+
+// Apps and the artifacts they COPY share main packages: a package's closure is computed once per
+// analyzer and shared, also when asked for concurrently and by an equivalent path.
+func TestAnalyzerSharesEachClosure(t *testing.T) {
+	a, err := NewAnalyzer("testdata/mono")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]*Closure, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := a.Analyze(context.Background(), []string{"cmd/a", "./cmd/a/"}[i%2])
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = c
+		}()
+	}
+	wg.Wait()
+	for i, c := range got {
+		if c == nil || c != got[0] {
+			t.Fatalf("Analyze %d returned closure %p, want the shared %p", i, c, got[0])
+		}
+	}
+	fresh, err := Analyze(context.Background(), "testdata/mono", "cmd/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fresh, got[0]) {
+		t.Error("the shared closure differs from a fresh analyzer's")
+	}
+}
+
+// A closure cancelled half-way is not kept: the next Analyze of the directory succeeds.
+func TestAnalyzerForgetsACancelledClosure(t *testing.T) {
+	a, err := NewAnalyzer("testdata/mono")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Analyze(ctx, "cmd/a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	c, err := a.Analyze(context.Background(), "cmd/a")
+	if err != nil || c == nil || len(c.Files) == 0 {
+		t.Fatalf("after a cancelled Analyze: %v, %v", c, err)
+	}
+}
