@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -287,8 +288,8 @@ func (s *session) sparseCheckout(ctx context.Context) bool {
 
 // loadGraphView loads the graph of dir read through v; nil is the work tree's view when dir is the
 // repository root, a walk of dir otherwise.
-func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions, dir string, v tree.View) error {
-	var opts []graph.Option
+func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions, dir string, v tree.View, extra ...graph.Option) error {
+	opts := slices.Clone(extra)
 	if v == nil && dir == s.root {
 		v = s.workTreeView(ctx)
 	}

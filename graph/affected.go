@@ -234,28 +234,13 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 		head[a.Name] = a
 		byDockerfile[a.Dockerfile] = true
 	}
-	defFiles := map[string]bool{g.Config.file: true}
-	if g.discovery != nil {
-		for _, f := range g.discovery.Files {
-			defFiles[f] = true
-		}
-	}
-	var changedDefs []string
-	deletedDockerfile := false
-	for _, c := range changes {
-		if defFiles[c.Path] || IsDefinitionFile(c.Path) {
-			changedDefs = append(changedDefs, c.Path)
-		}
-		if c.Status == "deleted" && IsDockerfileName(path.Base(c.Path)) && !byDockerfile[c.Path] {
-			deletedDockerfile = true
-		}
-	}
+	changedDefs, deletedDockerfile := g.definitionPaths(g.Apps, changes)
 
 	var out []defChange
 	var baseApps map[string]*App
 	if len(changedDefs) == 0 && deletedDockerfile && base != nil {
 		// Which app a deleted Dockerfile was: its name at base (a compose service, a target).
-		baseApps, _ = g.loadBaseDefinitions(ctx, base, changes)
+		baseApps, _ = g.baseDefinitions(ctx, base, changes)
 	}
 	if len(changedDefs) > 0 {
 		why := strings.Join(changedDefs, ", ")
@@ -263,7 +248,7 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 		if base == nil {
 			err = errors.New("no base commit to compare with (--files)")
 		} else {
-			baseApps, err = g.loadBaseDefinitions(ctx, base, changes)
+			baseApps, err = g.baseDefinitions(ctx, base, changes)
 		}
 		if err != nil {
 			// Cannot tell what changed: every app defined by a changed file is affected.
@@ -340,6 +325,75 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 	return out, nil
 }
 
+// definitionPaths returns the changed paths that are definition files, and whether a Dockerfile no
+// app uses was deleted: when either holds, affected reads the definitions at base.
+func (g *Graph) definitionPaths(apps []*App, changes []Change) (changedDefs []string, deletedDockerfile bool) {
+	byDockerfile := map[string]bool{}
+	for _, a := range apps {
+		byDockerfile[a.Dockerfile] = true
+	}
+	defFiles := map[string]bool{g.Config.file: true}
+	if g.discovery != nil {
+		for _, f := range g.discovery.Files {
+			defFiles[f] = true
+		}
+	}
+	for _, c := range changes {
+		if defFiles[c.Path] || IsDefinitionFile(c.Path) {
+			changedDefs = append(changedDefs, c.Path)
+		}
+		if c.Status == "deleted" && IsDockerfileName(path.Base(c.Path)) && !byDockerfile[c.Path] {
+			deletedDockerfile = true
+		}
+	}
+	return changedDefs, deletedDockerfile
+}
+
+// basePrefetch is the app definitions at base, read while Load analyses the apps (WithBase).
+type basePrefetch struct {
+	base    BaseReader
+	done    chan struct{}
+	changes []Change
+	ran     bool // the definitions were read: changes named a definition file or a deleted Dockerfile
+	apps    map[string]*App
+	err     error
+}
+
+// prefetchBase starts reading the definitions at base, once the changes are known, beside the
+// analysis of apps (which reads no definition file and changes no app's Dockerfile).
+func (g *Graph) prefetchBase(ctx context.Context, apps []*App, base BaseReader, changes func() ([]Change, error)) {
+	p := &basePrefetch{base: base, done: make(chan struct{})}
+	g.pre = p
+	go func() {
+		defer close(p.done)
+		cs, err := changes()
+		if err != nil {
+			p.err = err
+			return
+		}
+		p.changes = cs
+		if defs, deleted := g.definitionPaths(apps, cs); len(defs) > 0 || deleted {
+			p.ran = true
+			p.apps, p.err = g.loadBaseDefinitionsOf(ctx, base, cs, apps)
+		}
+	}()
+}
+
+// baseDefinitions is loadBaseDefinitions, from the prefetch when it read the same base and changes.
+func (g *Graph) baseDefinitions(ctx context.Context, base BaseReader, changes []Change) (map[string]*App, error) {
+	if p := g.pre; p != nil && p.base == base {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if p.ran && slices.Equal(p.changes, changes) {
+			return p.apps, p.err
+		}
+	}
+	return g.loadBaseDefinitions(ctx, base, changes)
+}
+
 func isComposeName(p string) bool {
 	return !strings.Contains(p, "/") && strings.HasPrefix(p, "compose.") && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml"))
 }
@@ -368,6 +422,12 @@ func definedBy(a *App, files []string, cfgFile string) bool {
 // they were at base: the head's file list (plus the changed paths) stands for the tree, and the
 // definition files, read at base, are held in memory for the readers that open them.
 func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, changes []Change) (map[string]*App, error) {
+	return g.loadBaseDefinitionsOf(ctx, base, changes, g.Apps)
+}
+
+// loadBaseDefinitionsOf is loadBaseDefinitions with the head's apps given: it reads only their
+// Dockerfiles' names.
+func (g *Graph) loadBaseDefinitionsOf(ctx context.Context, base BaseReader, changes []Change, apps []*App) (map[string]*App, error) {
 	var defs []string
 	if !filepath.IsAbs(g.Config.file) { // a config outside the repository is read as it is
 		defs = append(defs, g.Config.file)
@@ -407,7 +467,7 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, change
 		contents[path.Clean(f)] = data
 	}
 	// Config apps that override discovered apps need their Dockerfiles to exist.
-	for _, a := range g.Apps {
+	for _, a := range apps {
 		if _, ok := contents[a.Dockerfile]; !ok {
 			contents[a.Dockerfile] = nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -332,5 +333,67 @@ func TestAffectedRemovedNameForASharedDeletedDockerfile(t *testing.T) {
 		if s := summary(r.affected(base)); !reflect.DeepEqual(s, []string{"api:affected", "worker:removed"}) {
 			t.Fatalf("run %d: affected: got %q", i, s)
 		}
+	}
+}
+
+// countingBase counts the reads at base.
+type countingBase struct {
+	BaseReader
+	n atomic.Int32
+}
+
+func (c *countingBase) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	c.n.Add(1)
+	return c.BaseReader.ReadFile(ctx, p)
+}
+
+// WithBase reads the definitions at base while Load analyses the apps: Affected then gives what it
+// gives without it, and reads them once, not twice. Changes the prefetch did not see are read again.
+func TestAffectedWithBasePrefetchedDefinitions(t *testing.T) {
+	df := "FROM scratch AS api\nCOPY a /a\nFROM scratch AS worker\nCOPY w /w\n"
+	r := newRepo(t, map[string]string{
+		"compose.yaml":   "services:\n  api:\n    build: {context: svc, target: api}\n  worker:\n    build: {context: svc, target: worker}\n  web:\n    build: {context: web, args: {V: \"1\"}}\n",
+		"svc/Dockerfile": df, "svc/a": "a\n", "svc/w": "w\n",
+		"web/Dockerfile": "FROM scratch\nARG V\nCOPY x /x\n", "web/x": "x\n",
+		"old/Dockerfile": "FROM scratch\nCOPY o /o\n", "old/o": "o\n",
+	})
+	base := r.head()
+	r.edit(map[string]string{
+		"compose.yaml":    "services:\n  api:\n    build: {context: svc2, target: api}\n  web:\n    build: {context: web, args: {V: \"2\"}}\n",
+		"svc2/Dockerfile": df, "svc2/a": "a\n", "svc2/w": "w\n",
+	}, "svc/Dockerfile", "svc/a", "svc/w", "old/Dockerfile", "old/o")
+	r.commit("move api, drop worker and old, change web's args")
+	changes := r.changes(base)
+	ctx := context.Background()
+
+	plain := &countingBase{BaseReader: gitBase{dir: r.dir, commit: base}}
+	want, err := mustLoad(t, r.dir).Affected(ctx, changes, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := summary(want); !reflect.DeepEqual(s, []string{"api:affected", "old:removed", "web:affected", "worker:removed"}) {
+		t.Fatalf("without the prefetch: %q", s)
+	}
+	pre := &countingBase{BaseReader: gitBase{dir: r.dir, commit: base}}
+	g := mustLoad(t, r.dir, WithBase(pre, func() ([]Change, error) { return changes, nil }))
+	got, err := g.Affected(ctx, changes, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with the prefetch:\n%+v\nwant\n%+v", got, want)
+	}
+	if pre.n.Load() != plain.n.Load() {
+		t.Errorf("with the prefetch, %d reads at base; without, %d", pre.n.Load(), plain.n.Load())
+	}
+
+	// The prefetch saw only the first change: Affected reads the definitions again for the rest.
+	again := &countingBase{BaseReader: gitBase{dir: r.dir, commit: base}}
+	g = mustLoad(t, r.dir, WithBase(again, func() ([]Change, error) { return changes[:1], nil }))
+	if got, err = g.Affected(ctx, changes, again); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with a prefetch of other changes:\n%+v\nwant\n%+v", got, want)
 	}
 }

@@ -34,6 +34,7 @@ type Graph struct {
 	index     *inputIndex
 	lang      *langCache // the analyzers of this Load, for the variants of IgnoreKeep
 	fs        files      // the view the graph was loaded from
+	pre       *basePrefetch
 }
 
 type options struct {
@@ -44,6 +45,15 @@ type options struct {
 	cache          *cache.Cache
 	blobs          cache.Blobs
 	view           tree.View
+	base           BaseReader
+	changes        func() ([]Change, error)
+}
+
+// WithBase lets Load read the app definitions at base (see Graph.Affected) while it analyses the
+// apps. changes is called once, from another goroutine, after discovery; it may wait for git. base
+// must be safe for concurrent use, and Affected must be given it and the same changes.
+func WithBase(base BaseReader, changes func() ([]Change, error)) Option {
+	return func(o *options) { o.base, o.changes = base, changes }
 }
 
 // WithView reads the repository through v (see package tree): the work tree as git lists it, or a
@@ -116,6 +126,14 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	}
 	apps := d.apps
 	g.discovery = d.result
+	if o.base != nil && o.changes != nil {
+		g.prefetchBase(ctx, apps, o.base, o.changes)
+		defer func() {
+			if g.Apps == nil {
+				<-g.pre.done // a failed Load leaves nothing running
+			}
+		}()
+	}
 	lang := newLangCache(root, fsys)
 	lang.cache, lang.blobs = o.cache, o.blobs
 	if lang.blobs == nil {
