@@ -477,7 +477,7 @@ func (g *Graph) loadBaseDefinitionsOf(ctx context.Context, base BaseReader, chan
 	if err != nil {
 		return nil, fmt.Errorf("at base: %w", err)
 	}
-	d, err := discoverWith(ctx, g.Root, cfg, func(string) {}, false, discover.Options{Files: list, View: v}, nil)
+	d, err := discoverWith(ctx, g.Root, cfg, func(string) {}, false, discover.Options{Files: list, View: v, Cache: g.cache}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("at base: %w", err)
 	}

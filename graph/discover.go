@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/tree"
 )
@@ -43,8 +44,8 @@ type discovered struct {
 }
 
 // discover finds every app definition under root.
-func discoverApps(ctx context.Context, root string, v tree.View, cfg *Config, warn func(string), strict bool) (*discovered, error) {
-	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{View: v}, nil)
+func discoverApps(ctx context.Context, root string, v tree.View, cfg *Config, warn func(string), strict bool, c *cache.Cache) (*discovered, error) {
+	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{View: v, Cache: c}, nil)
 }
 
 // discoverWith is discover with options for the walk (a file list instead of a walk, at base) and

@@ -35,6 +35,7 @@ type Graph struct {
 	lang      *langCache // the analyzers of this Load, for the variants of IgnoreKeep
 	fs        files      // the view the graph was loaded from
 	pre       *basePrefetch
+	cache     *cache.Cache // the parse cache (nil: none), also for the definitions at base
 }
 
 type options struct {
@@ -118,9 +119,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Graph{Root: root, Config: cfg, fs: fsys}
+	g := &Graph{Root: root, Config: cfg, fs: fsys, cache: o.cache}
 	warn := func(s string) { g.Warnings = append(g.Warnings, s) }
-	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict)
+	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict, o.cache)
 	if err != nil {
 		return nil, err
 	}

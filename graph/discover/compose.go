@@ -355,21 +355,20 @@ func (f *finder) composeProject(ctx context.Context, pr composeProject, abs, env
 }
 
 func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env []string) ([]Build, error) {
-	proj, err := f.composeProject(ctx, pr, abs, env)
+	proj, err := f.composeModelOf(ctx, pr, abs, env)
 	if err != nil {
 		return nil, err
 	}
 	var out []Build
-	services := proj.AllServices()
-	for _, name := range slices.Sorted(maps.Keys(services)) {
-		svc := services[name]
+	for _, svc := range proj.Services {
+		name := svc.Name
 		b := svc.Build
 		if b == nil {
 			continue
 		}
 		file, line := f.serviceLine(pr.files, name)
 		where := fmt.Sprintf("%s:%d", file, line)
-		f.warnUnsetBuildVars(pr, name, proj.Environment)
+		f.warnUnsetBuildVars(pr, name, proj.Env)
 		if b.DockerfileInline != "" {
 			f.warn("%s: service %q has an inline Dockerfile, which monoctx does not analyse; skipped", where, name)
 			continue
@@ -398,11 +397,9 @@ func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env
 			f.broken(&Error{File: file, Line: line, Msg: fmt.Sprintf("service %q: dockerfile %q leaves the repository", name, b.Dockerfile)})
 			continue
 		}
-		args := map[string]string{}
-		for k, v := range b.Args {
-			if v != nil {
-				args[k] = *v
-			}
+		args := maps.Clone(b.Args)
+		if args == nil {
+			args = map[string]string{}
 		}
 		tags := append([]string{}, b.Tags...)
 		if svc.Image != "" {

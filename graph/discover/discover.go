@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/tree"
 )
 
@@ -106,6 +107,8 @@ type Options struct {
 	Files []string
 	// View is what the repository is read through; nil reads root from the OS and walks it.
 	View tree.View
+	// Cache keeps loaded compose projects (nil: none).
+	Cache *cache.Cache
 }
 
 // Result is what Find found.
