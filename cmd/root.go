@@ -275,6 +275,9 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 			return v
 		}
 	}
+	if s.repo != nil {
+		return tree.NewIndexedDir(s.root, gitchanges.IndexReader(s.repo.GitDir())) // blob ids for the parse cache
+	}
 	return tree.NewDir(s.root)
 }
 

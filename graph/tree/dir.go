@@ -13,10 +13,20 @@ import (
 
 // Dir is a plain directory read from the OS, listed by a walk: a repository without git, or one the
 // go-git engine reads (go-git has no cheap listing of the index with its sparse bits).
-type Dir struct{ root string }
+type Dir struct {
+	root  string
+	index *statIndex // nil: no blob ids
+}
 
 // NewDir is the view of the directory root (absolute).
 func NewDir(root string) *Dir { return &Dir{root: root} }
+
+// NewIndexedDir is the view of the work tree root whose git index read reads (lazily, on the
+// first BlobID): files the index vouches for (their stat data unchanged since it was written)
+// have its blob ids.
+func NewIndexedDir(root string, read IndexReader) *Dir {
+	return &Dir{root: root, index: &statIndex{read: read}}
+}
 
 func (d *Dir) Root() string { return d.root }
 func (d *Dir) Close() error { return nil }
@@ -80,7 +90,16 @@ func (d *Dir) ReadLink(name string) (string, error) {
 	return os.Readlink(p)
 }
 
-func (d *Dir) BlobID(string) (string, bool) { return "", false }
+func (d *Dir) BlobID(name string) (string, bool) {
+	if d.index == nil {
+		return "", false
+	}
+	n, err := clean("blob", name)
+	if err != nil || n == "." {
+		return "", false
+	}
+	return d.index.blobID(n, d.root+string(filepath.Separator)+filepath.FromSlash(n))
+}
 
 func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error) {
 	var out []string

@@ -1,0 +1,105 @@
+package gitchanges
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/monoctx/monoctx/graph/tree"
+)
+
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func writeIn(t *testing.T, dir, p, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Through IndexReader, the work tree's files have git's blob ids while the index vouches for them, as `git status`
+// would: its stat data unchanged and the file not racily clean. Anything else is no answer.
+func TestGitDirBlobIDsFromTheIndex(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("stat data is compared on Linux only; elsewhere files are hashed")
+	}
+	dir := t.TempDir()
+	gitIn(t, dir, "init", "-q")
+	files := map[string]string{"a.go": "package a\n", "b.go": "package b\n", "c.go": "package c\n",
+		"d.go": "package d\n", "e.sh": "#!/bin/sh\n", "f.go": "package f\n"}
+	past := time.Now().Add(-time.Hour)
+	for p, c := range files {
+		writeIn(t, dir, p, c)
+		if err := os.Chtimes(filepath.Join(dir, p), past, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
+	gitDir := filepath.Join(dir, ".git")
+	ids := map[string]string{}
+	for _, l := range strings.Split(gitIn(t, dir, "ls-files", "-s"), "\n") {
+		meta, p, _ := strings.Cut(l, "\t")
+		ids[p] = strings.Fields(meta)[1]
+	}
+
+	// b.go: the same size and mtime, another content (its ctime moves); c.go: mode changed;
+	// d.go: touched to after the index was written (racily clean); f.go: deleted.
+	writeIn(t, dir, "b.go", "package x\n")
+	if err := os.Chtimes(filepath.Join(dir, "b.go"), past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "c.go"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "d.go"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "f.go")); err != nil {
+		t.Fatal(err)
+	}
+	writeIn(t, dir, "untracked.go", "package u\n")
+
+	d := tree.NewIndexedDir(dir, IndexReader(gitDir))
+	for name, want := range map[string]bool{"a.go": true, "e.sh": true, "b.go": false, "c.go": false,
+		"d.go": false, "f.go": false, "untracked.go": false, "..": false, ".": false} {
+		id, ok := d.BlobID(name)
+		if ok != want {
+			t.Errorf("BlobID(%q): got %v, want %v", name, ok, want)
+			continue
+		}
+		if ok && id != ids[name] {
+			t.Errorf("BlobID(%q) = %s, git's index says %s", name, id, ids[name])
+		}
+	}
+	if _, ok := tree.NewDir(dir).BlobID("a.go"); ok {
+		t.Error("a Dir without a git directory answered BlobID")
+	}
+	t.Setenv("GIT_INDEX_FILE", filepath.Join(gitDir, "other-index"))
+	if _, ok := tree.NewIndexedDir(dir, IndexReader(gitDir)).BlobID("a.go"); ok {
+		t.Error("with GIT_INDEX_FILE set, BlobID answered from .git/index")
+	}
+	os.Unsetenv("GIT_INDEX_FILE") // t.Setenv restores it after the test
+	if err := os.WriteFile(filepath.Join(gitDir, "index"), []byte("DIRC garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tree.NewIndexedDir(dir, IndexReader(gitDir)).BlobID("a.go"); ok {
+		t.Error("an index go-git cannot read answered BlobID")
+	}
+}
