@@ -419,7 +419,17 @@ func symlinkTargets(ctx context.Context, fsys files, root, ctxDir, p string) ([]
 	return out, nil
 }
 
-func hasGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+// hasGlob reports whether p holds a wildcard. A byte loop: strings.ContainsAny built its set
+// again at each of the hundreds of thousands of calls a large repository makes.
+func hasGlob(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '*', '?', '[':
+			return true
+		}
+	}
+	return false
+}
 
 // Explanation says whether a path is an input of an app, and why or why not.
 type Explanation struct {

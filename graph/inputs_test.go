@@ -180,3 +180,11 @@ func TestExplainCleansThePath(t *testing.T) {
 		}
 	}
 }
+
+func TestHasGlobIsContainsAny(t *testing.T) {
+	for _, p := range []string{"", "a", "a/b.go", "*", "a/*.go", "a?", "[ab]", "a/b]", "{a,b}", "a\\*", "é*", "ü"} {
+		if got, want := hasGlob(p), strings.ContainsAny(p, "*?["); got != want {
+			t.Errorf("hasGlob(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
