@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Dir is a plain directory read from the OS, listed by a walk: a repository without git, or one the
@@ -102,81 +104,150 @@ func (d *Dir) BlobID(name string) (string, bool) {
 }
 
 func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error) {
-	var out []string
-	if err := walk(ctx, d.root, []string{"."}, skip, func(p string) { out = append(out, p) }); err != nil {
+	return walk(ctx, d.root, []string{"."}, skip)
+}
+
+// walk lists the files (regular files and symlinks) under the directories starts of root, each a
+// sorted run after the other, pruning the skipped directories and the root's .git. Directories are
+// read in parallel; each is sorted on its own, so the listing needs no sort of every path.
+func walk(ctx context.Context, root string, starts []string, skip func(string) bool) ([]string, error) {
+	w := &walker{ctx: ctx, root: root, skip: skip, bufs: make(chan []byte, walkers)}
+	for range walkers {
+		w.bufs <- nil // allocated on first use: a small tree needs one
+	}
+	nodes := make([]*walkDir, len(starts))
+	for i, s := range starts {
+		nodes[i] = &walkDir{rel: s}
+		w.wg.Add(1)
+		go w.visit(nodes[i])
+	}
+	w.wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sort.Strings(out)
+	out := make([]string, 0, w.files.Load())
+	for _, n := range nodes {
+		out = n.flatten(out)
+	}
 	return out, nil
 }
 
-// walk walks the directories starts of root in parallel, pruning the skipped ones and the root's
-// .git, and calls add (serialised) with every regular file and symlink. Only directory entries are
-// read.
-func walk(ctx context.Context, root string, starts []string, skip func(string) bool, add func(string)) error {
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		first error
-	)
-	sem := make(chan struct{}, 8)
-	var visit func(rel string)
-	visit = func(rel string) {
-		defer wg.Done()
-		if ctx.Err() != nil {
-			return
-		}
-		sem <- struct{}{}
-		entries, err := readDirUnsorted(filepath.Join(root, filepath.FromSlash(rel)))
-		<-sem
-		if err != nil {
-			if rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
-				return // unreadable or vanished directories hold nothing we could build from
-			}
-			mu.Lock()
-			if first == nil {
-				first = fmt.Errorf("searching for build definitions: %w", err)
-			}
-			mu.Unlock()
-			return
-		}
-		for _, e := range entries {
-			p := joinName(rel, e.Name())
-			if e.IsDir() {
-				if p == ".git" || skip != nil && skip(p) {
-					continue
-				}
-				wg.Add(1)
-				go visit(p)
-				continue
-			}
-			if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-				mu.Lock()
-				add(p)
-				mu.Unlock()
-			}
-		}
-	}
-	for _, s := range starts {
-		wg.Add(1)
-		go visit(s)
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+// walkers is how many directories are read at once: reading blocks in the kernel, so a few more
+// than the cores keep them busy.
+const walkers = 8
+
+type walker struct {
+	ctx   context.Context
+	root  string
+	skip  func(string) bool
+	bufs  chan []byte // the read buffers, one per directory read at once
+	wg    sync.WaitGroup
+	files atomic.Int64
+
+	mu  sync.Mutex
+	err error
 }
 
-// readDirUnsorted is os.ReadDir without the sort: the listing is sorted once at the end.
-func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
-	f, err := os.Open(dir)
+// walkDir is one directory read: its files and subdirectories in path order.
+type walkDir struct {
+	rel     string
+	entries []walkEntry
+}
+
+// walkEntry is a file (path set) or a subdirectory (sub set). key orders the entries as their paths
+// sort: a directory's name is followed by "/", so that "a/x" sorts after "a-b" as sort.Strings would.
+type walkEntry struct {
+	key  string
+	path string
+	sub  *walkDir
+}
+
+func (n *walkDir) flatten(out []string) []string {
+	for _, e := range n.entries {
+		if e.sub != nil {
+			out = e.sub.flatten(out)
+		} else {
+			out = append(out, e.path)
+		}
+	}
+	return out
+}
+
+func (w *walker) visit(n *walkDir) {
+	defer w.wg.Done()
+	if w.ctx.Err() != nil {
+		return
+	}
+	buf := <-w.bufs
+	if buf == nil {
+		buf = make([]byte, 32<<10)
+	}
+	err := w.read(n, buf)
+	w.bufs <- buf
 	if err != nil {
-		return nil, err
+		if n.rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
+			n.entries = nil
+			return // unreadable or vanished directories hold nothing we could build from
+		}
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = fmt.Errorf("searching for build definitions: %w", err)
+		}
+		w.mu.Unlock()
+		return
 	}
-	entries, err := f.ReadDir(-1)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	slices.SortFunc(n.entries, func(a, b walkEntry) int { return strings.Compare(a.key, b.key) })
+	for _, e := range n.entries {
+		if e.sub != nil {
+			w.wg.Add(1)
+			go w.visit(e.sub)
+		}
 	}
-	return entries, err
+}
+
+// read lists the directory n: the paths of its files are cut from one string, one allocation for
+// the directory rather than one per file.
+func (w *walker) read(n *walkDir, dirents []byte) error {
+	dir := w.root
+	prefix := ""
+	if n.rel != "." {
+		dir = w.root + string(filepath.Separator) + filepath.FromSlash(n.rel)
+		prefix = n.rel + "/"
+	}
+	var buf []byte
+	type file struct{ start, end int }
+	var files []file
+	var subs []string
+	err := readDir(dir, dirents, func(name []byte, typ fs.FileMode) {
+		switch {
+		case typ.IsDir():
+			p := prefix + string(name)
+			if p == ".git" || w.skip != nil && w.skip(p) {
+				return
+			}
+			subs = append(subs, p)
+		case typ.IsRegular() || typ&fs.ModeSymlink != 0:
+			start := len(buf)
+			buf = append(buf, prefix...)
+			buf = append(buf, name...)
+			files = append(files, file{start, len(buf)})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	all := string(buf)
+	n.entries = make([]walkEntry, 0, len(files)+len(subs))
+	for _, f := range files {
+		p := all[f.start:f.end]
+		n.entries = append(n.entries, walkEntry{key: p[len(prefix):], path: p})
+	}
+	for _, p := range subs {
+		n.entries = append(n.entries, walkEntry{key: p[len(prefix):] + "/", sub: &walkDir{rel: p}})
+	}
+	w.files.Add(int64(len(files)))
+	return nil
 }
