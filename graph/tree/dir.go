@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,16 +9,23 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
 
 // Dir is a plain directory read from the OS, listed by a walk: a repository without git, or one the
-// go-git engine reads (go-git has no cheap listing of the index with its sparse bits).
+// go-git engine reads (go-git has no cheap listing of the index with its sparse bits). Stat and
+// Lstat answers are remembered, as the apps of a Load ask for the same shared directories again
+// and again: a Dir is one command's reading of the tree, and a new one sees what changed since.
 type Dir struct {
-	root  string
-	index *statIndex // nil: no blob ids
+	root          string
+	index         *statIndex // nil: no blob ids
+	stats, lstats sync.Map   // name → statResult
+}
+
+type statResult struct {
+	fi  fs.FileInfo
+	err error
 }
 
 // NewDir is the view of the directory root (absolute).
@@ -69,19 +77,25 @@ func (d *Dir) ReadDir(name string) ([]fs.DirEntry, error) {
 }
 
 func (d *Dir) Stat(name string) (fs.FileInfo, error) {
-	p, err := d.abs("stat", name)
-	if err != nil {
-		return nil, err
-	}
-	return os.Stat(p)
+	return d.stat(&d.stats, "stat", name, os.Stat)
 }
 
 func (d *Dir) Lstat(name string) (fs.FileInfo, error) {
-	p, err := d.abs("lstat", name)
+	return d.stat(&d.lstats, "lstat", name, os.Lstat)
+}
+
+func (d *Dir) stat(memo *sync.Map, op, name string, stat func(string) (fs.FileInfo, error)) (fs.FileInfo, error) {
+	if r, ok := memo.Load(name); ok {
+		r := r.(statResult)
+		return r.fi, r.err
+	}
+	p, err := d.abs(op, name)
 	if err != nil {
 		return nil, err
 	}
-	return os.Lstat(p)
+	fi, err := stat(p)
+	memo.Store(name, statResult{fi, err})
+	return fi, err
 }
 
 func (d *Dir) ReadLink(name string) (string, error) {
@@ -111,9 +125,9 @@ func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error
 // sorted run after the other, pruning the skipped directories and the root's .git. Directories are
 // read in parallel; each is sorted on its own, so the listing needs no sort of every path.
 func walk(ctx context.Context, root string, starts []string, skip func(string) bool) ([]string, error) {
-	w := &walker{ctx: ctx, root: root, skip: skip, bufs: make(chan []byte, walkers)}
+	w := &walker{ctx: ctx, root: root, skip: skip, scratch: make(chan *scratch, walkers)}
 	for range walkers {
-		w.bufs <- nil // allocated on first use: a small tree needs one
+		w.scratch <- nil // allocated on first use: a small tree needs one
 	}
 	nodes := make([]*walkDir, len(starts))
 	for i, s := range starts {
@@ -140,15 +154,33 @@ func walk(ctx context.Context, root string, starts []string, skip func(string) b
 const walkers = 8
 
 type walker struct {
-	ctx   context.Context
-	root  string
-	skip  func(string) bool
-	bufs  chan []byte // the read buffers, one per directory read at once
-	wg    sync.WaitGroup
-	files atomic.Int64
+	ctx     context.Context
+	root    string
+	skip    func(string) bool
+	scratch chan *scratch // one per directory read at once
+	wg      sync.WaitGroup
+	files   atomic.Int64
 
 	mu  sync.Mutex
 	err error
+}
+
+// scratch is what reading one directory needs, reused from directory to directory so that the
+// walk allocates only what it keeps.
+type scratch struct {
+	dirents []byte
+	keys    []byte // the entries' names, a directory's followed by "/"
+	spans   []span
+	subs    []string
+	paths   []byte
+}
+
+// span is an entry of the directory read: its key in scratch.keys, and its index in scratch.subs
+// for a directory (-1 for a file). Keys order the entries as their paths sort: "a/x" sorts after
+// "a-b", as sort.Strings has them.
+type span struct {
+	start, end uint32
+	sub        int32
 }
 
 // walkDir is one directory read: its files and subdirectories in path order.
@@ -157,10 +189,8 @@ type walkDir struct {
 	entries []walkEntry
 }
 
-// walkEntry is a file (path set) or a subdirectory (sub set). key orders the entries as their paths
-// sort: a directory's name is followed by "/", so that "a/x" sorts after "a-b" as sort.Strings would.
+// walkEntry is a file (path set) or a subdirectory (sub set).
 type walkEntry struct {
-	key  string
 	path string
 	sub  *walkDir
 }
@@ -181,12 +211,12 @@ func (w *walker) visit(n *walkDir) {
 	if w.ctx.Err() != nil {
 		return
 	}
-	buf := <-w.bufs
-	if buf == nil {
-		buf = make([]byte, 32<<10)
+	sc := <-w.scratch
+	if sc == nil {
+		sc = &scratch{dirents: make([]byte, 32<<10)}
 	}
-	err := w.read(n, buf)
-	w.bufs <- buf
+	err := w.read(n, sc)
+	w.scratch <- sc
 	if err != nil {
 		if n.rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
 			n.entries = nil
@@ -199,7 +229,6 @@ func (w *walker) visit(n *walkDir) {
 		w.mu.Unlock()
 		return
 	}
-	slices.SortFunc(n.entries, func(a, b walkEntry) int { return strings.Compare(a.key, b.key) })
 	for _, e := range n.entries {
 		if e.sub != nil {
 			w.wg.Add(1)
@@ -208,46 +237,57 @@ func (w *walker) visit(n *walkDir) {
 	}
 }
 
-// read lists the directory n: the paths of its files are cut from one string, one allocation for
-// the directory rather than one per file.
-func (w *walker) read(n *walkDir, dirents []byte) error {
+// read lists the directory n, sorted: the paths of its files are cut from one string, one
+// allocation for the directory rather than one per file.
+func (w *walker) read(n *walkDir, sc *scratch) error {
 	dir := w.root
 	prefix := ""
 	if n.rel != "." {
 		dir = w.root + string(filepath.Separator) + filepath.FromSlash(n.rel)
 		prefix = n.rel + "/"
 	}
-	var buf []byte
-	type file struct{ start, end int }
-	var files []file
-	var subs []string
-	err := readDir(dir, dirents, func(name []byte, typ fs.FileMode) {
+	sc.keys, sc.spans, sc.subs = sc.keys[:0], sc.spans[:0], sc.subs[:0]
+	files := 0
+	err := readDir(dir, sc.dirents, func(name []byte, typ fs.FileMode) {
+		start := uint32(len(sc.keys))
 		switch {
 		case typ.IsDir():
 			p := prefix + string(name)
 			if p == ".git" || w.skip != nil && w.skip(p) {
 				return
 			}
-			subs = append(subs, p)
+			sc.keys = append(append(sc.keys, name...), '/')
+			sc.spans = append(sc.spans, span{start, uint32(len(sc.keys)), int32(len(sc.subs))})
+			sc.subs = append(sc.subs, p)
 		case typ.IsRegular() || typ&fs.ModeSymlink != 0:
-			start := len(buf)
-			buf = append(buf, prefix...)
-			buf = append(buf, name...)
-			files = append(files, file{start, len(buf)})
+			sc.keys = append(sc.keys, name...)
+			sc.spans = append(sc.spans, span{start, uint32(len(sc.keys)), -1})
+			files++
 		}
 	})
 	if err != nil {
 		return err
 	}
-	all := string(buf)
-	n.entries = make([]walkEntry, 0, len(files)+len(subs))
-	for _, f := range files {
-		p := all[f.start:f.end]
-		n.entries = append(n.entries, walkEntry{key: p[len(prefix):], path: p})
+	keys := sc.keys
+	slices.SortFunc(sc.spans, func(a, b span) int { return bytes.Compare(keys[a.start:a.end], keys[b.start:b.end]) })
+	sc.paths = sc.paths[:0]
+	for _, e := range sc.spans {
+		if e.sub < 0 {
+			sc.paths = append(append(sc.paths, prefix...), keys[e.start:e.end]...)
+		}
 	}
-	for _, p := range subs {
-		n.entries = append(n.entries, walkEntry{key: p[len(prefix):] + "/", sub: &walkDir{rel: p}})
+	all := string(sc.paths)
+	n.entries = make([]walkEntry, len(sc.spans))
+	off := 0
+	for i, e := range sc.spans {
+		if e.sub >= 0 {
+			n.entries[i].sub = &walkDir{rel: sc.subs[e.sub]}
+			continue
+		}
+		end := off + len(prefix) + int(e.end-e.start)
+		n.entries[i].path = all[off:end]
+		off = end
 	}
-	w.files.Add(int64(len(files)))
+	w.files.Add(int64(files))
 	return nil
 }
