@@ -292,6 +292,41 @@ func (s *session) sparseCheckout(ctx context.Context) bool {
 // loadGraphView loads the graph of dir read through v; nil is the work tree's view when dir is the
 // repository root, a walk of dir otherwise.
 func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions, dir string, v tree.View, extra ...graph.Option) error {
+	return s.startGraphView(ctx, g, dir, v, extra...)(env)
+}
+
+// startGraphView is loadGraphView in the background, so that git can answer other questions
+// meanwhile. finish must be called: it waits for the load, then flushes the cache, prints the
+// warnings and sets s.g as loadGraphView does; with a nil env it only waits (the caller gave up,
+// after cancelling ctx), and the session stays as it was.
+func (s *session) startGraphView(ctx context.Context, g *globalOptions, dir string, v tree.View, extra ...graph.Option) (finish func(*Env) error) {
+	var (
+		gr   *graph.Graph
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		gr, err = s.readGraph(ctx, g, dir, v, extra...)
+	}()
+	return func(env *Env) error {
+		<-done
+		if env == nil {
+			return err // cancelled: nothing said, nothing kept
+		}
+		s.flushCache(env)
+		if err != nil {
+			return err
+		}
+		for _, w := range gr.Warnings {
+			fmt.Fprintf(env.Err, "monoctx: warning: %s\n", w)
+		}
+		s.g = gr
+		return nil
+	}
+}
+
+func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v tree.View, extra ...graph.Option) (*graph.Graph, error) {
 	opts := slices.Clone(extra)
 	if v == nil && dir == s.root {
 		v = s.workTreeView(ctx)
@@ -311,16 +346,7 @@ func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions,
 	if s.cache != nil {
 		opts = append(opts, graph.WithCache(s.cache, nil))
 	}
-	gr, err := graph.Load(ctx, dir, opts...)
-	s.flushCache(env)
-	if err != nil {
-		return err
-	}
-	for _, w := range gr.Warnings {
-		fmt.Fprintf(env.Err, "monoctx: warning: %s\n", w)
-	}
-	s.g = gr
-	return nil
+	return graph.Load(ctx, dir, opts...)
 }
 
 // configFile is where --config points: a relative path (to the current directory) inside the
