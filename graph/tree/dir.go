@@ -65,7 +65,7 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(p)
+	return readFile(p)
 }
 
 func (d *Dir) ReadDir(name string) ([]fs.DirEntry, error) {

@@ -26,3 +26,5 @@ func readDir(dir string, _ []byte, fn func(name []byte, typ fs.FileMode)) error 
 	}
 	return nil
 }
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
