@@ -3,12 +3,14 @@ package tree
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -177,31 +179,62 @@ type scratch struct {
 
 // span is an entry of the directory read: its key in scratch.keys, and its index in scratch.subs
 // for a directory (-1 for a file). Keys order the entries as their paths sort: "a/x" sorts after
-// "a-b", as sort.Strings has them.
+// "a-b", as sort.Strings has them. head is the key's first 8 bytes, big-endian and zero-padded,
+// which decides most comparisons without reading the key.
 type span struct {
+	head       uint64
 	start, end uint32
 	sub        int32
 }
 
-// walkDir is one directory read: its files and subdirectories in path order.
-type walkDir struct {
-	rel     string
-	entries []walkEntry
+func compareSpans(keys []byte) func(a, b span) int {
+	return func(a, b span) int {
+		if a.head != b.head {
+			if a.head < b.head {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(keys[a.start:a.end], keys[b.start:b.end])
+	}
 }
 
-// walkEntry is a file (path set) or a subdirectory (sub set).
-type walkEntry struct {
-	path string
-	sub  *walkDir
+func keyHead(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// walkDir is one directory read: its files' paths in order, cut from one string, and its
+// subdirectories, each after the files that sort before it. Nothing here but subs holds pointers:
+// 200k paths cost the GC one string per directory.
+type walkDir struct {
+	rel   string
+	paths string
+	ends  []uint32 // where each file's path ends in paths
+	subs  []*walkDir
+	subAt []uint32 // how many files sort before each sub
 }
 
 func (n *walkDir) flatten(out []string) []string {
-	for _, e := range n.entries {
-		if e.sub != nil {
-			out = e.sub.flatten(out)
-		} else {
-			out = append(out, e.path)
+	start := uint32(0)
+	f := 0
+	file := func() {
+		out = append(out, n.paths[start:n.ends[f]])
+		start = n.ends[f]
+		f++
+	}
+	for i, sub := range n.subs {
+		for uint32(f) < n.subAt[i] {
+			file()
 		}
+		out = sub.flatten(out)
+	}
+	for f < len(n.ends) {
+		file()
 	}
 	return out
 }
@@ -219,7 +252,6 @@ func (w *walker) visit(n *walkDir) {
 	w.scratch <- sc
 	if err != nil {
 		if n.rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
-			n.entries = nil
 			return // unreadable or vanished directories hold nothing we could build from
 		}
 		w.mu.Lock()
@@ -229,16 +261,13 @@ func (w *walker) visit(n *walkDir) {
 		w.mu.Unlock()
 		return
 	}
-	for _, e := range n.entries {
-		if e.sub != nil {
-			w.wg.Add(1)
-			go w.visit(e.sub)
-		}
+	for _, sub := range n.subs {
+		w.wg.Add(1)
+		go w.visit(sub)
 	}
 }
 
-// read lists the directory n, sorted: the paths of its files are cut from one string, one
-// allocation for the directory rather than one per file.
+// read lists the directory n, sorted.
 func (w *walker) read(n *walkDir, sc *scratch) error {
 	dir := w.root
 	prefix := ""
@@ -247,9 +276,10 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 		prefix = n.rel + "/"
 	}
 	sc.keys, sc.spans, sc.subs = sc.keys[:0], sc.spans[:0], sc.subs[:0]
-	files := 0
+	files, size := 0, 0
 	err := readDir(dir, sc.dirents, func(name []byte, typ fs.FileMode) {
 		start := uint32(len(sc.keys))
+		sub := int32(-1)
 		switch {
 		case typ.IsDir():
 			p := prefix + string(name)
@@ -257,37 +287,41 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 				return
 			}
 			sc.keys = append(append(sc.keys, name...), '/')
-			sc.spans = append(sc.spans, span{start, uint32(len(sc.keys)), int32(len(sc.subs))})
+			sub = int32(len(sc.subs))
 			sc.subs = append(sc.subs, p)
 		case typ.IsRegular() || typ&fs.ModeSymlink != 0:
 			sc.keys = append(sc.keys, name...)
-			sc.spans = append(sc.spans, span{start, uint32(len(sc.keys)), -1})
 			files++
+			size += len(prefix) + len(name)
+		default:
+			return
 		}
+		key := sc.keys[start:]
+		sc.spans = append(sc.spans, span{keyHead(key), start, uint32(len(sc.keys)), sub})
 	})
 	if err != nil {
 		return err
 	}
 	keys := sc.keys
-	slices.SortFunc(sc.spans, func(a, b span) int { return bytes.Compare(keys[a.start:a.end], keys[b.start:b.end]) })
-	sc.paths = sc.paths[:0]
-	for _, e := range sc.spans {
-		if e.sub < 0 {
-			sc.paths = append(append(sc.paths, prefix...), keys[e.start:e.end]...)
-		}
+	slices.SortFunc(sc.spans, compareSpans(keys))
+	var b strings.Builder
+	b.Grow(size)
+	n.ends = make([]uint32, 0, files)
+	if len(sc.subs) > 0 {
+		n.subs = make([]*walkDir, 0, len(sc.subs))
+		n.subAt = make([]uint32, 0, len(sc.subs))
 	}
-	all := string(sc.paths)
-	n.entries = make([]walkEntry, len(sc.spans))
-	off := 0
-	for i, e := range sc.spans {
+	for _, e := range sc.spans {
 		if e.sub >= 0 {
-			n.entries[i].sub = &walkDir{rel: sc.subs[e.sub]}
+			n.subs = append(n.subs, &walkDir{rel: sc.subs[e.sub]})
+			n.subAt = append(n.subAt, uint32(len(n.ends)))
 			continue
 		}
-		end := off + len(prefix) + int(e.end-e.start)
-		n.entries[i].path = all[off:end]
-		off = end
+		b.WriteString(prefix)
+		b.Write(keys[e.start:e.end])
+		n.ends = append(n.ends, uint32(b.Len()))
 	}
+	n.paths = b.String()
 	w.files.Add(int64(files))
 	return nil
 }
