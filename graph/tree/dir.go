@@ -79,6 +79,11 @@ func (d *Dir) ReadDir(name string) ([]fs.DirEntry, error) {
 }
 
 func (d *Dir) Stat(name string) (fs.FileInfo, error) {
+	if r, ok := d.lstats.Load(name); ok {
+		if r := r.(statResult); r.err == nil && r.fi.Mode()&fs.ModeSymlink == 0 {
+			return r.fi, nil // not a link: Stat is Lstat
+		}
+	}
 	return d.stat(&d.stats, "stat", name, os.Stat)
 }
 

@@ -159,4 +159,19 @@ func TestDirRemembersItsStats(t *testing.T) {
 	if _, err := NewDir(dir).Lstat("g"); err != nil {
 		t.Errorf("a new Dir: Lstat(g): %v", err)
 	}
+	// An Lstat answers a later Stat, but not for a link.
+	write(t, dir, "sub/x", "xx")
+	symlink(t, "sub", filepath.Join(dir, "link"))
+	d = NewDir(dir)
+	for _, n := range []string{"link", "sub"} {
+		if _, err := d.Lstat(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fi, err := d.Stat("link"); err != nil || !fi.IsDir() {
+		t.Errorf("Stat(link) after Lstat(link): %v, %v; want the directory it points to", fi, err)
+	}
+	if fi, err := d.Stat("sub"); err != nil || !fi.IsDir() || fi.Name() != "sub" {
+		t.Errorf("Stat(sub) after Lstat(sub): %v, %v", fi, err)
+	}
 }
