@@ -225,23 +225,21 @@ type walkDir struct {
 }
 
 func (n *walkDir) flatten(out []string) []string {
-	start := uint32(0)
-	f := 0
-	file := func() {
-		out = append(out, n.paths[start:n.ends[f]])
-		start = n.ends[f]
-		f++
-	}
-	for i, sub := range n.subs {
-		for uint32(f) < n.subAt[i] {
-			file()
+	start, f := uint32(0), uint32(0)
+	for i := 0; ; i++ {
+		upTo := uint32(len(n.ends))
+		if i < len(n.subs) {
+			upTo = n.subAt[i]
 		}
-		out = sub.flatten(out)
+		for ; f < upTo; f++ {
+			out = append(out, n.paths[start:n.ends[f]])
+			start = n.ends[f]
+		}
+		if i == len(n.subs) {
+			return out
+		}
+		out = n.subs[i].flatten(out)
 	}
-	for f < len(n.ends) {
-		file()
-	}
-	return out
 }
 
 func (w *walker) visit(n *walkDir) {
