@@ -99,7 +99,6 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 	var reader graph.BaseReader
 	var view tree.View // nil: the work tree
 	waitDiff := func() error { return nil }
-	var loadOpts []graph.Option
 	switch {
 	case files != "":
 		paths, err := readFileList(env, files, nul)
@@ -120,7 +119,9 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 				return nil, fmt.Errorf("--head: %w", err)
 			}
 			headSHA = sha
-			if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {
+			if head == "HEAD" {
+				// The work tree's commit: read from the work tree, without asking git again.
+			} else if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {
 				// The commit is read from git objects, lazily: a blob the clone lacks matters only
 				// to an app that reads it.
 				c, err := tree.NewCommit(ctx, s.root, sha)
@@ -130,6 +131,9 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 				defer c.Close()
 				view = c
 			}
+		}
+		if s.repo.Engine() == gitchanges.EngineGit {
+			return affectedBesideGit(ctx, env, g, s, base, headSHA, view, onMissing)
 		}
 		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
 		var mb *gitchanges.MissingBaseError
@@ -145,7 +149,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 		if err != nil {
 			return nil, err
 		}
-		// git diff runs while the graph loads: on a long range it was a tenth of the run.
+		// go-git: the range, then the graph (with the git CLI, affectedBesideGit does both at once).
 		type diff struct {
 			cs  []gitchanges.Change
 			err error
@@ -155,11 +159,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			cs, err := s.repo.Changes(ctx, baseSHA, headSHA)
 			diffed <- diff{cs, err}
 		}
-		if s.repo.Engine() == gitchanges.EngineGit {
-			go run() // a git process; go-git's repository is not shared between goroutines
-		} else {
-			run()
-		}
+		run() // go-git's repository is not shared between goroutines
 		var once sync.Once
 		var diffErr error
 		waitDiff = func() error {
@@ -173,22 +173,10 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			})
 			return diffErr
 		}
-		defer func() { _ = waitDiff() }() // never leave git running past the command
-		if s.repo.Engine() == gitchanges.EngineGit {
-			rev := tree.NewRev(ctx, s.root, baseSHA) // one git process for every read at base
-			defer rev.Close()
-			reader = rev
-			// The definitions at base are read while the apps are analysed.
-			loadOpts = append(loadOpts, graph.WithBase(rev, func() ([]graph.Change, error) {
-				err := waitDiff()
-				return changes, err
-			}))
-		} else {
-			reader = revReader{repo: s.repo, rev: baseSHA}
-		}
+		reader = revReader{repo: s.repo, rev: baseSHA}
 		res.Base, res.Head = baseSHA, headOrWorktree(headSHA)
 	}
-	loadErr := s.loadGraphView(ctx, env, g, s.root, view, loadOpts...)
+	loadErr := s.loadGraphView(ctx, env, g, s.root, view)
 	if err := waitDiff(); err != nil {
 		return nil, err // what git says of the range comes first, as when it ran first
 	}
@@ -201,6 +189,114 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 	}
 	res.Apps = apps
 	return res, nil
+}
+
+// affectedBesideGit is computeAffected's range with the git CLI: the graph at head does not depend
+// on the base, so it loads (walking the tree) while git resolves the base and its merge base and
+// lists the changes; the definitions at base are read while the apps are analysed. What is said
+// comes out as in the sequential order: an error in resolving the range alone, a failed diff after
+// the graph's warnings.
+func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, view tree.View, onMissing string) (*affectedResult, error) {
+	type gitRange struct {
+		baseSHA string
+		changes []graph.Change
+		err     error
+		diffErr bool // err is git diff's: the range itself resolved
+	}
+	ranged := make(chan gitRange, 1)
+	rev := &laterRev{ready: make(chan struct{})}
+	go func() {
+		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
+		if err != nil {
+			rev.set(nil, err)
+			ranged <- gitRange{err: err}
+			return
+		}
+		rev.set(tree.NewRev(ctx, s.root, baseSHA), nil) // one git process for every read at base
+		cs, err := s.repo.Changes(ctx, baseSHA, headSHA)
+		r := gitRange{baseSHA: baseSHA, err: err, diffErr: err != nil}
+		for _, c := range cs {
+			r.changes = append(r.changes, graph.Change{Path: c.Path, Status: string(c.Status)})
+		}
+		ranged <- r
+	}()
+	waitRange := sync.OnceValue(func() gitRange { return <-ranged })
+	defer rev.close()
+	defer waitRange() // never leave git running past the command
+
+	// Cancelled only when the graph is not needed: a view may keep using its context (a sparse
+	// work tree's blob reader) for as long as the graph is used.
+	lctx, cancel := context.WithCancel(ctx)
+	keep := false
+	defer func() {
+		if !keep {
+			cancel()
+		}
+	}()
+	finish := s.startGraphView(lctx, g, s.root, view, graph.WithBase(rev, func() ([]graph.Change, error) {
+		r := waitRange()
+		return r.changes, r.err
+	}))
+	r := waitRange()
+	var mb *gitchanges.MissingBaseError
+	switch {
+	case r.err != nil && !r.diffErr && errors.As(r.err, &mb) && onMissing == "all":
+		keep = true
+		if err := finish(env); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(env.Err, "monoctx: warning: %v\n", r.err)
+		return &affectedResult{Base: mb.Ref, Head: headOrWorktree(headSHA), Apps: s.g.All(graph.RuleMissingBase)}, nil
+	case r.err != nil && !r.diffErr:
+		cancel()
+		_ = finish(nil)
+		return nil, r.err
+	}
+	keep = true
+	loadErr := finish(env)
+	if r.err != nil {
+		return nil, r.err // what git says of the range comes first, as when it ran first
+	}
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	apps, err := s.g.Affected(ctx, r.changes, rev)
+	if err != nil {
+		return nil, err
+	}
+	return &affectedResult{Base: r.baseSHA, Head: headOrWorktree(headSHA), Apps: apps}, nil
+}
+
+// laterRev is the base's reader before the base is known: its reads wait until it is.
+type laterRev struct {
+	ready chan struct{}
+	rev   *tree.Rev
+	err   error
+}
+
+func (l *laterRev) set(rev *tree.Rev, err error) {
+	l.rev, l.err = rev, err
+	close(l.ready)
+}
+
+func (l *laterRev) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	select {
+	case <-l.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.rev.ReadFile(ctx, p)
+}
+
+// close closes the reader once the base is known (or not).
+func (l *laterRev) close() {
+	<-l.ready
+	if l.rev != nil {
+		l.rev.Close()
+	}
 }
 
 func headOrWorktree(sha string) string {

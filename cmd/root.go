@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -193,6 +194,9 @@ type session struct {
 	cwd  string
 	// cache is the parse cache, nil when off; opened with the repo, flushed after each graph load.
 	cache *cache.Cache
+	// sparse is sparseCheckout's answer, asked of git as the repo is opened (most commands need
+	// it to load the graph); nil without the git CLI.
+	sparse func() bool
 }
 
 // open finds the repository (and git, when there is a work tree) without loading the graph.
@@ -228,6 +232,12 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
 		}
 		s.cache = s.openCache(env, g)
+		if repo.Engine() == gitchanges.EngineGit {
+			answer := make(chan bool, 1)
+			root := s.root
+			go func() { answer <- sparseCheckout(ctx, root) }()
+			s.sparse = sync.OnceValue(func() bool { return <-answer })
+		}
 	case g.Repo == "":
 		var nw *gitchanges.NotWorkTreeError
 		if errors.As(err, &nw) {
@@ -270,7 +280,7 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 	// The index's listing is needed where files git tracks are not on disk (a sparse checkout);
 	// elsewhere the parallel walk is faster: on 200k files one `affected` took 1.4 s walking and
 	// 3.5 s listing the index and the untracked files through git.
-	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparseCheckout(ctx) {
+	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse() {
 		if v, err := tree.NewWorkTree(ctx, s.root); err == nil {
 			return v
 		}
@@ -284,14 +294,49 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 // sparseCheckout reports whether the work tree may lack files git tracks: core.sparseCheckout is
 // set (git sparse-checkout, cone or not). A path marked skip-worktree by hand, without a sparse
 // checkout, is read from disk as it is.
-func (s *session) sparseCheckout(ctx context.Context) bool {
-	out, err := exec.CommandContext(ctx, "git", "-C", s.root, "config", "--bool", "core.sparseCheckout").Output()
+func sparseCheckout(ctx context.Context, root string) bool {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "config", "--bool", "core.sparseCheckout").Output()
 	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
 // loadGraphView loads the graph of dir read through v; nil is the work tree's view when dir is the
 // repository root, a walk of dir otherwise.
 func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions, dir string, v tree.View, extra ...graph.Option) error {
+	return s.startGraphView(ctx, g, dir, v, extra...)(env)
+}
+
+// startGraphView is loadGraphView in the background, so that git can answer other questions
+// meanwhile. finish must be called: it waits for the load, then flushes the cache, prints the
+// warnings and sets s.g as loadGraphView does; with a nil env it only waits (the caller gave up,
+// after cancelling ctx), and the session stays as it was.
+func (s *session) startGraphView(ctx context.Context, g *globalOptions, dir string, v tree.View, extra ...graph.Option) (finish func(*Env) error) {
+	var (
+		gr   *graph.Graph
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		gr, err = s.readGraph(ctx, g, dir, v, extra...)
+	}()
+	return func(env *Env) error {
+		<-done
+		if env == nil {
+			return err // cancelled: nothing said, nothing kept
+		}
+		s.flushCache(env)
+		if err != nil {
+			return err
+		}
+		for _, w := range gr.Warnings {
+			fmt.Fprintf(env.Err, "monoctx: warning: %s\n", w)
+		}
+		s.g = gr
+		return nil
+	}
+}
+
+func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v tree.View, extra ...graph.Option) (*graph.Graph, error) {
 	opts := slices.Clone(extra)
 	if v == nil && dir == s.root {
 		v = s.workTreeView(ctx)
@@ -311,16 +356,7 @@ func (s *session) loadGraphView(ctx context.Context, env *Env, g *globalOptions,
 	if s.cache != nil {
 		opts = append(opts, graph.WithCache(s.cache, nil))
 	}
-	gr, err := graph.Load(ctx, dir, opts...)
-	s.flushCache(env)
-	if err != nil {
-		return err
-	}
-	for _, w := range gr.Warnings {
-		fmt.Fprintf(env.Err, "monoctx: warning: %s\n", w)
-	}
-	s.g = gr
-	return nil
+	return graph.Load(ctx, dir, opts...)
 }
 
 // configFile is where --config points: a relative path (to the current directory) inside the

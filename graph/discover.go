@@ -92,6 +92,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 	seen := map[string]int{} // build key → index in apps
 	sourceOf := map[int]found{}
 	namesOf := map[string]map[string]bool{} // build key → the names defined with it
+	hasDockerfile := map[string]bool{}      // the Dockerfiles of apps so far
 	for _, d := range defs {
 		a := d.app
 		if a.Context == "" {
@@ -101,14 +102,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 		if d.source == discover.SourceDockerfile || d.authority == discover.Authority(discover.SourceDockerfile) {
 			// A bare Dockerfile matches a more authoritative definition of the same file, whatever
 			// context that definition chose.
-			dup := false
-			for _, b := range apps {
-				if b.Dockerfile == a.Dockerfile {
-					dup = true
-					break
-				}
-			}
-			if dup {
+			if hasDockerfile[a.Dockerfile] {
 				continue
 			}
 		}
@@ -146,6 +140,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 		sourceOf[len(apps)] = found{app: a, authority: d.authority, group: d.group, source: d.source}
 		byName[ap.Name] = len(apps)
 		apps = append(apps, &ap)
+		hasDockerfile[ap.Dockerfile] = true
 	}
 
 	claimed := map[*App]bool{}

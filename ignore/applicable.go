@@ -1,6 +1,7 @@
 package ignore
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ type osFS struct{}
 
 func (osFS) Stat(name string) (fs.FileInfo, error)      { return os.Stat(name) }
 func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
+func (osFS) Lstat(name string) (fs.FileInfo, error)     { return os.Lstat(name) }
 
 // Applicable returns the ignore file BuildKit applies when building the
 // Dockerfile at dockerfile (an OS path) with the context directory
@@ -52,6 +54,14 @@ func ApplicableIn(fsys FS, dockerfile, contextDir string) (path string, perDocke
 func lowercaseOnly(fsys FS, dir string) bool {
 	if dir == "" {
 		dir = "."
+	}
+	// Mostly there is no "dockerfile" in any case: one Lstat says so without listing the directory.
+	if l, ok := fsys.(interface {
+		Lstat(name string) (fs.FileInfo, error)
+	}); ok {
+		if _, err := l.Lstat(filepath.Join(dir, "dockerfile")); errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
 	}
 	entries, err := fsys.ReadDir(dir)
 	if err != nil {

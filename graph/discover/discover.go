@@ -125,14 +125,10 @@ type Result struct {
 	tree *fileTree
 }
 
-// Paths lists every file the search saw (repo-relative, in no particular order): what a later
-// Find with Options.Files can take as the tree.
+// Paths lists every file the search saw (repo-relative, sorted): what a later Find with
+// Options.Files can take as the tree. The caller may append to it, not change it.
 func (r *Result) Paths() []string {
-	out := make([]string, 0, len(r.tree.files))
-	for p := range r.tree.files {
-		out = append(out, p)
-	}
-	return out
+	return slices.Clip(r.tree.files)
 }
 
 // Error is a definition file that could not be read, with the position of the problem.
@@ -408,7 +404,7 @@ func (f *finder) readFile(rel string) ([]byte, error) {
 // isDir reports whether the view holds the directory p, outside the skipped directories (an empty
 // directory is in no listing).
 func (f *finder) isDir(p string) bool {
-	if skippedUnder(p, f.opts.Skip) {
+	if skippedUnder(p, f.opts.Skip, map[string]bool{}) {
 		return false
 	}
 	st, err := f.view.Stat(p)
@@ -422,7 +418,7 @@ func IsDefinitionFile(p string) bool {
 	if path.Base(p) == ".env" || bakeFileName(p) {
 		return true
 	}
-	t := &fileTree{files: map[string]bool{}, dirs: map[string]bool{}}
+	t := &fileTree{}
 	t.add(p)
 	return len(t.compose)+len(t.makefiles)+len(t.scripts)+len(t.workflows)+len(t.devcont)+len(t.skaffold) > 0
 }

@@ -42,7 +42,7 @@ func FuzzMakefile(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		root := t.TempDir()
-		fd := &finder{root: root, view: tree.NewDir(root), tree: &fileTree{files: map[string]bool{}, dirs: map[string]bool{}}, res: &Result{}, files: map[string]bool{}}
+		fd := &finder{root: root, view: tree.NewDir(root), tree: &fileTree{}, res: &Result{}, files: map[string]bool{}}
 		m := &makeFile{f: fd, vars: map[string]makeVar{}, seen: map[string]bool{}}
 		m.parseText("Makefile", src, 0)
 		for _, r := range m.recipes {

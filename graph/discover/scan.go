@@ -3,7 +3,7 @@ package discover
 import (
 	"context"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/monoctx/monoctx/graph/tree"
@@ -13,8 +13,7 @@ import (
 
 // fileTree is what one listing of the repository found: every file, and the candidates of each source.
 type fileTree struct {
-	files       map[string]bool // every regular file or symlink, repo-relative
-	dirs        map[string]bool
+	files       []string // every regular file or symlink, repo-relative, sorted
 	dockerfiles []string
 	compose     []string
 	makefiles   []string
@@ -24,40 +23,56 @@ type fileTree struct {
 	skaffold    []string
 }
 
-func (t *fileTree) isFile(p string) bool { return t.files[p] }
-func (t *fileTree) isDir(p string) bool  { return p == "." || t.dirs[p] }
+// isFile is a binary search of the listing: a map of every path would cost more to build, for the
+// few names discovery looks up, than all the look-ups.
+func (t *fileTree) isFile(p string) bool {
+	_, found := slices.BinarySearch(t.files, p)
+	return found
+}
+
+// isDir reports whether the listing holds a file under p.
+func (t *fileTree) isDir(p string) bool {
+	if p == "." {
+		return true
+	}
+	i, _ := slices.BinarySearch(t.files, p+"/")
+	return i < len(t.files) && strings.HasPrefix(t.files[i], p+"/")
+}
 
 // scan lists the repository once: the view's listing (git's index and untracked files, a commit's
 // tree, or a walk of a plain directory), outside the skipped directories, or Options.Files.
 func scan(ctx context.Context, v tree.View, opts Options) (*fileTree, error) {
-	t := &fileTree{files: map[string]bool{}, dirs: map[string]bool{}}
-	var list []string
+	t := &fileTree{}
 	if opts.Files != nil {
+		memo := map[string]bool{}
 		for _, p := range opts.Files {
-			if !skippedUnder(path.Dir(p), opts.Skip) {
-				list = append(list, p)
+			if !skippedUnder(path.Dir(p), opts.Skip, memo) {
+				t.files = append(t.files, p)
 			}
 		}
+		if !slices.IsSorted(t.files) {
+			slices.Sort(t.files)
+		}
+		t.files = slices.Compact(t.files)
 	} else {
 		var err error
-		if list, err = v.List(ctx, func(dir string) bool { return skipped(dir, opts.Skip) }); err != nil {
+		if t.files, err = v.List(ctx, func(dir string) bool { return skipped(dir, opts.Skip) }); err != nil {
 			return nil, err
 		}
 	}
-	for _, p := range list {
+	for _, p := range t.files {
 		t.add(p)
-		for d := path.Dir(p); d != "." && !t.dirs[d]; d = path.Dir(d) {
-			t.dirs[d] = true
-		}
 	}
-	t.sort()
 	return t, nil
 }
 
+// add files p under the sources it may be a definition file of; the listing is sorted, and so are
+// the candidates.
 func (t *fileTree) add(p string) {
-	t.files[p] = true
-	dir, name := path.Split(p)
-	dir = strings.TrimSuffix(dir, "/")
+	dir, name := ".", p
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		dir, name = p[:i], p[i+1:]
+	}
 	switch {
 	case IsDockerfileName(name):
 		t.dockerfiles = append(t.dockerfiles, p)
@@ -73,12 +88,6 @@ func (t *fileTree) add(p string) {
 		t.devcont = append(t.devcont, p)
 	case name == "skaffold.yaml" || name == "skaffold.yml":
 		t.skaffold = append(t.skaffold, p)
-	}
-}
-
-func (t *fileTree) sort() {
-	for _, l := range []*[]string{&t.dockerfiles, &t.compose, &t.makefiles, &t.scripts, &t.workflows, &t.devcont, &t.skaffold} {
-		sort.Strings(*l)
 	}
 }
 
@@ -103,12 +112,15 @@ func skipped(p string, skip []string) bool {
 }
 
 // skippedUnder reports whether dir or an ancestor is skipped: a file list names files, so each
-// file's directories are checked, as the walk would have pruned them.
-func skippedUnder(dir string, skip []string) bool {
-	for d := dir; d != "." && d != ""; d = path.Dir(d) {
-		if skipped(d, skip) {
-			return true
-		}
+// file's directories are checked, as the walk would have pruned them. memo holds the answers so far.
+func skippedUnder(dir string, skip []string, memo map[string]bool) bool {
+	if dir == "." || dir == "" {
+		return false
 	}
-	return false
+	if v, ok := memo[dir]; ok {
+		return v
+	}
+	v := skippedUnder(path.Dir(dir), skip, memo) || skipped(dir, skip)
+	memo[dir] = v
+	return v
 }

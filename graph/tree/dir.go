@@ -1,21 +1,33 @@
 package tree
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Dir is a plain directory read from the OS, listed by a walk: a repository without git, or one the
-// go-git engine reads (go-git has no cheap listing of the index with its sparse bits).
+// go-git engine reads (go-git has no cheap listing of the index with its sparse bits). Stat and
+// Lstat answers are remembered, as the apps of a Load ask for the same shared directories again
+// and again: a Dir is one command's reading of the tree, and a new one sees what changed since.
 type Dir struct {
-	root  string
-	index *statIndex // nil: no blob ids
+	root          string
+	index         *statIndex // nil: no blob ids
+	stats, lstats sync.Map   // name → statResult
+}
+
+type statResult struct {
+	fi  fs.FileInfo
+	err error
 }
 
 // NewDir is the view of the directory root (absolute).
@@ -55,7 +67,7 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(p)
+	return readFile(p)
 }
 
 func (d *Dir) ReadDir(name string) ([]fs.DirEntry, error) {
@@ -67,19 +79,30 @@ func (d *Dir) ReadDir(name string) ([]fs.DirEntry, error) {
 }
 
 func (d *Dir) Stat(name string) (fs.FileInfo, error) {
-	p, err := d.abs("stat", name)
-	if err != nil {
-		return nil, err
+	if r, ok := d.lstats.Load(name); ok {
+		if r := r.(statResult); r.err == nil && r.fi.Mode()&fs.ModeSymlink == 0 {
+			return r.fi, nil // not a link: Stat is Lstat
+		}
 	}
-	return os.Stat(p)
+	return d.stat(&d.stats, "stat", name, os.Stat)
 }
 
 func (d *Dir) Lstat(name string) (fs.FileInfo, error) {
-	p, err := d.abs("lstat", name)
+	return d.stat(&d.lstats, "lstat", name, os.Lstat)
+}
+
+func (d *Dir) stat(memo *sync.Map, op, name string, stat func(string) (fs.FileInfo, error)) (fs.FileInfo, error) {
+	if r, ok := memo.Load(name); ok {
+		r := r.(statResult)
+		return r.fi, r.err
+	}
+	p, err := d.abs(op, name)
 	if err != nil {
 		return nil, err
 	}
-	return os.Lstat(p)
+	fi, err := stat(p)
+	memo.Store(name, statResult{fi, err})
+	return fi, err
 }
 
 func (d *Dir) ReadLink(name string) (string, error) {
@@ -102,81 +125,206 @@ func (d *Dir) BlobID(name string) (string, bool) {
 }
 
 func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error) {
-	var out []string
-	if err := walk(ctx, d.root, []string{"."}, skip, func(p string) { out = append(out, p) }); err != nil {
+	return walk(ctx, d.root, []string{"."}, skip)
+}
+
+// walk lists the files (regular files and symlinks) under the directories starts of root, each a
+// sorted run after the other, pruning the skipped directories and the root's .git. Directories are
+// read in parallel; each is sorted on its own, so the listing needs no sort of every path.
+func walk(ctx context.Context, root string, starts []string, skip func(string) bool) ([]string, error) {
+	w := &walker{ctx: ctx, root: root, skip: skip, scratch: make(chan *scratch, walkers)}
+	for range walkers {
+		w.scratch <- nil // allocated on first use: a small tree needs one
+	}
+	nodes := make([]*walkDir, len(starts))
+	for i, s := range starts {
+		nodes[i] = &walkDir{rel: s}
+		w.wg.Add(1)
+		go w.visit(nodes[i])
+	}
+	w.wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sort.Strings(out)
+	out := make([]string, 0, w.files.Load())
+	for _, n := range nodes {
+		out = n.flatten(out)
+	}
 	return out, nil
 }
 
-// walk walks the directories starts of root in parallel, pruning the skipped ones and the root's
-// .git, and calls add (serialised) with every regular file and symlink. Only directory entries are
-// read.
-func walk(ctx context.Context, root string, starts []string, skip func(string) bool, add func(string)) error {
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		first error
-	)
-	sem := make(chan struct{}, 8)
-	var visit func(rel string)
-	visit = func(rel string) {
-		defer wg.Done()
-		if ctx.Err() != nil {
-			return
-		}
-		sem <- struct{}{}
-		entries, err := readDirUnsorted(filepath.Join(root, filepath.FromSlash(rel)))
-		<-sem
-		if err != nil {
-			if rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
-				return // unreadable or vanished directories hold nothing we could build from
-			}
-			mu.Lock()
-			if first == nil {
-				first = fmt.Errorf("searching for build definitions: %w", err)
-			}
-			mu.Unlock()
-			return
-		}
-		for _, e := range entries {
-			p := joinName(rel, e.Name())
-			if e.IsDir() {
-				if p == ".git" || skip != nil && skip(p) {
-					continue
-				}
-				wg.Add(1)
-				go visit(p)
-				continue
-			}
-			if e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0 {
-				mu.Lock()
-				add(p)
-				mu.Unlock()
-			}
-		}
-	}
-	for _, s := range starts {
-		wg.Add(1)
-		go visit(s)
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+// walkers is how many directories are read at once: reading blocks in the kernel, so a few more
+// than the cores keep them busy.
+const walkers = 8
+
+type walker struct {
+	ctx     context.Context
+	root    string
+	skip    func(string) bool
+	scratch chan *scratch // one per directory read at once
+	wg      sync.WaitGroup
+	files   atomic.Int64
+
+	mu  sync.Mutex
+	err error
 }
 
-// readDirUnsorted is os.ReadDir without the sort: the listing is sorted once at the end.
-func readDirUnsorted(dir string) ([]fs.DirEntry, error) {
-	f, err := os.Open(dir)
+// scratch is what reading one directory needs, reused from directory to directory so that the
+// walk allocates only what it keeps.
+type scratch struct {
+	dirents []byte
+	keys    []byte // the entries' names, a directory's followed by "/"
+	spans   []span
+	subs    []string
+	paths   []byte
+}
+
+// span is an entry of the directory read: its key in scratch.keys, and its index in scratch.subs
+// for a directory (-1 for a file). Keys order the entries as their paths sort: "a/x" sorts after
+// "a-b", as sort.Strings has them. head is the key's first 8 bytes, big-endian and zero-padded,
+// which decides most comparisons without reading the key.
+type span struct {
+	head       uint64
+	start, end uint32
+	sub        int32
+}
+
+func compareSpans(keys []byte) func(a, b span) int {
+	return func(a, b span) int {
+		if a.head != b.head {
+			if a.head < b.head {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(keys[a.start:a.end], keys[b.start:b.end])
+	}
+}
+
+func keyHead(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// walkDir is one directory read: its files' paths in order, cut from one string, and its
+// subdirectories, each after the files that sort before it. Nothing here but subs holds pointers:
+// 200k paths cost the GC one string per directory.
+type walkDir struct {
+	rel   string
+	paths string
+	ends  []uint32 // where each file's path ends in paths
+	subs  []*walkDir
+	subAt []uint32 // how many files sort before each sub
+}
+
+func (n *walkDir) flatten(out []string) []string {
+	start, f := uint32(0), uint32(0)
+	for i := 0; ; i++ {
+		upTo := uint32(len(n.ends))
+		if i < len(n.subs) {
+			upTo = n.subAt[i]
+		}
+		for ; f < upTo; f++ {
+			out = append(out, n.paths[start:n.ends[f]])
+			start = n.ends[f]
+		}
+		if i == len(n.subs) {
+			return out
+		}
+		out = n.subs[i].flatten(out)
+	}
+}
+
+func (w *walker) visit(n *walkDir) {
+	defer w.wg.Done()
+	if w.ctx.Err() != nil {
+		return
+	}
+	sc := <-w.scratch
+	if sc == nil {
+		sc = &scratch{dirents: make([]byte, 32<<10)}
+	}
+	err := w.read(n, sc)
+	w.scratch <- sc
 	if err != nil {
-		return nil, err
+		if n.rel != "." && (errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)) {
+			return // unreadable or vanished directories hold nothing we could build from
+		}
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = fmt.Errorf("searching for build definitions: %w", err)
+		}
+		w.mu.Unlock()
+		return
 	}
-	entries, err := f.ReadDir(-1)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	for _, sub := range n.subs {
+		w.wg.Add(1)
+		go w.visit(sub)
 	}
-	return entries, err
+}
+
+// read lists the directory n, sorted.
+func (w *walker) read(n *walkDir, sc *scratch) error {
+	dir := w.root
+	prefix := ""
+	if n.rel != "." {
+		dir = w.root + string(filepath.Separator) + filepath.FromSlash(n.rel)
+		prefix = n.rel + "/"
+	}
+	sc.keys, sc.spans, sc.subs = sc.keys[:0], sc.spans[:0], sc.subs[:0]
+	files, size := 0, 0
+	err := readDir(dir, sc.dirents, func(name []byte, typ fs.FileMode) {
+		start := uint32(len(sc.keys))
+		sub := int32(-1)
+		switch {
+		case typ.IsDir():
+			p := prefix + string(name)
+			if p == ".git" || w.skip != nil && w.skip(p) {
+				return
+			}
+			sc.keys = append(append(sc.keys, name...), '/')
+			sub = int32(len(sc.subs))
+			sc.subs = append(sc.subs, p)
+		case typ.IsRegular() || typ&fs.ModeSymlink != 0:
+			sc.keys = append(sc.keys, name...)
+			files++
+			size += len(prefix) + len(name)
+		default:
+			return
+		}
+		key := sc.keys[start:]
+		sc.spans = append(sc.spans, span{keyHead(key), start, uint32(len(sc.keys)), sub})
+	})
+	if err != nil {
+		return err
+	}
+	keys := sc.keys
+	slices.SortFunc(sc.spans, compareSpans(keys))
+	var b strings.Builder
+	b.Grow(size)
+	n.ends = make([]uint32, 0, files)
+	if len(sc.subs) > 0 {
+		n.subs = make([]*walkDir, 0, len(sc.subs))
+		n.subAt = make([]uint32, 0, len(sc.subs))
+	}
+	for _, e := range sc.spans {
+		if e.sub >= 0 {
+			n.subs = append(n.subs, &walkDir{rel: sc.subs[e.sub]})
+			n.subAt = append(n.subAt, uint32(len(n.ends)))
+			continue
+		}
+		b.WriteString(prefix)
+		b.Write(keys[e.start:e.end])
+		n.ends = append(n.ends, uint32(b.Len()))
+	}
+	n.paths = b.String()
+	w.files.Add(int64(files))
+	return nil
 }

@@ -167,9 +167,11 @@ func (w *WorkTree) List(ctx context.Context, skip func(string) bool) ([]string, 
 		}
 	}
 	if len(starts) > 0 {
-		if err := walk(ctx, w.root, starts, skip, func(p string) { out = append(out, p) }); err != nil {
+		walked, err := walk(ctx, w.root, starts, skip)
+		if err != nil {
 			return nil, err
 		}
+		out = append(out, walked...)
 	} else if err := ctx.Err(); err != nil {
 		return nil, err
 	}
