@@ -67,6 +67,7 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 	modCache := map[string]modDiff{}
 	lockCache := map[string]lockDiff{}
 	ix := g.inputIndex()
+	decisions := ignoreDecisions{}
 	for _, c := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -90,7 +91,7 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 				}
 				only = []int{} // none of its inputs, but every path counts
 			}
-			ex := a.explain(c.Path, only)
+			ex := a.explainWith(c.Path, only, decisions)
 			if !ex.Input {
 				if in, ok := inside[ai]; ok {
 					// A submodule (or a directory replaced whole) changed: an input inside it may

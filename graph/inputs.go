@@ -447,6 +447,38 @@ func (a *App) Explain(p string) Explanation {
 
 // explain is Explain over the inputs at the indices only (sorted), all of them when only is nil.
 func (a *App) explain(p string, only []int) Explanation {
+	return a.explainWith(p, only, nil)
+}
+
+// ignoreDecisions remembers, across apps, what an ignore file decides of a path: apps that share
+// a context and its ignore file (loki's 48 apps, mostly) ask it the same questions in affected.
+// An app's ignore file is determined by the file's path and the app's context.
+type ignoreDecisions map[ignoreQuestion]ignoreAnswer
+
+type ignoreQuestion struct{ file, context, rel string }
+
+type ignoreAnswer struct {
+	excluded bool
+	why      string
+}
+
+func (a *App) decide(rel string, memo ignoreDecisions) (bool, string) {
+	q := ignoreQuestion{a.IgnoreFile, a.Context, rel}
+	if ans, ok := memo[q]; ok && memo != nil {
+		return ans.excluded, ans.why
+	}
+	var ans ignoreAnswer
+	if ex, by := a.ignore.Decide(rel); ex {
+		ans = ignoreAnswer{true, fmt.Sprintf("excluded by %s:%d (%s)", a.ignore.Name, by.Line, by.String())}
+	}
+	if memo != nil {
+		memo[q] = ans
+	}
+	return ans.excluded, ans.why
+}
+
+// explainWith is explain with the ignore file's decisions remembered in memo (nil: none).
+func (a *App) explainWith(p string, only []int, memo ignoreDecisions) Explanation {
 	p = strings.TrimPrefix(path.Clean("/"+p), "/")
 	if p == "" {
 		p = "."
@@ -472,9 +504,9 @@ func (a *App) explain(p string, only []int) Explanation {
 				continue
 			}
 			if a.ignore != nil {
-				if ex, by := a.ignore.Decide(rel); ex {
+				if ex, why := a.decide(rel, memo); ex {
 					if ignored == "" {
-						ignored = fmt.Sprintf("excluded by %s:%d (%s)", a.ignore.Name, by.Line, by.String())
+						ignored = why
 					}
 					continue
 				}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -186,5 +187,34 @@ func TestHasGlobIsContainsAny(t *testing.T) {
 		if got, want := hasGlob(p), strings.ContainsAny(p, "*?["); got != want {
 			t.Errorf("hasGlob(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// Apps ask their ignore files the same questions: the answers are shared between apps by file and
+// context, and are each app's own.
+func TestIgnoreDecisionsSharedBetweenApps(t *testing.T) {
+	dir := newTree(t, map[string]string{
+		".dockerignore":             "x/\n!x/keep\n*.md\n",
+		"a/Dockerfile":              "FROM scratch\nCOPY . /src\n",
+		"b/Dockerfile":              "FROM scratch\nCOPY . /src\n",
+		"b/Dockerfile.dockerignore": "y/\n",
+		"c/Dockerfile":              "FROM scratch\nCOPY . /src\n",
+		"c/.dockerignore":           "*.md\n",
+		"monoctx.yaml": "apps:\n  a: {dockerfile: a/Dockerfile, context: .}\n  a2: {dockerfile: a/Dockerfile, context: ., target: \"\"}\n" +
+			"  b: {dockerfile: b/Dockerfile, context: .}\n  c: {dockerfile: c/Dockerfile, context: c}\n  c2: {dockerfile: c/Dockerfile, context: .}\n",
+		"x/f": "x\n", "x/keep": "k\n", "y/f": "y\n", "c/x/f": "cx\n", "r.md": "r\n", "c/r.md": "cr\n", "z": "z\n",
+	})
+	g := mustLoad(t, dir)
+	paths := []string{"x/f", "x/keep", "y/f", "c/x/f", "r.md", "c/r.md", "z", "c/z", "a/Dockerfile"}
+	memo := ignoreDecisions{}
+	for _, a := range g.Apps {
+		for _, p := range paths {
+			if got, want := a.explainWith(p, nil, memo), a.explain(p, nil); !reflect.DeepEqual(got, want) {
+				t.Errorf("app %s, %s: with shared answers %+v, alone %+v", a.Name, p, got, want)
+			}
+		}
+	}
+	if len(memo) == 0 {
+		t.Error("no answer was remembered")
 	}
 }
