@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // Dir is a plain directory read from the OS, listed by a walk: a repository without git, or one the
@@ -84,11 +86,36 @@ func (d *Dir) Stat(name string) (fs.FileInfo, error) {
 			return r.fi, nil // not a link: Stat is Lstat
 		}
 	}
+	if err := d.missingParent("stat", name); err != nil {
+		return nil, err
+	}
 	return d.stat(&d.stats, "stat", name, os.Stat)
 }
 
 func (d *Dir) Lstat(name string) (fs.FileInfo, error) {
+	if err := d.missingParent("lstat", name); err != nil {
+		return nil, err
+	}
 	return d.stat(&d.lstats, "lstat", name, os.Lstat)
+}
+
+// missingParent is the error of looking up name when its parent directory does not exist (the
+// parent's lstat is remembered): the same question asked from every directory above a Dockerfile
+// (inferContext's COPY sources) mostly ends in a few missing directories, thousands of lookups
+// in a repository of 1,000 apps.
+func (d *Dir) missingParent(op, name string) error {
+	parent := path.Dir(name)
+	if parent == "." || parent == "/" || parent == name || !filepath.IsLocal(parent) {
+		return nil
+	}
+	if _, err := d.Lstat(parent); err != nil && errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrInvalid) {
+		p, perr := d.abs(op, name)
+		if perr != nil {
+			return perr
+		}
+		return &fs.PathError{Op: op, Path: p, Err: syscall.ENOENT}
+	}
+	return nil
 }
 
 func (d *Dir) stat(memo *sync.Map, op, name string, stat func(string) (fs.FileInfo, error)) (fs.FileInfo, error) {

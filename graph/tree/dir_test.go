@@ -175,3 +175,32 @@ func TestDirRemembersItsStats(t *testing.T) {
 		t.Errorf("Stat(sub) after Lstat(sub): %v, %v", fi, err)
 	}
 }
+
+// Under a directory known to be missing, Stat and Lstat answer as the OS would without asking it;
+// under a link, a file or an existing directory they ask.
+func TestDirAnswersUnderAMissingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a/f", "x", "file", "y")
+	symlink(t, "a", filepath.Join(dir, "link"))
+	d := NewDir(dir)
+	for _, n := range []string{"missing/x", "missing/x/y", "a/missing/x", "link/f", "link/missing/x", "file/x", "a/f"} {
+		for _, op := range []struct {
+			name string
+			view func(string) (fs.FileInfo, error)
+			os   func(string) (fs.FileInfo, error)
+		}{{"Lstat", d.Lstat, os.Lstat}, {"Stat", d.Stat, os.Stat}} {
+			fi, err := op.view(n)
+			wfi, werr := op.os(filepath.Join(dir, filepath.FromSlash(n)))
+			if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() ||
+				errors.Is(err, fs.ErrNotExist) != errors.Is(werr, fs.ErrNotExist) {
+				t.Errorf("%s(%s): got %v, the OS says %v", op.name, n, err, werr)
+			}
+			if err == nil && (fi.Name() != wfi.Name() || fi.Mode() != wfi.Mode()) {
+				t.Errorf("%s(%s): got %v, the OS says %v", op.name, n, fi.Mode(), wfi.Mode())
+			}
+		}
+	}
+	if _, ok := d.lstats.Load("missing"); !ok {
+		t.Error("the missing directory's lstat was not remembered")
+	}
+}
