@@ -9,9 +9,11 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -190,18 +192,23 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 	if err != nil {
 		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
 	}
-	if len(dirs) == 0 {
-		dirs = []string{"."}
+	found, err := o.readPackages(ctx, repoRoot, root, dirs)
+	if err != nil {
+		return nil, err
 	}
-	mans := map[string]*manifest{}
-	for _, d := range dirs {
-		m, err := o.readManifest(repoRoot, join(root, d, "package.json"))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
+	if len(found) == 0 {
+		// No package directory: the root package is the only one.
+		m, err := o.readManifest(repoRoot, join(root, "package.json"))
+		switch {
+		case err == nil:
+			found = []dirManifest{{".", m}}
+		case !errors.Is(err, fs.ErrNotExist):
 			return nil, err
 		}
+	}
+	mans := map[string]*manifest{}
+	for _, f := range found {
+		d, m := f.dir, f.man
 		p := &Package{Name: m.Name, Dir: join(root, d)}
 		if p.Name == "" {
 			p.Name = p.Dir
@@ -272,9 +279,9 @@ func (o *options) workspacePatterns(m *manifest, pnpmRel, pnpmWorkspace string) 
 }
 
 // expandPatterns returns the root-relative directories matched by the
-// positive patterns, that hold a package.json, are not inside node_modules
-// and match no negated ("!") pattern; sorted. The root itself is never
-// returned.
+// positive patterns that are not inside node_modules and match no negated
+// ("!") pattern; sorted. The root itself is never returned. Whether they hold
+// a package.json is for readPackages to find.
 func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []string) ([]string, error) {
 	var pos, neg []string
 	for _, p := range patterns {
@@ -306,9 +313,7 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 			if slices.Contains(strings.Split(d, "/"), "node_modules") {
 				return doublestar.SkipDir
 			}
-			if fsys.isFile(filepath.Join(rootAbs, filepath.FromSlash(d), "package.json")) {
-				found[d] = true
-			}
+			found[d] = true
 			return nil
 		})
 		if err != nil {
@@ -324,6 +329,65 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 		}
 	}
 	return sortedKeys(found), nil
+}
+
+// dirManifest is the package.json of a root-relative package directory.
+type dirManifest struct {
+	dir string
+	man *manifest
+}
+
+// readPackages reads the package.json of each root-relative directory of the workspace at root
+// that holds one (a regular file, or a link to one), in dirs' order. Each is read without a stat
+// first: only a read that fails asks whether it was a file. The directories are read in parallel:
+// the load is on the path of every app of the workspace, which all wait for it.
+func (o *options) readPackages(ctx context.Context, repoRoot, root string, dirs []string) ([]dirManifest, error) {
+	type result struct {
+		man *manifest
+		err error
+	}
+	res := make([]result, len(dirs))
+	fsys := o.files()
+	read := func(i int) {
+		rel := join(root, dirs[i], "package.json")
+		m, err := o.readManifest(repoRoot, rel)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !fsys.isFile(filepath.Join(repoRoot, filepath.FromSlash(rel))) {
+			m, err = nil, nil // a directory named package.json, a link to nothing: no package
+		}
+		res[i] = result{m, err}
+	}
+	workers := min(len(dirs), 2*runtime.GOMAXPROCS(0))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() == nil {
+					read(i)
+				}
+			}
+		}()
+	}
+	for i := range dirs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []dirManifest
+	for i, r := range res {
+		switch {
+		case r.err != nil && !errors.Is(r.err, fs.ErrNotExist):
+			return nil, r.err
+		case r.man != nil:
+			out = append(out, dirManifest{dirs[i], r.man})
+		}
+	}
+	return out, nil
 }
 
 // FindPackage returns the package whose directory contains the
