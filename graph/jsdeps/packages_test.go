@@ -90,3 +90,22 @@ func TestLoadStopsWhenCancelled(t *testing.T) {
 		t.Errorf("got %v, want %v", err, context.Canceled)
 	}
 }
+
+// A node_modules directory among the package directories is left out, and the packages listed
+// after it are not: a * pattern used to stop at it.
+func TestLoadSkipsNodeModulesAmongPackages(t *testing.T) {
+	for _, pattern := range []string{"apps/*", "apps/**", "*/*"} {
+		root := writeTree(t, map[string]string{
+			"package.json":                         `{"workspaces":["` + pattern + `"]}`,
+			"apps/api/package.json":                `{"name":"api"}`,
+			"apps/node_modules/dep/package.json":   `{"name":"dep"}`,
+			"apps/node_modules/package.json":       `{"name":"hoisted"}`,
+			"apps/web/package.json":                `{"name":"web"}`,
+			"apps/web/node_modules/x/package.json": `{"name":"x"}`,
+		})
+		w := load(t, root, ".")
+		if got, want := names(w), []string{"api", "web"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: packages: got %q, want %q", pattern, got, want)
+		}
+	}
+}

@@ -298,7 +298,7 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 		}
 	}
 	found := map[string]bool{}
-	dirFS := fsys.DirFS(rootAbs)
+	dirFS := withoutNodeModules{fsys.DirFS(rootAbs)}
 	for _, p := range pos {
 		if !doublestar.ValidatePattern(p) {
 			return nil, fmt.Errorf("invalid workspace pattern %q", p)
@@ -330,6 +330,18 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 	}
 	return sortedKeys(found), nil
 }
+
+// withoutNodeModules lists no node_modules directory, so that globbing never enters one. Returning
+// SkipDir for one from the GlobWalk callback is not enough: where a single * matched it, doublestar
+// skips the rest of the parent directory, and the packages listed after node_modules were lost.
+type withoutNodeModules struct{ fs.FS }
+
+func (f withoutNodeModules) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(f.FS, name)
+	return slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == "node_modules" }), err
+}
+
+func (f withoutNodeModules) Stat(name string) (fs.FileInfo, error) { return fs.Stat(f.FS, name) }
 
 // dirManifest is the package.json of a root-relative package directory.
 type dirManifest struct {
