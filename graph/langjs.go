@@ -37,7 +37,8 @@ func (l *langCache) jsClosure(ctx context.Context, a *App, pkg, from string) ([]
 			return nil, nil // the workspace root package is the whole repository: nothing to narrow
 		}
 	}
-	c := closure{jsWS: ws, what: fmt.Sprintf("the workspace package %s and its workspace dependencies", p.Name)}
+	c := closure{jsWS: ws, what: fmt.Sprintf("the workspace package %s and its workspace dependencies", p.Name),
+		inputs: make([]Input, 0, len(ins))}
 	// The package's own directory first: hintClosure reports it as the package's directory.
 	for _, in := range ins {
 		if in.Dir && len(in.Why) == 1 && in.Path == p.Dir {
@@ -63,7 +64,27 @@ func jsInput(ws *jsdeps.Workspace, in jsdeps.Input) Input {
 		kind = "js-lock"
 	}
 	return Input{Path: in.Path, Match: "path", Context: true, isDir: in.Dir,
-		Rule: Rule{Kind: kind, Text: "JS: " + strings.Join(in.Why, " → ")}}
+		Rule: Rule{Kind: kind, Text: joinWhy("JS: ", in.Why)}}
+}
+
+// joinWhy is prefix + strings.Join(why, " → ") in one allocation: closures make one per input per
+// app.
+func joinWhy(prefix string, why []string) string {
+	const sep = " → "
+	n := len(prefix) + len(sep)*max(len(why)-1, 0)
+	for _, w := range why {
+		n += len(w)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(prefix)
+	for i, w := range why {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(w)
+	}
+	return b.String()
 }
 
 // jsWorkspace finds the workspace holding pkg (a package name or a repo-relative directory),

@@ -429,13 +429,25 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 	}
 	var out []Input
 	seen := map[string]bool{start.Name: true}
-	queue := []struct {
+	// The chains are carved out of shared chunks, capped so that appending to one copies it: a
+	// closure of n packages costs a few allocations, not n.
+	var chunk []string
+	chain := func(parent []string, d string) []string {
+		n := len(parent) + 1
+		if cap(chunk)-len(chunk) < n {
+			chunk = make([]string, 0, max(n, 128))
+		}
+		i := len(chunk)
+		chunk = append(append(chunk, parent...), d)
+		return chunk[i:len(chunk):len(chunk)]
+	}
+	type step struct {
 		p     *Package
 		chain []string
-	}{{start, []string{start.Name}}}
-	for len(queue) > 0 {
-		q := queue[0]
-		queue = queue[1:]
+	}
+	queue := []step{{start, chain(nil, start.Name)}}
+	for i := 0; i < len(queue); i++ {
+		q := queue[i]
 		out = append(out, Input{Path: q.p.Dir, Dir: true, Why: q.chain})
 		for _, d := range q.p.Deps {
 			dp, ok := w.Packages[d]
@@ -443,10 +455,7 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 				continue
 			}
 			seen[d] = true
-			queue = append(queue, struct {
-				p     *Package
-				chain []string
-			}{dp, append(append([]string(nil), q.chain...), d)})
+			queue = append(queue, step{dp, chain(q.chain, d)})
 		}
 	}
 	paths := map[string]bool{}
