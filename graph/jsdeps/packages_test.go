@@ -109,3 +109,36 @@ func TestLoadSkipsNodeModulesAmongPackages(t *testing.T) {
 		}
 	}
 }
+
+// Each path is an input once, with the first reason that reaches it: a closure package named again
+// by the root configuration or a tsconfig reference keeps its dependency chain; a package outside
+// the closure that a reference names is an input for that reference.
+func TestInputsListEachPathOnce(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"package.json":                `{"workspaces":["packages/*"],"scripts":{"postinstall":"patch-package --patch-dir packages/ui"}}`,
+		"packages/web/package.json":   `{"name":"web","dependencies":{"ui":"*","lib":"*"}}`,
+		"packages/web/tsconfig.json":  `{"references":[{"path":"../ui"},{"path":"../other"}]}`,
+		"packages/ui/package.json":    `{"name":"ui","dependencies":{"lib":"*"}}`,
+		"packages/lib/package.json":   `{"name":"lib","dependencies":{"ui":"*"}}`,
+		"packages/other/package.json": `{"name":"other"}`,
+	})
+	w := load(t, root, ".")
+	ins, err := w.Inputs("web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range ins {
+		got = append(got, in.Path+": "+strings.Join(in.Why, " → "))
+	}
+	want := []string{
+		"package.json: workspace root package.json",
+		"packages/lib: web → lib",
+		"packages/other: packages/web/tsconfig.json:1 references ../other",
+		"packages/ui: web → ui",
+		"packages/web: web",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("inputs of web:\n got %q\nwant %q", got, want)
+	}
+}

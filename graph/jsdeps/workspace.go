@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -45,6 +44,7 @@ type Workspace struct {
 	Packages map[string]*Package `json:"packages"`
 
 	config   []Input // root build configuration: package manager, workspace tools, patches
+	byDir    map[string]*Package
 	repoRoot string
 	opts     *options
 	ts       *tsconfigs
@@ -62,6 +62,9 @@ type Package struct {
 	Deps []string `json:"deps"`
 	// External are the names of its other dependencies, sorted.
 	External []string `json:"external"`
+
+	index int        // in the workspace, for Inputs' sets of packages
+	deps  []*Package // Deps'
 }
 
 // manifest is the part of package.json this package reads.
@@ -239,6 +242,16 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 		}
 		delete(deps, name)
 		p.Deps, p.External = sortedKeys(deps), sortedKeys(ext)
+	}
+	w.byDir = make(map[string]*Package, len(w.Packages))
+	for i, name := range sortedKeys(w.Packages) {
+		p := w.Packages[name]
+		p.index = i
+		w.byDir[p.Dir] = p
+		p.deps = make([]*Package, len(p.Deps))
+		for j, d := range p.Deps {
+			p.deps[j] = w.Packages[d]
+		}
 	}
 	return w, nil
 }
@@ -427,8 +440,10 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 	if !ok {
 		return nil, fmt.Errorf("listing inputs of %q: no such package in workspace %s", pkgName, w.Root)
 	}
-	var out []Input
-	seen := map[string]bool{start.Name: true}
+	// The closure's packages by their index, its inputs in the order they are reached: sets and
+	// slices sized once rather than maps grown per package, as every app of a workspace asks.
+	seen := make([]bool, len(w.Packages))
+	seen[start.index] = true
 	// The chains are carved out of shared chunks, capped so that appending to one copies it: a
 	// closure of n packages costs a few allocations, not n.
 	var chunk []string
@@ -441,32 +456,33 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 		chunk = append(append(chunk, parent...), d)
 		return chunk[i:len(chunk):len(chunk)]
 	}
-	type step struct {
-		p     *Package
-		chain []string
-	}
-	queue := []step{{start, chain(nil, start.Name)}}
+	queue := []*Package{start}
+	out := []Input{{Path: start.Dir, Dir: true, Why: chain(nil, start.Name)}}
 	for i := 0; i < len(queue); i++ {
-		q := queue[i]
-		out = append(out, Input{Path: q.p.Dir, Dir: true, Why: q.chain})
-		for _, d := range q.p.Deps {
-			dp, ok := w.Packages[d]
-			if !ok || seen[d] {
+		for _, dp := range queue[i].deps {
+			if seen[dp.index] {
 				continue
 			}
-			seen[d] = true
-			queue = append(queue, step{dp, chain(q.chain, d)})
+			seen[dp.index] = true
+			queue = append(queue, dp)
+			out = append(out, Input{Path: dp.Dir, Dir: true, Why: chain(out[i].Why, dp.Name)})
 		}
 	}
-	paths := map[string]bool{}
-	for _, in := range out {
-		paths[in.Path] = true
+	dirs := make([]string, len(out))
+	for i, in := range out {
+		dirs[i] = in.Path
 	}
+	// What follows are files and a few directories: none is a package of the closure twice.
+	var extra map[string]bool
 	add := func(in Input) {
-		if !paths[in.Path] {
-			paths[in.Path] = true
-			out = append(out, in)
+		if p := w.byDir[in.Path]; p != nil && seen[p.index] || extra[in.Path] {
+			return
 		}
+		if extra == nil {
+			extra = map[string]bool{}
+		}
+		extra[in.Path] = true
+		out = append(out, in)
 	}
 	add(Input{Path: join(w.Root, "package.json"), Why: []string{"workspace root package.json"}})
 	if w.Lockfile != "" {
@@ -476,8 +492,7 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 		add(in)
 	}
 	if w.ts != nil {
-		var dirs []string
-		for _, in := range out {
+		for _, in := range out[len(dirs):] {
 			if in.Dir {
 				dirs = append(dirs, in.Path)
 			}
@@ -494,7 +509,7 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 			add(in)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	slices.SortFunc(out, func(a, b Input) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
