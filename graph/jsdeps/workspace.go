@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -381,24 +382,19 @@ func (o *options) readPackages(ctx context.Context, repoRoot, root string, dirs 
 		}
 		res[i] = result{m, err}
 	}
-	workers := min(len(dirs), 2*runtime.GOMAXPROCS(0))
-	next := make(chan int)
+	// Each worker takes the next directory from a shared counter, the caller being one of them: no
+	// channel hand-off (a goroutine wake-up) per directory.
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < len(dirs) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+			read(i)
+		}
+	}
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if ctx.Err() == nil {
-					read(i)
-				}
-			}
-		}()
+	for range min(len(dirs), 2*runtime.GOMAXPROCS(0)) - 1 {
+		wg.Go(work)
 	}
-	for i := range dirs {
-		next <- i
-	}
-	close(next)
+	work()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
