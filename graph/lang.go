@@ -24,8 +24,9 @@ type langCache struct {
 	goMu sync.Mutex
 	goA  map[bool]*golang.Analyzer // by whether tests count
 
-	jsMu sync.Mutex
-	js   map[string]*jsEntry // by resolved workspace root dir
+	jsMu    sync.Mutex
+	js      map[string]*jsEntry    // by resolved workspace root dir
+	jsRoots map[string]jsRootEntry // workspace roots by the directory they were found from
 
 	art artifactState
 
@@ -47,7 +48,7 @@ type goEntry struct {
 }
 
 func newLangCache(root string, fsys files) *langCache {
-	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
 }
 
 // dfEntry is one Dockerfile analysis, shared by every app that builds the same Dockerfile with the

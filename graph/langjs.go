@@ -37,7 +37,8 @@ func (l *langCache) jsClosure(ctx context.Context, a *App, pkg, from string) ([]
 			return nil, nil // the workspace root package is the whole repository: nothing to narrow
 		}
 	}
-	c := closure{jsWS: ws, what: fmt.Sprintf("the workspace package %s and its workspace dependencies", p.Name)}
+	c := closure{jsWS: ws, what: fmt.Sprintf("the workspace package %s and its workspace dependencies", p.Name),
+		inputs: make([]Input, 0, len(ins))}
 	// The package's own directory first: hintClosure reports it as the package's directory.
 	for _, in := range ins {
 		if in.Dir && len(in.Why) == 1 && in.Path == p.Dir {
@@ -63,7 +64,27 @@ func jsInput(ws *jsdeps.Workspace, in jsdeps.Input) Input {
 		kind = "js-lock"
 	}
 	return Input{Path: in.Path, Match: "path", Context: true, isDir: in.Dir,
-		Rule: Rule{Kind: kind, Text: "JS: " + strings.Join(in.Why, " → ")}}
+		Rule: Rule{Kind: kind, Text: joinWhy("JS: ", in.Why)}}
+}
+
+// joinWhy is prefix + strings.Join(why, " → ") in one allocation: closures make one per input per
+// app.
+func joinWhy(prefix string, why []string) string {
+	const sep = " → "
+	n := len(prefix) + len(sep)*max(len(why)-1, 0)
+	for _, w := range why {
+		n += len(w)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(prefix)
+	for i, w := range why {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(w)
+	}
+	return b.String()
 }
 
 // jsWorkspace finds the workspace holding pkg (a package name or a repo-relative directory),
@@ -101,12 +122,9 @@ func (l *langCache) jsWorkspace(ctx context.Context, from, pkg string) (*jsdeps.
 // their resolved root, so a workspace of N packages is read once, not once per app that starts from
 // one of its directories.
 func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Workspace, error) {
-	root, err := jsdeps.Root(ctx, l.root, dir, append(l.jsOptions(), jsdeps.WithFS(l.fs))...)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		return nil, nil // no package.json above, or an unreadable one: keep looking upwards
+	root, ok, err := l.jsRoot(ctx, dir)
+	if err != nil || !ok {
+		return nil, err // no package.json above, or an unreadable one: keep looking upwards
 	}
 	l.jsMu.Lock()
 	e, ok := l.js[root]
@@ -130,6 +148,32 @@ func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Work
 	e.ws = ws
 	close(e.done)
 	return ws, nil
+}
+
+// jsRoot is jsdeps.Root of dir, found once per directory: every app whose context is the
+// repository root starts from the same one. ok is false when dir has no workspace root.
+func (l *langCache) jsRoot(ctx context.Context, dir string) (root string, ok bool, err error) {
+	l.jsMu.Lock()
+	r, done := l.jsRoots[dir]
+	l.jsMu.Unlock()
+	if done {
+		return r.root, r.ok, nil
+	}
+	root, err = jsdeps.Root(ctx, l.root, dir, append(l.jsOptions(), jsdeps.WithFS(l.fs))...)
+	if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
+		return "", false, ctxErr // not remembered: a cancelled search found nothing
+	}
+	r = jsRootEntry{root: root, ok: err == nil}
+	l.jsMu.Lock()
+	l.jsRoots[dir] = r
+	l.jsMu.Unlock()
+	return r.root, r.ok, nil
+}
+
+// jsRootEntry is what jsRoot found for one directory.
+type jsRootEntry struct {
+	root string
+	ok   bool
 }
 
 // jsEntry is one workspace load, shared by every app that needs it.

@@ -9,9 +9,11 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
-	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -43,6 +45,7 @@ type Workspace struct {
 	Packages map[string]*Package `json:"packages"`
 
 	config   []Input // root build configuration: package manager, workspace tools, patches
+	byDir    map[string]*Package
 	repoRoot string
 	opts     *options
 	ts       *tsconfigs
@@ -60,6 +63,9 @@ type Package struct {
 	Deps []string `json:"deps"`
 	// External are the names of its other dependencies, sorted.
 	External []string `json:"external"`
+
+	index int        // in the workspace, for Inputs' sets of packages
+	deps  []*Package // Deps'
 }
 
 // manifest is the part of package.json this package reads.
@@ -190,18 +196,23 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 	if err != nil {
 		return nil, fmt.Errorf("loading workspace %s: %w", root, err)
 	}
-	if len(dirs) == 0 {
-		dirs = []string{"."}
+	found, err := o.readPackages(ctx, repoRoot, root, dirs)
+	if err != nil {
+		return nil, err
 	}
-	mans := map[string]*manifest{}
-	for _, d := range dirs {
-		m, err := o.readManifest(repoRoot, join(root, d, "package.json"))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
+	if len(found) == 0 {
+		// No package directory: the root package is the only one.
+		m, err := o.readManifest(repoRoot, join(root, "package.json"))
+		switch {
+		case err == nil:
+			found = []dirManifest{{".", m}}
+		case !errors.Is(err, fs.ErrNotExist):
 			return nil, err
 		}
+	}
+	mans := map[string]*manifest{}
+	for _, f := range found {
+		d, m := f.dir, f.man
 		p := &Package{Name: m.Name, Dir: join(root, d)}
 		if p.Name == "" {
 			p.Name = p.Dir
@@ -232,6 +243,16 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 		}
 		delete(deps, name)
 		p.Deps, p.External = sortedKeys(deps), sortedKeys(ext)
+	}
+	w.byDir = make(map[string]*Package, len(w.Packages))
+	for i, name := range sortedKeys(w.Packages) {
+		p := w.Packages[name]
+		p.index = i
+		w.byDir[p.Dir] = p
+		p.deps = make([]*Package, len(p.Deps))
+		for j, d := range p.Deps {
+			p.deps[j] = w.Packages[d]
+		}
 	}
 	return w, nil
 }
@@ -272,9 +293,9 @@ func (o *options) workspacePatterns(m *manifest, pnpmRel, pnpmWorkspace string) 
 }
 
 // expandPatterns returns the root-relative directories matched by the
-// positive patterns, that hold a package.json, are not inside node_modules
-// and match no negated ("!") pattern; sorted. The root itself is never
-// returned.
+// positive patterns that are not inside node_modules and match no negated
+// ("!") pattern; sorted. The root itself is never returned. Whether they hold
+// a package.json is for readPackages to find.
 func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []string) ([]string, error) {
 	var pos, neg []string
 	for _, p := range patterns {
@@ -291,7 +312,7 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 		}
 	}
 	found := map[string]bool{}
-	dirFS := fsys.DirFS(rootAbs)
+	dirFS := withoutNodeModules{fsys.DirFS(rootAbs)}
 	for _, p := range pos {
 		if !doublestar.ValidatePattern(p) {
 			return nil, fmt.Errorf("invalid workspace pattern %q", p)
@@ -306,9 +327,7 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 			if slices.Contains(strings.Split(d, "/"), "node_modules") {
 				return doublestar.SkipDir
 			}
-			if fsys.isFile(filepath.Join(rootAbs, filepath.FromSlash(d), "package.json")) {
-				found[d] = true
-			}
+			found[d] = true
 			return nil
 		})
 		if err != nil {
@@ -324,6 +343,72 @@ func expandPatterns(ctx context.Context, fsys files, rootAbs string, patterns []
 		}
 	}
 	return sortedKeys(found), nil
+}
+
+// withoutNodeModules lists no node_modules directory, so that globbing never enters one. Returning
+// SkipDir for one from the GlobWalk callback is not enough: where a single * matched it, doublestar
+// skips the rest of the parent directory, and the packages listed after node_modules were lost.
+type withoutNodeModules struct{ fs.FS }
+
+func (f withoutNodeModules) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(f.FS, name)
+	return slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == "node_modules" }), err
+}
+
+func (f withoutNodeModules) Stat(name string) (fs.FileInfo, error) { return fs.Stat(f.FS, name) }
+
+// dirManifest is the package.json of a root-relative package directory.
+type dirManifest struct {
+	dir string
+	man *manifest
+}
+
+// readPackages reads the package.json of each root-relative directory of the workspace at root
+// that holds one (a regular file, or a link to one), in dirs' order. Each is read without a stat
+// first: only a read that fails asks whether it was a file. The directories are read in parallel:
+// the load is on the path of every app of the workspace, which all wait for it.
+func (o *options) readPackages(ctx context.Context, repoRoot, root string, dirs []string) ([]dirManifest, error) {
+	type result struct {
+		man *manifest
+		err error
+	}
+	res := make([]result, len(dirs))
+	fsys := o.files()
+	read := func(i int) {
+		rel := join(root, dirs[i], "package.json")
+		m, err := o.readManifest(repoRoot, rel)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !fsys.isFile(filepath.Join(repoRoot, filepath.FromSlash(rel))) {
+			m, err = nil, nil // a directory named package.json, a link to nothing: no package
+		}
+		res[i] = result{m, err}
+	}
+	// Each worker takes the next directory from a shared counter, the caller being one of them: no
+	// channel hand-off (a goroutine wake-up) per directory.
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < len(dirs) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+			read(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(len(dirs), 2*runtime.GOMAXPROCS(0)) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []dirManifest
+	for i, r := range res {
+		switch {
+		case r.err != nil && !errors.Is(r.err, fs.ErrNotExist):
+			return nil, r.err
+		case r.man != nil:
+			out = append(out, dirManifest{dirs[i], r.man})
+		}
+	}
+	return out, nil
 }
 
 // FindPackage returns the package whose directory contains the
@@ -351,37 +436,49 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 	if !ok {
 		return nil, fmt.Errorf("listing inputs of %q: no such package in workspace %s", pkgName, w.Root)
 	}
-	var out []Input
-	seen := map[string]bool{start.Name: true}
-	queue := []struct {
-		p     *Package
-		chain []string
-	}{{start, []string{start.Name}}}
-	for len(queue) > 0 {
-		q := queue[0]
-		queue = queue[1:]
-		out = append(out, Input{Path: q.p.Dir, Dir: true, Why: q.chain})
-		for _, d := range q.p.Deps {
-			dp, ok := w.Packages[d]
-			if !ok || seen[d] {
+	// The closure's packages by their index, its inputs in the order they are reached: sets and
+	// slices sized once rather than maps grown per package, as every app of a workspace asks.
+	seen := make([]bool, len(w.Packages))
+	seen[start.index] = true
+	// The chains are carved out of shared chunks, capped so that appending to one copies it: a
+	// closure of n packages costs a few allocations, not n.
+	var chunk []string
+	chain := func(parent []string, d string) []string {
+		n := len(parent) + 1
+		if cap(chunk)-len(chunk) < n {
+			chunk = make([]string, 0, max(n, 128))
+		}
+		i := len(chunk)
+		chunk = append(append(chunk, parent...), d)
+		return chunk[i:len(chunk):len(chunk)]
+	}
+	queue := []*Package{start}
+	out := []Input{{Path: start.Dir, Dir: true, Why: chain(nil, start.Name)}}
+	for i := 0; i < len(queue); i++ {
+		for _, dp := range queue[i].deps {
+			if seen[dp.index] {
 				continue
 			}
-			seen[d] = true
-			queue = append(queue, struct {
-				p     *Package
-				chain []string
-			}{dp, append(append([]string(nil), q.chain...), d)})
+			seen[dp.index] = true
+			queue = append(queue, dp)
+			out = append(out, Input{Path: dp.Dir, Dir: true, Why: chain(out[i].Why, dp.Name)})
 		}
 	}
-	paths := map[string]bool{}
-	for _, in := range out {
-		paths[in.Path] = true
+	dirs := make([]string, len(out))
+	for i, in := range out {
+		dirs[i] = in.Path
 	}
+	// What follows are files and a few directories: none is a package of the closure twice.
+	var extra map[string]bool
 	add := func(in Input) {
-		if !paths[in.Path] {
-			paths[in.Path] = true
-			out = append(out, in)
+		if p := w.byDir[in.Path]; p != nil && seen[p.index] || extra[in.Path] {
+			return
 		}
+		if extra == nil {
+			extra = map[string]bool{}
+		}
+		extra[in.Path] = true
+		out = append(out, in)
 	}
 	add(Input{Path: join(w.Root, "package.json"), Why: []string{"workspace root package.json"}})
 	if w.Lockfile != "" {
@@ -391,8 +488,7 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 		add(in)
 	}
 	if w.ts != nil {
-		var dirs []string
-		for _, in := range out {
+		for _, in := range out[len(dirs):] {
 			if in.Dir {
 				dirs = append(dirs, in.Path)
 			}
@@ -409,7 +505,7 @@ func (w *Workspace) Inputs(pkgName string) ([]Input, error) {
 			add(in)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	slices.SortFunc(out, func(a, b Input) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
 
