@@ -119,21 +119,35 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 				return nil, fmt.Errorf("--head: %w", err)
 			}
 			headSHA = sha
-			if head == "HEAD" {
-				// The work tree's commit: read from the work tree, without asking git again.
-			} else if cur, err := s.repo.Resolve(ctx, "HEAD"); err != nil || cur != sha {
-				// The commit is read from git objects, lazily: a blob the clone lacks matters only
-				// to an app that reads it.
-				c, err := tree.NewCommit(ctx, s.root, sha)
-				if err != nil {
-					return nil, fmt.Errorf("reading the tree of --head %s: %w", head, err)
-				}
-				defer c.Close()
-				view = c
+		}
+		var closeView func() error
+		defer func() {
+			if closeView != nil {
+				closeView()
 			}
+		}()
+		openView := func() (tree.View, error) {
+			if head == "" || head == "HEAD" {
+				return nil, nil // the work tree (--head HEAD: its commit), without asking git again
+			}
+			if cur, err := s.repo.Resolve(ctx, "HEAD"); err == nil && cur == headSHA {
+				return nil, nil
+			}
+			// The commit is read from git objects, lazily: a blob the clone lacks matters only to an
+			// app that reads it.
+			c, err := tree.NewCommit(ctx, s.root, headSHA, tree.WithWorkTreeIndex(gitchanges.IndexReader(s.repo.GitDir())))
+			if err != nil {
+				return nil, fmt.Errorf("reading the tree of --head %s: %w", head, err)
+			}
+			closeView = c.Close
+			return c, nil
 		}
 		if s.repo.Engine() == gitchanges.EngineGit {
-			return affectedBesideGit(ctx, env, g, s, base, headSHA, view, onMissing)
+			return affectedBesideGit(ctx, env, g, s, base, headSHA, openView, onMissing)
+		}
+		var err error
+		if view, err = openView(); err != nil {
+			return nil, err
 		}
 		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
 		var mb *gitchanges.MissingBaseError
@@ -196,7 +210,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 // lists the changes; the definitions at base are read while the apps are analysed. What is said
 // comes out as in the sequential order: an error in resolving the range alone, a failed diff after
 // the graph's warnings.
-func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, view tree.View, onMissing string) (*affectedResult, error) {
+func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, openView func() (tree.View, error), onMissing string) (*affectedResult, error) {
 	type gitRange struct {
 		baseSHA string
 		changes []graph.Change
@@ -222,7 +236,11 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 	}()
 	waitRange := sync.OnceValue(func() gitRange { return <-ranged })
 	defer rev.close()
-	defer waitRange() // never leave git running past the command
+	defer waitRange()       // never leave git running past the command
+	view, err := openView() // --head's commit is listed while git resolves the range
+	if err != nil {
+		return nil, err
+	}
 
 	// Cancelled only when the graph is not needed: a view may keep using its context (a sparse
 	// work tree's blob reader) for as long as the graph is used.

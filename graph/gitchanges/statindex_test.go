@@ -2,6 +2,7 @@ package gitchanges
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +87,18 @@ func TestGitDirBlobIDsFromTheIndex(t *testing.T) {
 		}
 		if ok && id != ids[name] {
 			t.Errorf("BlobID(%q) = %s, git's index says %s", name, id, ids[name])
+		}
+	}
+	// A commit read with the index's help takes a file from disk only where the index vouches for
+	// it: b.go's same-size edit on disk is not the commit's content.
+	c, err := tree.NewCommit(context.Background(), dir, "HEAD", tree.WithWorkTreeIndex(IndexReader(gitDir)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for name, want := range files {
+		if got, err := c.ReadFile(name); err != nil || string(got) != want {
+			t.Errorf("the commit's %s: got %q, %v; want %q", name, got, err, want)
 		}
 	}
 	if _, ok := tree.NewDir(dir).BlobID("a.go"); ok {

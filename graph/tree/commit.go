@@ -23,28 +23,44 @@ type Commit struct {
 	// same blob, and git finds the file unchanged): they are read from disk, which costs no
 	// inflating of git objects.
 	clean map[string]bool
+	// disk, when set, tells the clean files lazily instead, from git's index and each file's
+	// stat data (see NewIndexedDir): no git process stats the whole work tree first.
+	disk *statIndex
+}
+
+// CommitOption configures NewCommit.
+type CommitOption func(*Commit)
+
+// WithWorkTreeIndex reads a file the work tree holds unmodified (its index entry has the commit's
+// blob and its stat data vouch for it, as for NewIndexedDir) from disk, deciding file by file,
+// instead of asking git which files are modified before the first read.
+func WithWorkTreeIndex(read IndexReader) CommitOption {
+	return func(c *Commit) { c.disk = &statIndex{read: read} }
 }
 
 // NewCommit lists the tree of rev in the repository at root. The git process it starts ends with
 // ctx or Close.
-func NewCommit(ctx context.Context, root, rev string) (*Commit, error) {
+func NewCommit(ctx context.Context, root, rev string, opts ...CommitOption) (*Commit, error) {
+	c := &Commit{root: root, rev: rev, clean: map[string]bool{}}
+	for _, o := range opts {
+		o(c)
+	}
 	var clean map[string]string
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		clean = cleanBlobs(ctx, root)
+		if c.disk == nil {
+			clean = cleanBlobs(ctx, root)
+		}
 	}()
-	out, err := gitOutput(ctx, root, "ls-tree", "-r", "-z", "--full-tree", rev)
+	x := newIndex()
+	err := listCommit(ctx, root, rev, x)
 	<-done
 	if err != nil {
 		return nil, err
 	}
-	x := newIndex()
-	if err := parseTree(out, x); err != nil {
-		return nil, err
-	}
 	x.finish()
-	c := &Commit{root: root, rev: rev, x: x, blobs: newBlobs(ctx, root), clean: map[string]bool{}}
+	c.x, c.blobs = x, newBlobs(ctx, root)
 	for p, id := range clean {
 		if e, ok := x.files[p]; ok && e.id == id && e.mode.IsRegular() {
 			c.clean[p] = true
@@ -83,6 +99,19 @@ func cleanBlobs(ctx context.Context, root string) map[string]string {
 		out[p] = f[2]
 	}
 	return out
+}
+
+// onDisk reports whether the work tree holds the commit's regular file r unmodified, by the index.
+func (c *Commit) onDisk(r string) bool {
+	if c.disk == nil {
+		return false
+	}
+	e, ok := c.x.files[r]
+	if !ok || !e.mode.IsRegular() {
+		return false
+	}
+	id, ok := c.disk.blobID(r, filepath.Join(c.root, filepath.FromSlash(r)))
+	return ok && id == e.id
 }
 
 func (c *Commit) Root() string { return c.root }
@@ -178,7 +207,7 @@ func (c *Commit) ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.clean[r] {
+	if c.clean[r] || c.onDisk(r) {
 		if data, err := os.ReadFile(filepath.Join(c.root, filepath.FromSlash(r))); err == nil {
 			return data, nil
 		}
