@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Status says how a path differs between two states of a repository.
@@ -101,6 +102,9 @@ type Repo struct {
 	commonDir string
 	shallow   bool
 	eng       engine
+	// commits are the commit ids Resolve returned: resolving one again (MergeBase is handed the
+	// ids of resolved refs) asks git nothing. A commit id names the same commit for good.
+	commits sync.Map
 }
 
 // Open finds the git work tree containing dir (any subdirectory of a work
@@ -159,6 +163,9 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 	if err := precheckRef(ref); err != nil {
 		return "", err
 	}
+	if _, ok := r.commits.Load(ref); ok {
+		return ref, nil
+	}
 	sha, err := r.eng.resolve(ctx, ref)
 	if errors.Is(err, errRefNotFound) {
 		if isHexPrefix(ref) {
@@ -180,6 +187,7 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolving %q: %w", ref, err)
 	}
+	r.commits.Store(sha, true)
 	return sha, nil
 }
 
