@@ -334,13 +334,7 @@ func NewIndex(ctx context.Context, root string) (*Commit, error) {
 		return nil, err
 	}
 	x := newIndex()
-	for len(out) > 0 {
-		i := bytes.IndexByte(out, 0)
-		if i < 0 {
-			i = len(out)
-		}
-		rec := string(out[:i])
-		out = out[min(i+1, len(out)):]
+	for rec := range records(out) {
 		meta, p, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
 		if !ok || len(f) != 3 {

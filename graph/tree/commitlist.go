@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"bytes"
 	"context"
 	"strings"
 )
@@ -46,13 +45,7 @@ func commitFromIndex(ctx context.Context, root, rev string) (map[string]entry, b
 		return nil, false
 	}
 	m := map[string]entry{}
-	for len(staged) > 0 {
-		i := bytes.IndexByte(staged, 0)
-		if i < 0 {
-			i = len(staged)
-		}
-		rec := string(staged[:i])
-		staged = staged[min(i+1, len(staged)):]
+	for rec := range records(staged) {
 		meta, p, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
 		if !ok || len(f) != 3 || f[2] != "0" {
@@ -64,20 +57,15 @@ func commitFromIndex(ctx context.Context, root, rev string) (map[string]entry, b
 		}
 		m[p] = e
 	}
-	for len(diff) > 0 {
-		// ":<src mode> <dst mode> <src id> <dst id> <status>" NUL "<path>" NUL
-		i := bytes.IndexByte(diff, 0)
-		if i < 0 {
-			return nil, false
+	// ":<src mode> <dst mode> <src id> <dst id> <status>" NUL "<path>" NUL
+	meta, pending := "", false
+	for rec := range records(diff) {
+		if !pending {
+			meta, pending = rec, true
+			continue
 		}
-		meta := string(diff[:i])
-		diff = diff[i+1:]
-		j := bytes.IndexByte(diff, 0)
-		if j < 0 {
-			j = len(diff)
-		}
-		p := string(diff[:j])
-		diff = diff[min(j+1, len(diff)):]
+		p := rec
+		pending = false
 		f := strings.Fields(strings.TrimPrefix(meta, ":"))
 		if len(f) != 5 || !strings.HasPrefix(meta, ":") {
 			return nil, false
@@ -94,6 +82,9 @@ func commitFromIndex(ctx context.Context, root, rev string) (map[string]entry, b
 		default:
 			return nil, false // unmerged, or a status this does not expect
 		}
+	}
+	if pending {
+		return nil, false // a record without its path
 	}
 	return m, true
 }

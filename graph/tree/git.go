@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"os/exec"
 	"strconv"
@@ -239,13 +240,7 @@ func (s *blobs) size(id string) int64 {
 // parseTree reads `git ls-tree -r -z --full-tree` (or `ls-files -s -z`) records:
 // "<mode> <type> <id>\t<path>".
 func parseTree(out []byte, x *index) error {
-	for len(out) > 0 {
-		i := bytes.IndexByte(out, 0)
-		if i < 0 {
-			i = len(out)
-		}
-		rec := string(out[:i])
-		out = out[min(i+1, len(out)):]
+	for rec := range records(out) {
 		meta, p, ok := strings.Cut(rec, "\t")
 		if !ok {
 			return fmt.Errorf("git ls-tree: unexpected %q", rec)
@@ -259,6 +254,23 @@ func parseTree(out []byte, x *index) error {
 		}
 	}
 	return nil
+}
+
+// records yields the records of git's -z output, each ended by a NUL (the last one may lack it).
+func records(out []byte) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for len(out) > 0 {
+			i := bytes.IndexByte(out, 0)
+			if i < 0 {
+				i = len(out)
+			}
+			rec := string(out[:i])
+			out = out[min(i+1, len(out)):]
+			if !yield(rec) {
+				return
+			}
+		}
+	}
 }
 
 // lockedBuffer is a bytes.Buffer a process writes while a reader may look.

@@ -82,13 +82,7 @@ func NewWorkTree(ctx context.Context, root string) (*WorkTree, error) {
 	}
 	n := bytes.Count(out, []byte{0}) + 1 // sized once: growing this was the cost on a 200k-file index
 	recs := make([]rec, 0, n)
-	for len(out) > 0 {
-		i := bytes.IndexByte(out, 0)
-		if i < 0 {
-			i = len(out)
-		}
-		line := string(out[:i])
-		out = out[min(i+1, len(out)):]
+	for line := range records(out) {
 		if len(line) < 3 || line[1] != ' ' {
 			return nil, fmt.Errorf("git ls-files: unexpected %q", line)
 		}
