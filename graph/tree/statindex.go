@@ -17,7 +17,7 @@ type IndexEntry struct {
 
 // IndexReader reads git's index: when it was written and its regular files' entries (not
 // skip-worktree, not intent-to-add, not in a conflict); ok is false when it cannot.
-type IndexReader func() (written time.Time, entries map[string]IndexEntry, ok bool)
+type IndexReader func() (written time.Time, entries map[string]*IndexEntry, ok bool)
 
 // statIndex answers BlobID for files on disk from git's index, as git itself does: an entry's blob
 // id stands for the file while the file's stat data (mtime, ctime, size, inode, mode) equal the
@@ -28,7 +28,7 @@ type statIndex struct {
 
 	once    sync.Once
 	written time.Time
-	entries map[string]IndexEntry
+	entries map[string]*IndexEntry
 }
 
 func (x *statIndex) load() {

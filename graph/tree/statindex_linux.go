@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func sameInodeAndCtime(fi fs.FileInfo, e IndexEntry) bool {
+func sameInodeAndCtime(fi fs.FileInfo, e *IndexEntry) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return false

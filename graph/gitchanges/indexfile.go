@@ -1,0 +1,149 @@
+package gitchanges
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/monoctx/monoctx/graph/tree"
+)
+
+// parseIndex reads a git index file (versions 2 to 4) into its regular files' entries at stage 0
+// that are neither skip-worktree nor intent-to-add. It does the work of go-git's decoder for what
+// tree.IndexEntry holds, about twenty times faster (go-git took 0.84 s for 200,000 entries). It
+// refuses what it cannot read exactly: a split index ("link"), a bad checksum, a SHA-256
+// repository's index, an entry whose name disagrees with its recorded length.
+func parseIndex(data []byte) (map[string]*tree.IndexEntry, error) {
+	const hashLen = 20
+	if len(data) < 12+hashLen || string(data[:4]) != "DIRC" {
+		return nil, errors.New("not a git index")
+	}
+	body, sum := data[:len(data)-hashLen], data[len(data)-hashLen:]
+	if !allZero(sum) { // index.skipHash writes zeros
+		if s := sha1.Sum(body); !bytes.Equal(s[:], sum) {
+			return nil, errors.New("index checksum mismatch (or not a SHA-1 repository)")
+		}
+	}
+	version := binary.BigEndian.Uint32(data[4:8])
+	if version < 2 || version > 4 {
+		return nil, errors.New("unsupported index version")
+	}
+	n := int(binary.BigEndian.Uint32(data[8:12]))
+	out := make(map[string]*tree.IndexEntry, n)
+	entries := make([]tree.IndexEntry, 0, n) // one allocation; the map holds pointers, its table stays small
+	off := 12
+	var prev []byte
+	for range n {
+		const fixed = 62 // stat data (40), id (20), flags (2)
+		if off+fixed > len(body) {
+			return nil, errors.New("truncated index entry")
+		}
+		e := body[off : off+fixed]
+		u32 := func(i int) uint32 { return binary.BigEndian.Uint32(e[i : i+4]) }
+		flags := binary.BigEndian.Uint16(e[60:62])
+		start := off
+		off += fixed
+		var ext uint16
+		if flags&0x4000 != 0 {
+			if version < 3 || off+2 > len(body) {
+				return nil, errors.New("bad extended index entry")
+			}
+			ext = binary.BigEndian.Uint16(body[off : off+2])
+			off += 2
+		}
+		var name []byte
+		if version == 4 {
+			k, width, ok := gitVarint(body[off:])
+			if !ok || k > len(prev) {
+				return nil, errors.New("bad index path prefix")
+			}
+			off += width
+			end := bytes.IndexByte(body[off:], 0)
+			if end < 0 {
+				return nil, errors.New("truncated index path")
+			}
+			name = append(append(make([]byte, 0, len(prev)-k+end), prev[:len(prev)-k]...), body[off:off+end]...)
+			off += end + 1
+		} else {
+			end := bytes.IndexByte(body[off:], 0)
+			if end < 0 {
+				return nil, errors.New("truncated index path")
+			}
+			name = body[off : off+end]
+			// Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
+			off = start + (off-start+end+8)&^7
+		}
+		prev = name
+		if l := int(flags & 0xfff); l != min(len(name), 0xfff) {
+			return nil, errors.New("index entry name disagrees with its length")
+		}
+		mode := u32(24)
+		stage := flags >> 12 & 3
+		if stage != 0 || ext&0x4000 != 0 || ext&0x2000 != 0 || mode != 0o100644 && mode != 0o100755 {
+			continue
+		}
+		entries = append(entries, tree.IndexEntry{
+			ID:         hexID(e[40:60]),
+			Ctime:      time.Unix(int64(u32(0)), int64(u32(4))),
+			Mtime:      time.Unix(int64(u32(8)), int64(u32(12))),
+			Inode:      u32(20),
+			Size:       u32(36),
+			Executable: mode == 0o100755,
+		})
+		out[string(name)] = &entries[len(entries)-1]
+	}
+	// Extensions: a split index keeps most entries in another file.
+	for off+8 <= len(body) {
+		sig := string(body[off : off+4])
+		size := int(binary.BigEndian.Uint32(body[off+4 : off+8]))
+		if sig == "link" {
+			return nil, errors.New("split index")
+		}
+		off += 8 + size
+	}
+	if off != len(body) {
+		return nil, errors.New("bad index extensions")
+	}
+	return out, nil
+}
+
+// gitVarint reads the offset encoding of git's varint.c (each continuation adds one before the
+// shift), as index v4 stores the bytes to strip from the previous path.
+func gitVarint(b []byte) (int, int, bool) {
+	if len(b) == 0 {
+		return 0, 0, false
+	}
+	c := b[0]
+	v := uint64(c & 0x7f)
+	i := 1
+	for c&0x80 != 0 {
+		if i >= len(b) || i > 9 {
+			return 0, 0, false
+		}
+		v++
+		c = b[i]
+		i++
+		v = v<<7 + uint64(c&0x7f)
+	}
+	return int(v), i, true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func hexID(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, len(b)*2)
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}

@@ -1,0 +1,166 @@
+package gitchanges
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
+
+	"github.com/monoctx/monoctx/graph/tree"
+)
+
+// goGitIndex is what go-git's decoder reads of the index: the oracle parseIndex must equal.
+func goGitIndex(t *testing.T, data []byte) map[string]*tree.IndexEntry {
+	t.Helper()
+	var idx index.Index
+	if err := index.NewDecoder(bufio.NewReader(bytes.NewReader(data))).Decode(&idx); err != nil {
+		t.Fatalf("go-git cannot read the index: %v", err)
+	}
+	m := map[string]*tree.IndexEntry{}
+	for _, e := range idx.Entries {
+		if e.Stage != 0 || e.SkipWorktree || e.IntentToAdd || e.Mode != filemode.Regular && e.Mode != filemode.Executable {
+			continue
+		}
+		m[e.Name] = &tree.IndexEntry{ID: e.Hash.String(), Mtime: e.ModifiedAt, Ctime: e.CreatedAt,
+			Size: e.Size, Inode: e.Inode, Executable: e.Mode == filemode.Executable}
+	}
+	return m
+}
+
+func sameEntries(a, b map[string]*tree.IndexEntry) bool {
+	return maps.EqualFunc(a, b, func(x, y *tree.IndexEntry) bool {
+		return x.ID == y.ID && x.Mtime.Equal(y.Mtime) && x.Ctime.Equal(y.Ctime) && x.Size == y.Size &&
+			x.Inode == y.Inode && x.Executable == y.Executable
+	})
+}
+
+// parseIndex reads what go-git reads, in index versions 2, 3 and 4, with skip-worktree,
+// intent-to-add, executable, symlink, gitlink and conflicted entries, long and non-ASCII names,
+// and an index written without its checksum; it refuses a split index and a damaged one.
+func TestParseIndexIsGoGits(t *testing.T) {
+	dir := t.TempDir()
+	gitIn(t, dir, "init", "-q")
+	long := strings.Repeat("d/", 60) + strings.Repeat("n", 200) + ".go"
+	for _, p := range []string{"a.go", "b/c.go", "b/ü ñ.txt", "run.sh", long, "sk/ip.go", "z/last.go"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeIn(t, dir, p, "content of "+p+"\n")
+	}
+	if err := os.Chmod(filepath.Join(dir, "run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a.go", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
+	gitIn(t, dir, "update-index", "--add", "--cacheinfo", "160000,"+gitIn(t, dir, "rev-parse", "HEAD")+",sub")
+	gitIn(t, dir, "update-index", "--skip-worktree", "sk/ip.go")
+	writeIn(t, dir, "ita.go", "later\n")
+	gitIn(t, dir, "add", "-N", "ita.go")
+	// A conflict: three stages of one path.
+	blob := gitIn(t, dir, "hash-object", "-w", "a.go")
+	info := "0 0000000000000000000000000000000000000000\tb/c.go\n" +
+		"100644 " + blob + " 1\tb/c.go\n100644 " + blob + " 2\tb/c.go\n100644 " + blob + " 3\tb/c.go\n"
+	cmd := exec.Command("git", "-C", dir, "update-index", "--index-info")
+	cmd.Stdin = strings.NewReader(info)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("update-index --index-info: %v: %s", err, out)
+	}
+	file := filepath.Join(dir, ".git", "index")
+	for _, v := range []string{"2", "3", "4"} {
+		gitIn(t, dir, "update-index", "--index-version", v)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parseIndex(data)
+		if err != nil {
+			t.Fatalf("version %s: %v", v, err)
+		}
+		want := goGitIndex(t, data)
+		if !sameEntries(got, want) {
+			t.Errorf("version %s:\nparseIndex %v\ngo-git     %v", v, got, want)
+		}
+		for _, p := range []string{"a.go", "run.sh", long, "b/ü ñ.txt"} {
+			if _, ok := got[p]; !ok {
+				t.Errorf("version %s: %s missing", v, p)
+			}
+		}
+		for _, p := range []string{"sk/ip.go", "ita.go", "link", "sub", "b/c.go"} {
+			if _, ok := got[p]; ok {
+				t.Errorf("version %s: %s should be left out", v, p)
+			}
+		}
+		// A flipped byte fails the checksum.
+		bad := bytes.Clone(data)
+		bad[20] ^= 1
+		if _, err := parseIndex(bad); err == nil {
+			t.Errorf("version %s: a damaged index was read", v)
+		}
+	}
+	gitIn(t, dir, "-c", "index.skipHash=true", "update-index", "--index-version", "3")
+	if data, err := os.ReadFile(file); err != nil {
+		t.Fatal(err)
+	} else if got, err := parseIndex(data); err != nil || !sameEntries(got, goGitIndex(t, data)) {
+		t.Errorf("an index without its checksum: %v", err)
+	}
+	gitIn(t, dir, "update-index", "--split-index")
+	if data, err := os.ReadFile(file); err != nil {
+		t.Fatal(err)
+	} else if _, err := parseIndex(data); err == nil {
+		t.Error("a split index was read as if it held every entry")
+	}
+}
+
+// benchIndex is a git index of n entries (one blob, n paths), written by git.
+func benchIndex(b *testing.B, n int) []byte {
+	b.Helper()
+	dir := b.TempDir()
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	var info strings.Builder
+	for i := range n {
+		fmt.Fprintf(&info, "100644 e69de29bb2d1d6434b8b29ae775ad8c2e48c5391\tpkg/p%04d/sub/file%d.go\n", i/10, i)
+	}
+	cmd := exec.Command("git", "-C", dir, "update-index", "--add", "--index-info")
+	cmd.Stdin = strings.NewReader(info.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkParseIndex reads an index of 50,000 entries, side by side with go-git's decoder.
+func BenchmarkParseIndex(b *testing.B) {
+	data := benchIndex(b, 50_000)
+	b.Run("parseIndex", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := parseIndex(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go-git", func(b *testing.B) {
+		for b.Loop() {
+			var idx index.Index
+			if err := index.NewDecoder(bufio.NewReader(bytes.NewReader(data))).Decode(&idx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
