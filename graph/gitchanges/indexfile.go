@@ -31,6 +31,9 @@ func parseIndex(data []byte) (map[string]*tree.IndexEntry, error) {
 		return nil, errors.New("unsupported index version")
 	}
 	n := int(binary.BigEndian.Uint32(data[8:12]))
+	if n > len(body)/62 { // an entry takes at least 62 bytes: a count past that is not an index
+		return nil, errors.New("index entry count past its size")
+	}
 	out := make(map[string]*tree.IndexEntry, n)
 	entries := make([]tree.IndexEntry, 0, n) // one allocation; the map holds pointers, its table stays small
 	off := 12
