@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/monoctx/monoctx/graph/cache"
@@ -27,7 +28,8 @@ func findWith(t *testing.T, root string, env []string, dir string) (builds, warn
 		t.Fatal(err)
 	}
 	hits, _ = c.Stats()
-	return lines(res), res.Warnings, hits
+	// The definition files read are part of the answer: affected compares them at base.
+	return append(lines(res), "files: "+strings.Join(res.Files, ",")), res.Warnings, hits
 }
 
 // A cached compose project gives what loading it gives; the key holds its files, its .env and the
@@ -45,8 +47,8 @@ func TestComposeProjectsFromTheCacheAreTheLoadedOnes(t *testing.T) {
 	c := t.TempDir()
 	env := []string{"W=1", "UNRELATED=a"}
 	want, wantWarn, _ := findWith(t, root, env, "")
-	if len(want) != 4 || len(wantWarn) != 2 {
-		t.Fatalf("the fixture should give two compose builds, two Dockerfile builds and two warnings (an inline Dockerfile, an unset WEB_DF): %q %q", want, wantWarn)
+	if len(want) != 5 || len(wantWarn) != 2 || !strings.Contains(want[4], ".env") {
+		t.Fatalf("the fixture should give two compose builds, two Dockerfile builds, the files read (.env among them) and two warnings (an inline Dockerfile, an unset WEB_DF): %q %q", want, wantWarn)
 	}
 	for i, step := range []struct {
 		what string
