@@ -46,14 +46,11 @@ func sameEntries(a, b map[string]*tree.IndexEntry) bool {
 // intent-to-add, executable, symlink, gitlink and conflicted entries, long and non-ASCII names,
 // and an index written without its checksum; it refuses a split index and a damaged one.
 func TestParseIndexIsGoGits(t *testing.T) {
-	dir := t.TempDir()
-	gitIn(t, dir, "init", "-q")
+	r := newRepo(t)
+	dir := r.dir
 	long := strings.Repeat("d/", 60) + strings.Repeat("n", 200) + ".go"
 	for _, p := range []string{"a.go", "b/c.go", "b/ü ñ.txt", "run.sh", long, "sk/ip.go", "z/last.go"} {
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		writeIn(t, dir, p, "content of "+p+"\n")
+		r.write(p, "content of "+p+"\n")
 	}
 	if err := os.Chmod(filepath.Join(dir, "run.sh"), 0o755); err != nil {
 		t.Fatal(err)
@@ -61,14 +58,14 @@ func TestParseIndexIsGoGits(t *testing.T) {
 	if err := os.Symlink("a.go", filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	gitIn(t, dir, "add", "-A")
-	gitIn(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
-	gitIn(t, dir, "update-index", "--add", "--cacheinfo", "160000,"+gitIn(t, dir, "rev-parse", "HEAD")+",sub")
-	gitIn(t, dir, "update-index", "--skip-worktree", "sk/ip.go")
-	writeIn(t, dir, "ita.go", "later\n")
-	gitIn(t, dir, "add", "-N", "ita.go")
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "x")
+	r.git("update-index", "--add", "--cacheinfo", "160000,"+r.git("rev-parse", "HEAD")+",sub")
+	r.git("update-index", "--skip-worktree", "sk/ip.go")
+	r.write("ita.go", "later\n")
+	r.git("add", "-N", "ita.go")
 	// A conflict: three stages of one path.
-	blob := gitIn(t, dir, "hash-object", "-w", "a.go")
+	blob := r.git("hash-object", "-w", "a.go")
 	info := "0 0000000000000000000000000000000000000000\tb/c.go\n" +
 		"100644 " + blob + " 1\tb/c.go\n100644 " + blob + " 2\tb/c.go\n100644 " + blob + " 3\tb/c.go\n"
 	cmd := exec.Command("git", "-C", dir, "update-index", "--index-info")
@@ -78,7 +75,7 @@ func TestParseIndexIsGoGits(t *testing.T) {
 	}
 	file := filepath.Join(dir, ".git", "index")
 	for _, v := range []string{"2", "3", "4"} {
-		gitIn(t, dir, "update-index", "--index-version", v)
+		r.git("update-index", "--index-version", v)
 		data, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
@@ -108,13 +105,13 @@ func TestParseIndexIsGoGits(t *testing.T) {
 			t.Errorf("version %s: a damaged index was read", v)
 		}
 	}
-	gitIn(t, dir, "-c", "index.skipHash=true", "update-index", "--index-version", "3")
+	r.git("-c", "index.skipHash=true", "update-index", "--index-version", "3")
 	if data, err := os.ReadFile(file); err != nil {
 		t.Fatal(err)
 	} else if got, err := parseIndex(data); err != nil || !sameEntries(got, goGitIndex(t, data)) {
 		t.Errorf("an index without its checksum: %v", err)
 	}
-	gitIn(t, dir, "update-index", "--split-index")
+	r.git("update-index", "--split-index")
 	if data, err := os.ReadFile(file); err != nil {
 		t.Fatal(err)
 	} else if _, err := parseIndex(data); err == nil {

@@ -1,10 +1,8 @@
 package gitchanges
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,54 +12,35 @@ import (
 	"github.com/monoctx/monoctx/graph/tree"
 )
 
-func gitIn(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func writeIn(t *testing.T, dir, p, content string) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // Through IndexReader, the work tree's files have git's blob ids while the index vouches for them, as `git status`
 // would: its stat data unchanged and the file not racily clean. Anything else is no answer.
 func TestGitDirBlobIDsFromTheIndex(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("stat data is compared on Linux only; elsewhere files are hashed")
 	}
-	dir := t.TempDir()
-	gitIn(t, dir, "init", "-q")
+	r := newRepo(t)
+	dir := r.dir
 	files := map[string]string{"a.go": "package a\n", "b.go": "package b\n", "c.go": "package c\n",
 		"d.go": "package d\n", "e.sh": "#!/bin/sh\n", "f.go": "package f\n"}
 	past := time.Now().Add(-time.Hour)
 	for p, c := range files {
-		writeIn(t, dir, p, c)
+		r.write(p, c)
 		if err := os.Chtimes(filepath.Join(dir, p), past, past); err != nil {
 			t.Fatal(err)
 		}
 	}
-	gitIn(t, dir, "add", "-A")
-	gitIn(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "x")
 	gitDir := filepath.Join(dir, ".git")
 	ids := map[string]string{}
-	for _, l := range strings.Split(gitIn(t, dir, "ls-files", "-s"), "\n") {
+	for _, l := range strings.Split(r.git("ls-files", "-s"), "\n") {
 		meta, p, _ := strings.Cut(l, "\t")
 		ids[p] = strings.Fields(meta)[1]
 	}
 
 	// b.go: the same size and mtime, another content (its ctime moves); c.go: mode changed;
 	// d.go: touched to after the index was written (racily clean); f.go: deleted.
-	writeIn(t, dir, "b.go", "package x\n")
+	r.write("b.go", "package x\n")
 	if err := os.Chtimes(filepath.Join(dir, "b.go"), past, past); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +54,7 @@ func TestGitDirBlobIDsFromTheIndex(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "f.go")); err != nil {
 		t.Fatal(err)
 	}
-	writeIn(t, dir, "untracked.go", "package u\n")
+	r.write("untracked.go", "package u\n")
 
 	d := tree.NewIndexedDir(dir, IndexReader(gitDir))
 	for name, want := range map[string]bool{"a.go": true, "e.sh": true, "b.go": false, "c.go": false,
