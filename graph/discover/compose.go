@@ -190,20 +190,36 @@ func (f *finder) composeServices(p string) map[string]bool {
 	return out
 }
 
+// composeDoc is the top node of the compose file p as YAML nodes (nil when it does not read), parsed
+// once: serviceLine and warnUnsetBuildVars ask it for every service of every project it is in.
+func (f *finder) composeDoc(p string) *yaml.Node {
+	if n, ok := f.composeDocs[p]; ok {
+		return n
+	}
+	var top *yaml.Node
+	if data, err := f.readFile(p); err == nil {
+		var doc yaml.Node
+		if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) > 0 {
+			top = doc.Content[0]
+		}
+	}
+	if f.composeDocs == nil {
+		f.composeDocs = map[string]*yaml.Node{}
+	}
+	f.composeDocs[p] = top
+	return top
+}
+
 // serviceLine finds the line of services.<name> in a compose file, preferring the file (last in
 // merge order) whose entry has a build section.
 func (f *finder) serviceLine(files []string, name string) (string, int) {
 	file, line := files[0], 0
 	for _, p := range files {
-		data, err := f.readFile(p)
-		if err != nil {
+		doc := f.composeDoc(p)
+		if doc == nil {
 			continue
 		}
-		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-			continue
-		}
-		services := mapValue(doc.Content[0], "services")
+		services := mapValue(doc, "services")
 		if services == nil {
 			continue
 		}
@@ -227,15 +243,11 @@ var composeVarRE = regexp.MustCompile(`\$\$|\$\{(\w+)([^}]*)\}|\$(\w+)`)
 // the build silently takes another Dockerfile or context than the one meant.
 func (f *finder) warnUnsetBuildVars(pr composeProject, name string, env map[string]string) {
 	for _, p := range pr.files {
-		data, err := f.readFile(p)
-		if err != nil {
+		doc := f.composeDoc(p)
+		if doc == nil {
 			continue
 		}
-		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-			continue
-		}
-		b := mapValue(mapValue(mapValue(doc.Content[0], "services"), name), "build")
+		b := mapValue(mapValue(mapValue(doc, "services"), name), "build")
 		values := map[string]*yaml.Node{"context": mapValue(b, "context"), "dockerfile": mapValue(b, "dockerfile")}
 		if b != nil && b.Kind == yaml.ScalarNode {
 			values["context"] = b

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/tree"
 )
@@ -158,6 +160,7 @@ type finder struct {
 	files map[string]bool
 
 	composeCache map[string]map[string]bool
+	composeDocs  map[string]*yaml.Node
 }
 
 func (f *finder) warn(format string, args ...any) {
