@@ -425,7 +425,7 @@ func namedContexts(env *Env, root string, a *graph.App) (map[string]builder.Name
 			nd := builder.Named{Dir: filepath.Join(root, filepath.FromSlash(v))}
 			// What the Dockerfile reads from this directory, under whichever name: two names
 			// for one directory serve the union of both.
-			for _, in := range a.Inputs {
+			for _, in := range a.Inputs() {
 				if in.Rule.Kind != "named-context" {
 					continue
 				}

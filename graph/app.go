@@ -39,8 +39,11 @@ type App struct {
 	// with its line; narrowing keeps their closures.
 	Packages []BuiltPackage `json:"packages,omitempty"`
 
-	// Inputs are the contributions to the app's input set, in a stable order.
-	Inputs []Input `json:"-"`
+	// inputs are the app's own contributions to its input set; runs shared with other apps (Go
+	// closures) are placed among them. Inputs() is the whole set, in a stable order.
+	inputs []Input
+	runs   []runAt
+	flat   *flatInputs // Inputs(), built once
 	// Whole is set when the whole context (minus the ignore file) is the input set, with the rule that
 	// made it so.
 	Whole *Rule `json:"-"`

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -51,8 +50,8 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 		}
 	}
 	ctxArtifact := a.Context != "." && st.untracked(ctx, l.root, a.Context, true)
-	for i := range a.Inputs {
-		in := &a.Inputs[i]
+	for i := range a.inputs { // a run's inputs are Go files, never a COPY source
+		in := &a.inputs[i]
 		if !in.Context || !strings.HasPrefix(in.Rule.Where, a.Dockerfile+":") {
 			continue
 		}
@@ -133,7 +132,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 			return true, nil
 		}
 		for _, g := range ac.Inputs {
-			a.Inputs = append(a.Inputs, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
+			a.inputs = append(a.inputs, Input{Path: strings.TrimPrefix(g, "./"), Match: "glob",
 				Rule: Rule{Kind: "artifact", Where: s.where, Text: fmt.Sprintf("%s built from %s (%s artifacts: %s)", head, g, where, ac.Path)}})
 		}
 		return true, nil
@@ -198,17 +197,22 @@ func (l *langCache) addArtifactGo(ctx context.Context, a *App, s artifactSource,
 		}
 		return false, nil
 	}
-	a.Inputs = slices.Grow(a.Inputs, len(c.Files)) // closures of thousands of files: grown once
-	why := whyTexts{prefix: text + " → Go: "}
-	for _, f := range c.Files {
-		kind := "artifact"
-		switch path.Base(f.Path) {
-		case "go.mod", "go.sum", "go.work", "go.work.sum":
-			kind = "go-mod"
+	// Apps that COPY the same artifact from the same line share the closure's inputs as one run.
+	r := l.run(runKey{closure: c, where: s.where, text: text}, func() []Input {
+		ins := make([]Input, 0, len(c.Files))
+		why := whyTexts{prefix: text + " → Go: "}
+		for _, f := range c.Files {
+			kind := "artifact"
+			switch path.Base(f.Path) {
+			case "go.mod", "go.sum", "go.work", "go.work.sum":
+				kind = "go-mod"
+			}
+			ins = append(ins, Input{Path: f.Path, Match: "path",
+				Rule: Rule{Kind: kind, Where: s.where, Text: why.text(f.Why)}})
 		}
-		a.Inputs = append(a.Inputs, Input{Path: f.Path, Match: "path",
-			Rule: Rule{Kind: kind, Where: s.where, Text: why.text(f.Why)}})
-	}
+		return ins
+	})
+	a.addInputs(r)
 	// go.mod and go.sum changes are narrowed to the modules the closure imports, as for an app
 	// narrowed by Go analysis; a second module's files always count.
 	switch {

@@ -200,6 +200,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				a.Name, a.Unresolved, unresolvedDirs(a)))
 		}
 		a.prepare()
+		if len(a.runs) > 0 {
+			a.flat = &flatInputs{} // Inputs() as the Load left them
+		}
 		g.Warnings = append(g.Warnings, a.warnings...)
 	}
 	g.Apps = apps
@@ -290,7 +293,7 @@ func (g *Graph) Dirs() ([]Node, []Edge) {
 	for _, a := range g.Apps {
 		n := node(a.Dir(), "app")
 		n.Apps = append(n.Apps, a.Name)
-		for _, in := range a.Inputs {
+		for _, in := range a.Inputs() {
 			switch in.Rule.Kind {
 			case "dockerfile", "ignorefile":
 				continue
@@ -415,7 +418,7 @@ func missingSource(fsys files, root string, a *App) string {
 	if a.Origin == "dockerfile" || a.contextUnknown {
 		return "" // an inferred context counts a missing source from every ancestor already
 	}
-	for _, in := range a.Inputs {
+	for _, in := range a.inputs { // a run holds no COPY source
 		if !in.Context || in.Match != "path" || in.artifact || in.Path == a.Context || hasGlob(in.Path) {
 			continue
 		}

@@ -75,7 +75,8 @@ func (g *Graph) variantKeep(ctx context.Context, a *App) ([]string, error) {
 		b.Target, b.Args = t, args
 		// A copy that keeps the app's context: nothing is inferred again.
 		b.Origin, b.contextUnknown = "variant:"+a.Origin, false
-		b.Inputs, b.imageDeps, b.Whole, b.Narrowed, b.goInfo, b.jsInfo, b.warnings, b.df = nil, nil, nil, nil, nil, nil, nil, nil
+		b.setInputs(nil)
+		b.imageDeps, b.Whole, b.Narrowed, b.goInfo, b.jsInfo, b.warnings, b.df = nil, nil, nil, nil, nil, nil, nil
 		b.Packages = nil
 		if err := computeInputs(ctx, g.Root, g.Config, &b, g.lang, func(string) {}); err != nil {
 			out = append(out, ".")
@@ -99,8 +100,9 @@ func (g *Graph) variantKeep(ctx context.Context, a *App) ([]string, error) {
 // may be built before the build that needs it.
 func keepOf(a *App) []string {
 	var out []string
-	for i := range a.Inputs {
-		in := &a.Inputs[i]
+	ins := a.Inputs()
+	for i := range ins {
+		in := &ins[i]
 		if !in.Context && in.Rule.Kind != "config-dep" && in.Match != "glob" {
 			continue
 		}

@@ -13,18 +13,30 @@ type inputIndex struct {
 	byPrefix map[string][]appInput
 	keys     []string   // of byPrefix, sorted: the inputs beneath a path are a range of it
 	always   []appInput // patterns with no literal directory: tested for every path
+	// runs are the input runs apps share, each searched once whatever the number of its apps
+	// (runs hold literal paths, sorted).
+	runs []indexedRun
 }
 
+// appInput is an input of an app: in is its position in the app's Inputs(); for a run, the
+// position of the run's first input.
 type appInput struct {
 	app, in int
+}
+
+type indexedRun struct {
+	run  *inputRun
+	apps []appInput
 }
 
 func (g *Graph) inputIndex() *inputIndex {
 	g.indexOnce.Do(func() {
 		ix := &inputIndex{byPrefix: map[string][]appInput{}}
+		runs := map[*inputRun]int{}
 		for ai, a := range g.Apps {
-			for ii := range a.Inputs {
-				in := &a.Inputs[ii]
+			for j := range a.inputs {
+				in := &a.inputs[j]
+				ii := a.ownIndex(j)
 				key := in.Path
 				if in.Match == "glob" || hasGlob(in.Path) || strings.Contains(in.Path, "{") {
 					key = literalPrefix(in.Path)
@@ -34,6 +46,15 @@ func (g *Graph) inputIndex() *inputIndex {
 					continue
 				}
 				ix.byPrefix[key] = append(ix.byPrefix[key], appInput{ai, ii})
+			}
+			for k, r := range a.runs {
+				n, ok := runs[r.run]
+				if !ok {
+					n = len(ix.runs)
+					runs[r.run] = n
+					ix.runs = append(ix.runs, indexedRun{run: r.run})
+				}
+				ix.runs[n].apps = append(ix.runs[n].apps, appInput{ai, a.runIndex(k)})
 			}
 		}
 		for k := range ix.byPrefix {
@@ -55,6 +76,13 @@ func (ix *inputIndex) candidates(p string) map[int][]int {
 	}
 	for a := p; ; a = path.Dir(a) {
 		add(ix.byPrefix[a])
+		for _, r := range ix.runs {
+			if i := r.run.find(a); i >= 0 {
+				for _, x := range r.apps {
+					out[x.app] = append(out[x.app], x.in+i)
+				}
+			}
+		}
 		if a == "." || a == "/" || a == "" {
 			break
 		}
@@ -76,10 +104,20 @@ func (ix *inputIndex) beneath(p string) map[int]int {
 	}
 	prefix := p + "/"
 	out := map[int]int{}
+	first := func(x appInput) {
+		if in, ok := out[x.app]; !ok || x.in < in {
+			out[x.app] = x.in
+		}
+	}
 	for i := sort.SearchStrings(ix.keys, prefix); i < len(ix.keys) && strings.HasPrefix(ix.keys[i], prefix); i++ {
 		for _, x := range ix.byPrefix[ix.keys[i]] {
-			if in, ok := out[x.app]; !ok || x.in < in {
-				out[x.app] = x.in
+			first(x)
+		}
+	}
+	for _, r := range ix.runs {
+		if i := r.run.firstBeneath(p); i >= 0 {
+			for _, x := range r.apps {
+				first(appInput{x.app, x.in + i})
 			}
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/monoctx/monoctx/ignore"
 )
 
-// computeInputs fills a.Inputs and a.Whole: the Dockerfile, the ignore files that can apply, every
+// computeInputs fills a.inputs and a.Whole: the Dockerfile, the ignore files that can apply, every
 // context source of the reachable stages, and the app's declared inputs. lang shares Dockerfile
 // analyses between the apps of one Load (nil: none shared). A source that cannot be followed (a
 // symlink loop) stays an input as written, and warn says why.
@@ -46,7 +46,8 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 		}
 	}
 
-	a.Inputs = append(a.Inputs[:0], Input{Path: a.Dockerfile, Match: "path",
+	a.runs, a.flat = nil, nil
+	a.inputs = append(a.inputs[:0], Input{Path: a.Dockerfile, Match: "path",
 		Rule: Rule{Kind: "dockerfile", Where: a.Dockerfile, Text: "the Dockerfile"}})
 
 	// The per-Dockerfile ignore file replaces the context's .dockerignore (BuildKit; never merged).
@@ -54,11 +55,11 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	// file matters only while the per-Dockerfile one does not exist.
 	perDockerfile := a.Dockerfile + ".dockerignore"
 	applicable, isPer := ignore.ApplicableIn(fsys, filepath.Join(root, filepath.FromSlash(a.Dockerfile)), filepath.Join(root, filepath.FromSlash(a.Context)))
-	a.Inputs = append(a.Inputs, Input{Path: perDockerfile, Match: "path",
+	a.inputs = append(a.inputs, Input{Path: perDockerfile, Match: "path",
 		Rule: Rule{Kind: "ignorefile", Where: perDockerfile, Text: "per-Dockerfile ignore file"}})
 	if !isPer {
 		ctxIgnore := joinRel(a.Context, ".dockerignore")
-		a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
+		a.inputs = append(a.inputs, Input{Path: ctxIgnore, Match: "path",
 			Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file"}})
 	}
 	// Generated files are read through the user patterns they keep, never through their own
@@ -78,7 +79,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 					return err
 				}
 			}
-			a.Inputs = append(a.Inputs, Input{Path: ctxIgnore, Match: "path",
+			a.inputs = append(a.inputs, Input{Path: ctxIgnore, Match: "path",
 				Rule: Rule{Kind: "ignorefile", Where: ctxIgnore, Text: "the context's ignore file, carried into the generated " + rel}})
 		}
 	}
@@ -88,7 +89,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 			continue
 		}
 		p := joinRel(a.Context, s.Path)
-		a.Inputs = append(a.Inputs, Input{Path: p, Match: "path", Context: true, Exclude: s.Exclude,
+		a.inputs = append(a.inputs, Input{Path: p, Match: "path", Context: true, Exclude: s.Exclude,
 			Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line), Text: s.Text}})
 		hops, err := symlinkTargets(ctx, fsys, root, a.Context, p)
 		if err != nil {
@@ -98,25 +99,25 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 			warn(fmt.Sprintf("%s:%d: %s: %v; fix or remove the link (counted as an input as written)", a.Dockerfile, s.Line, s.Text, err))
 		}
 		for _, t := range hops {
-			a.Inputs = append(a.Inputs, Input{Path: t.target, Match: "path", Context: true, link: t.link + " -> " + t.dest,
+			a.inputs = append(a.inputs, Input{Path: t.target, Match: "path", Context: true, link: t.link + " -> " + t.dest,
 				Rule: Rule{Kind: s.Kind, Where: fmt.Sprintf("%s:%d", a.Dockerfile, s.Line),
 					Text: fmt.Sprintf("%s (through the symlink %s -> %s)", s.Text, t.link, t.dest)}})
 		}
 	}
 	if w := info.Whole; w != nil {
 		a.Whole = &Rule{Kind: "whole-context", Where: fmt.Sprintf("%s:%d", a.Dockerfile, w.Line), Text: w.Text}
-		a.Inputs = append(a.Inputs, Input{Path: a.Context, Match: "path", Context: true, Rule: *a.Whole})
+		a.inputs = append(a.inputs, Input{Path: a.Context, Match: "path", Context: true, Rule: *a.Whole})
 	}
 
 	if inferred {
-		a.Inputs = append(a.Inputs, unresolvedInputs(fsys, root, a, info)...)
+		a.inputs = append(a.inputs, unresolvedInputs(fsys, root, a, info)...)
 	}
-	a.Inputs = append(a.Inputs, namedInputs(a, info)...)
+	a.inputs = append(a.inputs, namedInputs(a, info)...)
 
-	a.Inputs = append(a.Inputs, declaredInputs(cfg, a)...)
+	a.inputs = append(a.inputs, declaredInputs(cfg, a)...)
 	a.excludes = cfg.Exclude
-	for i := range a.Inputs {
-		in := &a.Inputs[i]
+	for i := range a.inputs {
+		in := &a.inputs[i]
 		if in.Match == "path" && !hasGlob(in.Path) {
 			st, err := fsys.Stat(filepath.Join(root, filepath.FromSlash(in.Path)))
 			in.isDir = err == nil && st.IsDir()
@@ -186,8 +187,8 @@ func otherBuild(v string) (string, bool) {
 
 // prepare compiles the inputs' patterns once, so matching many changed paths stays cheap.
 func (a *App) prepare() {
-	for i := range a.Inputs {
-		in := &a.Inputs[i]
+	for i := range a.inputs {
+		in := &a.inputs[i]
 		if in.Match == "path" && hasGlob(in.Path) && in.pm == nil {
 			if pm, err := patternmatcher.New([]string{in.Path}); err == nil {
 				in.pm = pm
@@ -485,7 +486,7 @@ func (a *App) explainWith(p string, only []int, memo ignoreDecisions) Explanatio
 	}
 	var rules []Rule
 	var ignored string
-	n := len(a.Inputs)
+	n := a.numInputs()
 	if only != nil {
 		n = len(only)
 	}
@@ -494,7 +495,7 @@ func (a *App) explainWith(p string, only []int, memo ignoreDecisions) Explanatio
 		if only != nil {
 			i = only[k]
 		}
-		in := &a.Inputs[i]
+		in := a.inputAt(i)
 		if !in.matches(p) {
 			continue
 		}
@@ -580,21 +581,21 @@ func (a *App) unresolve(cfg *Config) {
 	rule := Rule{Kind: "unresolved", Where: a.DefinedAt, Text: "unresolved app (" + a.Unresolved + "): everything under its context and its Dockerfile's directory counts"}
 	if a.keepInputs {
 		// The rules that are known stay first; everything under the context counts after them.
-		a.Inputs = append(a.Inputs, Input{Path: a.Context, Match: "path", isDir: true, Rule: rule})
+		a.inputs = append(a.inputs, Input{Path: a.Context, Match: "path", isDir: true, Rule: rule})
 		if a.Dir() != a.Context {
-			a.Inputs = append(a.Inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
+			a.inputs = append(a.inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
 		}
 		return
 	}
 	a.Whole, a.Narrowed, a.goInfo, a.jsInfo = nil, nil, nil, nil
-	a.Inputs = []Input{
+	a.setInputs([]Input{
 		{Path: a.Dockerfile, Match: "path", Rule: Rule{Kind: "dockerfile", Where: a.Dockerfile, Text: "the Dockerfile"}},
 		{Path: a.Context, Match: "path", isDir: true, Rule: rule},
-	}
+	})
 	if a.Dir() != a.Context {
-		a.Inputs = append(a.Inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
+		a.inputs = append(a.inputs, Input{Path: a.Dir(), Match: "path", isDir: true, Rule: rule})
 	}
-	a.Inputs = append(a.Inputs, declaredInputs(cfg, a)...)
+	a.inputs = append(a.inputs, declaredInputs(cfg, a)...)
 	a.excludes = cfg.Exclude
 }
 

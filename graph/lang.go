@@ -36,6 +36,9 @@ type langCache struct {
 	gcMu sync.Mutex
 	gc   map[string]*goEntry // Go closures by whether tests count and package directory
 
+	runMu sync.Mutex
+	runs  map[runKey]*runEntry // the input runs apps share
+
 	cache *cache.Cache // parse results across runs (nil: none)
 	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
 }
@@ -48,7 +51,47 @@ type goEntry struct {
 }
 
 func newLangCache(root string, fsys files) *langCache {
-	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}}
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}}
+}
+
+// runKey names a run of inputs: a closure brought in by one rule.
+type runKey struct {
+	closure any // *golang.Closure, or the closure of a narrowed app
+	where   string
+	text    string
+}
+
+type runEntry struct {
+	once sync.Once
+	run  *inputRun
+	ins  []Input // when they cannot be a run: copied into each app
+}
+
+// run returns the shared run of the inputs build makes, made once per key in a Load.
+func (l *langCache) run(k runKey, build func() []Input) *runEntry {
+	l.runMu.Lock()
+	e, ok := l.runs[k]
+	if !ok {
+		e = &runEntry{}
+		l.runs[k] = e
+	}
+	l.runMu.Unlock()
+	e.once.Do(func() {
+		ins := build()
+		if e.run = newInputRun(ins); e.run == nil {
+			e.ins = ins
+		}
+	})
+	return e
+}
+
+// addInputs adds a run's inputs to the app: shared, or copied when they cannot be a run.
+func (a *App) addInputs(e *runEntry) {
+	if e.run != nil {
+		a.addRun(e.run)
+		return
+	}
+	a.inputs = append(a.inputs, e.ins...)
 }
 
 // dfEntry is one Dockerfile analysis, shared by every app that builds the same Dockerfile with the
@@ -355,24 +398,36 @@ func (l *langCache) apply(a *App, cs []closure) error {
 	for _, c := range cs {
 		n += len(c.inputs)
 	}
-	a.Inputs = slices.Grow(a.Inputs, n) // closures of thousands of files: grown once
-	// One Go closure lists each file once: only several closures need the set that drops the
-	// files they share (building it for every app was a tenth of a large Go repository's run).
+	// One Go closure lists each file once, and the apps that narrow the same Dockerfile line to
+	// it share its inputs as a run. Several closures are copied, without the files they share.
 	var seen map[string]bool
 	if len(cs) > 1 || cs[0].goInfo == nil {
 		seen = make(map[string]bool, n)
+		a.inputs = slices.Grow(a.inputs, n) // closures of thousands of files: grown once
 	}
 	for _, c := range cs {
 		what = append(what, c.what)
-		for _, in := range c.inputs {
-			if seen != nil {
-				if seen[in.Path] {
-					continue
+		if seen == nil && len(c.inputs) > 0 {
+			// The closure's inputs are shared by every app of the Load that narrows to it: the
+			// address of the first is the closure's identity.
+			a.addInputs(l.run(runKey{closure: &c.inputs[0], where: whole.Where}, func() []Input {
+				ins := slices.Clone(c.inputs)
+				for i := range ins {
+					ins[i].Rule.Where = whole.Where
 				}
-				seen[in.Path] = true
+				return ins
+			}))
+		}
+		for _, in := range c.inputs {
+			if seen == nil {
+				break
 			}
+			if seen[in.Path] {
+				continue
+			}
+			seen[in.Path] = true
 			in.Rule.Where = whole.Where
-			a.Inputs = append(a.Inputs, in)
+			a.inputs = append(a.inputs, in)
 		}
 		if g := c.goInfo; g != nil {
 			if a.goInfo == nil {
@@ -392,7 +447,7 @@ func (l *langCache) apply(a *App, cs []closure) error {
 			}
 		}
 	}
-	a.Inputs = append(a.Inputs, l.buildReads(a)...)
+	a.inputs = append(a.inputs, l.buildReads(a)...)
 	kind := "go"
 	if a.goInfo == nil {
 		kind = "js"
@@ -477,13 +532,20 @@ func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input 
 
 // dropWhole removes the whole-context input once a language closure replaces it.
 func (a *App) dropWhole() {
-	out := a.Inputs[:0]
-	for _, in := range a.Inputs {
+	out := a.inputs[:0]
+	r := 0
+	for i, in := range a.inputs {
+		for ; r < len(a.runs) && a.runs[r].at <= i; r++ {
+			a.runs[r].at = len(out) // runs stay where they were among the inputs kept
+		}
 		if in.Rule.Kind == "whole-context" {
 			continue
 		}
 		out = append(out, in)
 	}
-	a.Inputs = out
+	for ; r < len(a.runs); r++ {
+		a.runs[r].at = len(out)
+	}
+	a.inputs = out
 	a.Whole = nil
 }

@@ -37,8 +37,9 @@ func (a *App) selection(fsys files, root string) (*Selection, error) {
 	roots := map[string]bool{}
 	var absent []string // artifacts not built yet: allowed by a generated ignore file, not walked
 	whole := false
-	for i := range a.Inputs {
-		in := &a.Inputs[i]
+	ins := a.Inputs()
+	for i := range ins {
+		in := &ins[i]
 		if in.Match == "glob" {
 			// A declared glob input inside the context: its literal prefix is walked, the glob filters.
 			prefix := literalPrefix(in.Path)
@@ -101,8 +102,8 @@ func (a *App) selection(fsys files, root string) (*Selection, error) {
 
 	if len(patterns) > 0 {
 		literal := map[string]bool{}
-		for i := range a.Inputs {
-			in := &a.Inputs[i]
+		for i := range ins {
+			in := &ins[i]
 			if in.Match == "path" && (in.Context || in.Rule.Kind == "config-dep") && !hasGlob(in.Path) {
 				if rel, ok := relTo(a.Context, in.Path); ok {
 					literal[rel] = true
