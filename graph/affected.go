@@ -96,7 +96,7 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 				if in, ok := inside[ai]; ok {
 					// A submodule (or a directory replaced whole) changed: an input inside it may
 					// have; the ignore file is not consulted, so this may over-select.
-					hit(a, "affected", Reason{Path: c.Path, Rule: fmt.Sprintf("%s, inside this changed directory (a submodule's commit or work tree)", a.inputAt(in).Rule.String())})
+					hit(a, "affected", Reason{Path: c.Path, Rule: fmt.Sprintf("%s, inside this changed directory (a submodule's commit or work tree)", a.ruleAt(in).String())})
 				}
 				continue
 			}

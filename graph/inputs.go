@@ -495,7 +495,7 @@ func (a *App) explainWith(p string, only []int, memo ignoreDecisions) Explanatio
 		if only != nil {
 			i = only[k]
 		}
-		in := a.inputAt(i)
+		in, where := a.inputAt(i)
 		if !in.matches(p) {
 			continue
 		}
@@ -513,7 +513,7 @@ func (a *App) explainWith(p string, only []int, memo ignoreDecisions) Explanatio
 				}
 			}
 		}
-		rules = append(rules, in.Rule)
+		rules = append(rules, in.ruleWhere(where))
 	}
 	if a.Always != nil {
 		// An untraced artifact can be built from any path: every path counts, after the real rules.

@@ -88,7 +88,7 @@ func (l *langCache) run(k runKey, build func() []Input) *runEntry {
 // addInputs adds a run's inputs to the app: shared, or copied when they cannot be a run.
 func (a *App) addInputs(e *runEntry) {
 	if e.run != nil {
-		a.addRun(e.run)
+		a.addRun(e.run, "")
 		return
 	}
 	a.inputs = append(a.inputs, e.ins...)
@@ -408,15 +408,17 @@ func (l *langCache) apply(a *App, cs []closure) error {
 	for _, c := range cs {
 		what = append(what, c.what)
 		if seen == nil && len(c.inputs) > 0 {
-			// The closure's inputs are shared by every app of the Load that narrows to it: the
-			// address of the first is the closure's identity.
-			a.addInputs(l.run(runKey{closure: &c.inputs[0], where: whole.Where}, func() []Input {
-				ins := slices.Clone(c.inputs)
-				for i := range ins {
-					ins[i].Rule.Where = whole.Where
+			// The closure's inputs are shared by every app of the Load that narrows to it, whichever
+			// line copies it: the address of the first is the closure's identity.
+			e := l.run(runKey{closure: &c.inputs[0]}, func() []Input { return c.inputs })
+			if e.run != nil {
+				a.addRun(e.run, whole.Where)
+			} else {
+				for _, in := range e.ins {
+					in.Rule.Where = whole.Where
+					a.inputs = append(a.inputs, in)
 				}
-				return ins
-			}))
+			}
 		}
 		for _, in := range c.inputs {
 			if seen == nil {

@@ -52,10 +52,12 @@ func (r *inputRun) firstBeneath(p string) int {
 }
 
 // runAt places a run among an app's own inputs: before own input at (after any run placed there
-// earlier).
+// earlier). A where that is not "" is the Rule.Where of each of the run's inputs in this app: a
+// narrowed app's closure says which Dockerfile line copies it, and apps of other lines share it.
 type runAt struct {
-	at  int
-	run *inputRun
+	at    int
+	run   *inputRun
+	where string
 }
 
 type flatInputs struct {
@@ -63,9 +65,10 @@ type flatInputs struct {
 	v    []Input
 }
 
-// addRun places r after the app's own inputs so far.
-func (a *App) addRun(r *inputRun) {
-	a.runs = append(a.runs, runAt{at: len(a.inputs), run: r})
+// addRun places r after the app's own inputs so far, with where as its inputs' Rule.Where unless
+// it is "".
+func (a *App) addRun(r *inputRun, where string) {
+	a.runs = append(a.runs, runAt{at: len(a.inputs), run: r, where: where})
 	a.flat = &flatInputs{}
 }
 
@@ -86,7 +89,13 @@ func (a *App) Inputs() []Input {
 		prev := 0
 		for _, r := range a.runs {
 			f.v = append(f.v, a.inputs[prev:r.at]...)
+			n := len(f.v)
 			f.v = append(f.v, r.run.inputs...)
+			if r.where != "" {
+				for i := n; i < len(f.v); i++ {
+					f.v[i].Rule.Where = r.where
+				}
+			}
 			prev = r.at
 		}
 		f.v = append(f.v, a.inputs[prev:]...)
@@ -103,22 +112,38 @@ func (a *App) numInputs() int {
 	return n
 }
 
-// inputAt is a.Inputs()[i], without building it. Inputs of runs are shared: never modify them.
-func (a *App) inputAt(i int) *Input {
+// inputAt is a.Inputs()[i] without building it, but for its Rule.Where: where, when it is not "",
+// replaces the input's (ruleAt applies it). Inputs of runs are shared: never modify them.
+func (a *App) inputAt(i int) (in *Input, where string) {
 	prev := 0
 	for _, r := range a.runs {
 		if own := r.at - prev; i < own {
-			return &a.inputs[prev+i]
+			return &a.inputs[prev+i], ""
 		} else {
 			i -= own
 		}
 		prev = r.at
 		if i < len(r.run.inputs) {
-			return &r.run.inputs[i]
+			return &r.run.inputs[i], r.where
 		}
 		i -= len(r.run.inputs)
 	}
-	return &a.inputs[prev+i]
+	return &a.inputs[prev+i], ""
+}
+
+// ruleAt is a.Inputs()[i].Rule.
+func (a *App) ruleAt(i int) Rule {
+	in, where := a.inputAt(i)
+	return in.ruleWhere(where)
+}
+
+// ruleWhere is the input's rule, with where as its Where unless that is "".
+func (in *Input) ruleWhere(where string) Rule {
+	r := in.Rule
+	if where != "" {
+		r.Where = where
+	}
+	return r
 }
 
 // ownIndex is the position in a.Inputs() of own input j.

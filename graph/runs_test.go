@@ -28,10 +28,10 @@ func TestRunsArePlacedAmongTheAppsOwnInputs(t *testing.T) {
 	}
 	a := &App{Name: "x"}
 	a.inputs = []Input{in("Dockerfile", "dockerfile"), in(".", "whole-context"), in("o1", "copy")}
-	a.addRun(r1)
+	a.addRun(r1, "")
 	a.inputs = append(a.inputs, in("o2", "run"))
-	a.addRun(r2)
-	a.addRun(r3)
+	a.addRun(r2, "x/Dockerfile:3")
+	a.addRun(r3, "")
 	a.inputs = append(a.inputs, in("o3", "artifact"))
 	check := func(want []string) {
 		t.Helper()
@@ -43,8 +43,8 @@ func TestRunsArePlacedAmongTheAppsOwnInputs(t *testing.T) {
 			t.Errorf("numInputs: got %d, want %d", a.numInputs(), len(all))
 		}
 		for i := range all {
-			if got := a.inputAt(i).Path; got != all[i].Path {
-				t.Errorf("inputAt(%d): got %s, want %s", i, got, all[i].Path)
+			if in, _ := a.inputAt(i); in.Path != all[i].Path || a.ruleAt(i) != all[i].Rule {
+				t.Errorf("inputAt(%d): got %s (%v), want %s (%v)", i, in.Path, a.ruleAt(i), all[i].Path, all[i].Rule)
 			}
 		}
 		for j := range a.inputs {
@@ -88,7 +88,9 @@ func goSharingRepo(t *testing.T) map[string]string {
 	files := goMonorepo(t)
 	files["monoctx.yaml"] = "apps:\n  a: {dockerfile: cmd/a/Dockerfile, context: .}\n" +
 		"  a-debug: {dockerfile: cmd/a/Dockerfile, context: ., args: {DEBUG: \"1\"}}\n" +
+		"  a-cross: {dockerfile: cmd/a/Dockerfile.cross, context: .}\n" +
 		"  b: {dockerfile: cmd/b/Dockerfile, context: .}\n"
+	files["cmd/a/Dockerfile.cross"] = "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -mod=vendor -o /app ./cmd/a\n"
 	files["Makefile"] = "bin/a:\n\tgo build -mod=vendor -o bin/a ./cmd/a\n"
 	files[".gitignore"] = "/bin/\n"
 	files["deploy/Dockerfile"] = "FROM scratch\nCOPY bin/a /usr/bin/a\nCOPY deploy/conf.yaml /etc/\n"
@@ -110,6 +112,15 @@ func TestAppsShareTheRunsOfTheirClosures(t *testing.T) {
 	}
 	if run("a") != run("a-debug") {
 		t.Error("a and a-debug narrow the same line to one closure but hold two runs")
+	}
+	if run("a") != run("a-cross") {
+		t.Error("a and a-cross narrow to one closure from two Dockerfiles but hold two runs")
+	}
+	for name, where := range map[string]string{"a": "cmd/a/Dockerfile:3", "a-cross": "cmd/a/Dockerfile.cross:3"} {
+		ex := mustApp(t, g, name).Explain("pkg/token/token.go")
+		if !ex.Input || ex.Rules[0].Where != where {
+			t.Errorf("%s: pkg/token/token.go explained by %+v, want the rule of %s", name, ex, where)
+		}
 	}
 	if run("a") == run("b") {
 		t.Error("a and b hold one run for two closures")
@@ -187,7 +198,7 @@ func TestInputIndexWithRunsIsEveryInput(t *testing.T) {
 	for _, a := range got {
 		names = append(names, a.Name)
 	}
-	if want := []string{"a", "a-debug", "b", "one", "two"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"a", "a-cross", "a-debug", "b", "one", "two"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("a change of pkg/token/token.go affects %v, want %v", names, want)
 	}
 }
