@@ -16,42 +16,103 @@ import (
 // refuses what it cannot read exactly: a split index ("link"), a bad checksum, a SHA-256
 // repository's index, an entry whose name disagrees with its recorded length.
 func parseIndex(data []byte) (map[string]*tree.IndexEntry, error) {
+	var out map[string]*tree.IndexEntry
+	var entries []tree.IndexEntry
+	err := decodeIndex(data, func(n int) {
+		out = make(map[string]*tree.IndexEntry, n)
+		entries = make([]tree.IndexEntry, 0, n) // one allocation; the map holds pointers, its table stays small
+	}, func(name, e []byte, stage int, ext uint16) error {
+		mode := binary.BigEndian.Uint32(e[24:28])
+		if stage != 0 || ext&(skipWorktree|intentToAdd) != 0 || mode != 0o100644 && mode != 0o100755 {
+			return nil
+		}
+		entries = append(entries, statEntry(e, mode))
+		out[string(name)] = &entries[len(entries)-1]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Extended flags of an index entry.
+const (
+	skipWorktree = 0x4000
+	intentToAdd  = 0x2000
+)
+
+// parseIndexRecords reads every entry of a git index file, in the index's order (by path, then
+// stage), for the work tree's view. A sparse index (directory entries standing for the files under
+// them) is refused, as parseIndex's refusals are: git lists those.
+func parseIndexRecords(data []byte) ([]tree.IndexRecord, error) {
+	var out []tree.IndexRecord
+	err := decodeIndex(data, func(n int) { out = make([]tree.IndexRecord, 0, n) }, func(name, e []byte, stage int, ext uint16) error {
+		mode := binary.BigEndian.Uint32(e[24:28])
+		if mode&0o170000 == 0o040000 {
+			return errors.New("sparse index")
+		}
+		out = append(out, tree.IndexRecord{Path: string(name), Mode: mode, Stage: stage,
+			SkipWorktree: ext&skipWorktree != 0, IntentToAdd: ext&intentToAdd != 0, Entry: statEntry(e, mode)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// statEntry is the blob id and stat data of the fixed part e of an index entry.
+func statEntry(e []byte, mode uint32) tree.IndexEntry {
+	u32 := func(i int) uint32 { return binary.BigEndian.Uint32(e[i : i+4]) }
+	return tree.IndexEntry{
+		ID:         hexID(e[40:60]),
+		Ctime:      time.Unix(int64(u32(0)), int64(u32(4))),
+		Mtime:      time.Unix(int64(u32(8)), int64(u32(12))),
+		Inode:      u32(20),
+		Size:       u32(36),
+		Executable: mode == 0o100755,
+	}
+}
+
+// decodeIndex checks a git index file and calls entry for each of its entries, with the entry's
+// path, its fixed part (stat data, mode, id, flags), its stage and extended flags; start is called
+// first with the number of entries. The name is only valid during the call.
+func decodeIndex(data []byte, start func(n int), entry func(name, fixed []byte, stage int, ext uint16) error) error {
 	const hashLen = 20
 	if len(data) < 12+hashLen || string(data[:4]) != "DIRC" {
-		return nil, errors.New("not a git index")
+		return errors.New("not a git index")
 	}
 	body, sum := data[:len(data)-hashLen], data[len(data)-hashLen:]
 	if !allZero(sum) { // index.skipHash writes zeros
 		if s := sha1.Sum(body); !bytes.Equal(s[:], sum) {
-			return nil, errors.New("index checksum mismatch (or not a SHA-1 repository)")
+			return errors.New("index checksum mismatch (or not a SHA-1 repository)")
 		}
 	}
 	version := binary.BigEndian.Uint32(data[4:8])
 	if version < 2 || version > 4 {
-		return nil, errors.New("unsupported index version")
+		return errors.New("unsupported index version")
 	}
 	n := int(binary.BigEndian.Uint32(data[8:12]))
 	if n > len(body)/62 { // an entry takes at least 62 bytes: a count past that is not an index
-		return nil, errors.New("index entry count past its size")
+		return errors.New("index entry count past its size")
 	}
-	out := make(map[string]*tree.IndexEntry, n)
-	entries := make([]tree.IndexEntry, 0, n) // one allocation; the map holds pointers, its table stays small
+	start(n)
 	off := 12
 	var prev []byte
 	for range n {
 		const fixed = 62 // stat data (40), id (20), flags (2)
 		if off+fixed > len(body) {
-			return nil, errors.New("truncated index entry")
+			return errors.New("truncated index entry")
 		}
 		e := body[off : off+fixed]
-		u32 := func(i int) uint32 { return binary.BigEndian.Uint32(e[i : i+4]) }
 		flags := binary.BigEndian.Uint16(e[60:62])
-		start := off
+		begin := off
 		off += fixed
 		var ext uint16
 		if flags&0x4000 != 0 {
 			if version < 3 || off+2 > len(body) {
-				return nil, errors.New("bad extended index entry")
+				return errors.New("bad extended index entry")
 			}
 			ext = binary.BigEndian.Uint16(body[off : off+2])
 			off += 2
@@ -60,56 +121,45 @@ func parseIndex(data []byte) (map[string]*tree.IndexEntry, error) {
 		if version == 4 {
 			k, width, ok := gitVarint(body[off:])
 			if !ok || k > len(prev) {
-				return nil, errors.New("bad index path prefix")
+				return errors.New("bad index path prefix")
 			}
 			off += width
 			end := bytes.IndexByte(body[off:], 0)
 			if end < 0 {
-				return nil, errors.New("truncated index path")
+				return errors.New("truncated index path")
 			}
 			name = append(append(make([]byte, 0, len(prev)-k+end), prev[:len(prev)-k]...), body[off:off+end]...)
 			off += end + 1
 		} else {
 			end := bytes.IndexByte(body[off:], 0)
 			if end < 0 {
-				return nil, errors.New("truncated index path")
+				return errors.New("truncated index path")
 			}
 			name = body[off : off+end]
 			// Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-			off = start + (off-start+end+8)&^7
+			off = begin + (off-begin+end+8)&^7
 		}
 		prev = name
 		if l := int(flags & 0xfff); l != min(len(name), 0xfff) {
-			return nil, errors.New("index entry name disagrees with its length")
+			return errors.New("index entry name disagrees with its length")
 		}
-		mode := u32(24)
-		stage := flags >> 12 & 3
-		if stage != 0 || ext&0x4000 != 0 || ext&0x2000 != 0 || mode != 0o100644 && mode != 0o100755 {
-			continue
+		if err := entry(name, e, int(flags>>12&3), ext); err != nil {
+			return err
 		}
-		entries = append(entries, tree.IndexEntry{
-			ID:         hexID(e[40:60]),
-			Ctime:      time.Unix(int64(u32(0)), int64(u32(4))),
-			Mtime:      time.Unix(int64(u32(8)), int64(u32(12))),
-			Inode:      u32(20),
-			Size:       u32(36),
-			Executable: mode == 0o100755,
-		})
-		out[string(name)] = &entries[len(entries)-1]
 	}
-	// Extensions: a split index keeps most entries in another file.
+	// Extensions: a split index keeps most entries in another file; a sparse index says so.
 	for off+8 <= len(body) {
 		sig := string(body[off : off+4])
 		size := int(binary.BigEndian.Uint32(body[off+4 : off+8]))
 		if sig == "link" {
-			return nil, errors.New("split index")
+			return errors.New("split index")
 		}
 		off += 8 + size
 	}
 	if off != len(body) {
-		return nil, errors.New("bad index extensions")
+		return errors.New("bad index extensions")
 	}
-	return out, nil
+	return nil
 }
 
 // gitVarint reads the offset encoding of git's varint.c (each continuation adds one before the

@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
@@ -33,6 +35,37 @@ func goGitIndex(t *testing.T, data []byte) map[string]*tree.IndexEntry {
 			Size: e.Size, Inode: e.Inode, Executable: e.Mode == filemode.Executable}
 	}
 	return m
+}
+
+// goGitRecords is every entry go-git's decoder reads, for parseIndexRecords.
+func goGitRecords(t *testing.T, data []byte) []tree.IndexRecord {
+	t.Helper()
+	var idx index.Index
+	if err := index.NewDecoder(bufio.NewReader(bytes.NewReader(data))).Decode(&idx); err != nil {
+		t.Fatalf("go-git cannot read the index: %v", err)
+	}
+	// go-git reads stat data of zeros (a conflict's stages, intent-to-add) as the zero time.
+	unix := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return time.Unix(0, 0)
+		}
+		return t
+	}
+	var out []tree.IndexRecord
+	for _, e := range idx.Entries {
+		out = append(out, tree.IndexRecord{Path: e.Name, Mode: uint32(e.Mode), Stage: int(e.Stage),
+			SkipWorktree: e.SkipWorktree, IntentToAdd: e.IntentToAdd,
+			Entry: tree.IndexEntry{ID: e.Hash.String(), Mtime: unix(e.ModifiedAt), Ctime: unix(e.CreatedAt),
+				Size: e.Size, Inode: e.Inode, Executable: e.Mode == filemode.Executable}})
+	}
+	return out
+}
+
+func sameRecords(a, b []tree.IndexRecord) bool {
+	return slices.EqualFunc(a, b, func(x, y tree.IndexRecord) bool {
+		return x.Path == y.Path && x.Mode == y.Mode && x.Stage == y.Stage && x.SkipWorktree == y.SkipWorktree &&
+			x.IntentToAdd == y.IntentToAdd && sameEntries(map[string]*tree.IndexEntry{"": &x.Entry}, map[string]*tree.IndexEntry{"": &y.Entry})
+	})
 }
 
 func sameEntries(a, b map[string]*tree.IndexEntry) bool {
@@ -88,6 +121,13 @@ func TestParseIndexIsGoGits(t *testing.T) {
 		if !sameEntries(got, want) {
 			t.Errorf("version %s:\nparseIndex %v\ngo-git     %v", v, got, want)
 		}
+		recs, err := parseIndexRecords(data)
+		if err != nil {
+			t.Fatalf("version %s: parseIndexRecords: %v", v, err)
+		}
+		if want := goGitRecords(t, data); !sameRecords(recs, want) || len(recs) < 10 {
+			t.Errorf("version %s:\nparseIndexRecords %+v\ngo-git            %+v", v, recs, want)
+		}
 		for _, p := range []string{"a.go", "run.sh", long, "b/ü ñ.txt"} {
 			if _, ok := got[p]; !ok {
 				t.Errorf("version %s: %s missing", v, p)
@@ -112,6 +152,11 @@ func TestParseIndexIsGoGits(t *testing.T) {
 		t.Errorf("an index without its checksum: %v", err)
 	}
 	r.git("update-index", "--split-index")
+	if data, err := os.ReadFile(file); err != nil {
+		t.Fatal(err)
+	} else if _, err := parseIndexRecords(data); err == nil {
+		t.Error("parseIndexRecords read a split index as if it held every entry")
+	}
 	if data, err := os.ReadFile(file); err != nil {
 		t.Fatal(err)
 	} else if _, err := parseIndex(data); err == nil {
@@ -197,4 +242,28 @@ func FuzzParseIndex(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A sparse index keeps directories whose files the checkout leaves out as single entries: the
+// records of every file are git's to list then.
+func TestParseIndexRecordsRefusesASparseIndex(t *testing.T) {
+	r := newRepo(t)
+	r.write("in/a.go", "a\n")
+	r.write("out/b.go", "b\n")
+	r.git("add", "-A")
+	r.git("commit", "-q", "-m", "x")
+	r.git("sparse-checkout", "set", "--cone", "--sparse-index", "in")
+	data, err := os.ReadFile(filepath.Join(r.dir, ".git", "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte("out/\x00")) {
+		t.Fatal("git wrote no sparse directory entry: the test tests nothing")
+	}
+	if _, err := parseIndexRecords(data); err == nil || !strings.Contains(err.Error(), "sparse index") {
+		t.Errorf("parseIndexRecords of a sparse index: got %v, want it refused", err)
+	}
+	if _, _, ok := IndexRecordsReader(filepath.Join(r.dir, ".git"))(); ok {
+		t.Error("IndexRecordsReader read a sparse index")
+	}
 }

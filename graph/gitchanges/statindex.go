@@ -15,26 +15,52 @@ import (
 // cannot read exactly (a split index, a SHA-256 repository).
 func IndexReader(gitDir string) tree.IndexReader {
 	return func() (time.Time, map[string]*tree.IndexEntry, bool) {
-		if os.Getenv("GIT_INDEX_FILE") != "" {
-			return time.Time{}, nil, false
-		}
-		f, err := os.Open(filepath.Join(gitDir, "index"))
-		if err != nil {
-			return time.Time{}, nil, false
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return time.Time{}, nil, false
-		}
-		data, err := io.ReadAll(f)
-		if err != nil {
+		data, written, ok := readIndexFile(gitDir)
+		if !ok {
 			return time.Time{}, nil, false
 		}
 		m, err := parseIndex(data)
 		if err != nil {
 			return time.Time{}, nil, false
 		}
-		return st.ModTime(), m, true
+		return written, m, true
 	}
+}
+
+// IndexRecordsReader reads every entry of the index of the repository at gitDir for
+// tree.NewWorkTree; it declines where IndexReader does, and for a sparse index.
+func IndexRecordsReader(gitDir string) tree.IndexRecordsReader {
+	return func() (time.Time, []tree.IndexRecord, bool) {
+		data, written, ok := readIndexFile(gitDir)
+		if !ok {
+			return time.Time{}, nil, false
+		}
+		recs, err := parseIndexRecords(data)
+		if err != nil {
+			return time.Time{}, nil, false
+		}
+		return written, recs, true
+	}
+}
+
+// readIndexFile reads the index at gitDir and when it was written; ok is false with
+// GIT_INDEX_FILE set (another index than the work tree's), or when it cannot be read.
+func readIndexFile(gitDir string) ([]byte, time.Time, bool) {
+	if os.Getenv("GIT_INDEX_FILE") != "" {
+		return nil, time.Time{}, false
+	}
+	f, err := os.Open(filepath.Join(gitDir, "index"))
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	return data, st.ModTime(), true
 }

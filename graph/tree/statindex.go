@@ -55,3 +55,17 @@ func (x *statIndex) blobID(name, abs string) (string, bool) {
 	}
 	return e.ID, true
 }
+
+// IndexRecord is one entry of git's index, any mode and stage, as the work tree's view reads it.
+type IndexRecord struct {
+	Path         string
+	Mode         uint32 // git's: 0o100644, 0o100755, 0o120000, 0o160000
+	Stage        int    // 0, or 1 to 3 in a conflict
+	SkipWorktree bool
+	IntentToAdd  bool
+	Entry        IndexEntry // blob id and stat data
+}
+
+// IndexRecordsReader reads every entry of git's index, in its order, and when the index was
+// written; ok is false when it cannot (a split or sparse index, GIT_INDEX_FILE): git is asked then.
+type IndexRecordsReader func() (written time.Time, records []IndexRecord, ok bool)
