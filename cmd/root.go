@@ -281,7 +281,7 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 	// elsewhere the parallel walk is faster: on 200k files one `affected` took 1.4 s walking and
 	// 3.5 s listing the index and the untracked files through git.
 	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse() {
-		if v, err := tree.NewWorkTree(ctx, s.root); err == nil {
+		if v, err := tree.NewWorkTree(ctx, s.root, tree.WithIndexRecords(gitchanges.IndexRecordsReader(s.repo.GitDir()))); err == nil {
 			return v
 		}
 	}
