@@ -27,6 +27,8 @@ type artifactState struct {
 
 	linesOnce sync.Once
 	lines     []buildLine
+	// listing is discovery's listing of the view (nil: buildLines walks it).
+	listing []string
 }
 
 // artifactSource is one untracked source an app reads.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -285,5 +286,36 @@ func TestArtifactGoSumChangeCountsOnlyForImportedModules(t *testing.T) {
 	got := r.affected(base)
 	if len(got) != 1 || !strings.Contains(got[0].Reasons[0].Rule, "could not be narrowed to modules") {
 		t.Errorf("a go directive change: got %+v, want the app affected, undecided", got)
+	}
+}
+
+// The build files read from discovery's listing are those a walk of the repository finds: outside
+// skipped directories and .git directories, regular files only.
+func TestBuildFilesFromTheListingAreTheWalksOnes(t *testing.T) {
+	r := newRepo(t, map[string]string{
+		"Makefile":                     "build:\n\tgo build -o bin/x ./cmd/x\n",
+		"tools/release.mk":             "x:\n",
+		"scripts/build.sh":             "go build ./cmd/x\n",
+		"scripts/deep/ci.bash":         "echo\n",
+		".github/workflows/ci.yml":     "on: push\n",
+		".github/workflows/sub/x.yaml": "on: push\n",
+		"node_modules/pkg/build.sh":    "echo\n",
+		"skipped/Makefile":             "x:\n",
+		"monoctx.yaml":                 "discovery:\n  skip: [\"skipped\", \"**/node_modules\"]\n",
+		"README.md":                    "r\n",
+	})
+	r.edit(map[string]string{"nested/.git/hooks/run.sh": "echo\n", "untracked/Makefile": "u:\n"})
+	if err := os.Symlink("Makefile", filepath.Join(r.dir, "scripts", "Makefile")); err != nil {
+		t.Fatal(err)
+	}
+	g := mustLoad(t, r.dir)
+	st := &g.lang.art
+	if st.listing == nil {
+		t.Fatal("Load gave the artifacts no listing: the test tests nothing")
+	}
+	cfg := g.Config
+	got, want := st.buildFiles(g.Root), st.walkBuildFiles(g.Root, cfg)
+	if !reflect.DeepEqual(got, want) || len(want) < 5 {
+		t.Errorf("build files from the listing %q, from a walk %q", got, want)
 	}
 }

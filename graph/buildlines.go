@@ -31,39 +31,12 @@ const varMark = "\x00var\x00"
 // main package of the repository.
 func (st *artifactState) buildLines(root string, cfg *Config) []buildLine {
 	st.linesOnce.Do(func() {
-		skip := cfg.skipGlobs()
 		var files []string
-		_ = st.fs.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			rel, rerr := repoRel(root, p)
-			if rerr != nil {
-				return nil
-			}
-			if d.IsDir() {
-				if rel == "." {
-					return nil
-				}
-				if d.Name() == ".git" {
-					return filepath.SkipDir
-				}
-				for _, g := range skip {
-					if ok, _ := doublestar.Match(g, rel); ok {
-						return filepath.SkipDir
-					}
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			if buildScriptKind(rel) != "" {
-				files = append(files, rel)
-			}
-			return nil
-		})
-		sort.Strings(files)
+		if st.listing != nil {
+			files = st.buildFiles(root)
+		} else {
+			files = st.walkBuildFiles(root, cfg)
+		}
 		for _, f := range files {
 			data, err := st.fs.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
 			if err != nil || !bytes.Contains(data, []byte("build")) {
@@ -77,6 +50,62 @@ func (st *artifactState) buildLines(root string, cfg *Config) []buildLine {
 		}
 	})
 	return st.lines
+}
+
+// buildFiles are the build files of discovery's listing (sorted, outside the skipped
+// directories): its regular files buildScriptKind names, outside any .git directory, as the walk
+// of walkBuildFiles finds them without walking the repository a second time.
+func (st *artifactState) buildFiles(root string) []string {
+	var files []string
+	for _, p := range st.listing {
+		if buildScriptKind(p) == "" || strings.HasPrefix(p, ".git/") || strings.Contains(p, "/.git/") {
+			continue
+		}
+		if fi, err := st.fs.Lstat(filepath.Join(root, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		files = append(files, p)
+	}
+	return files
+}
+
+// walkBuildFiles walks the repository for its build files, for a Load without discovery's
+// listing.
+func (st *artifactState) walkBuildFiles(root string, cfg *Config) []string {
+	skip := cfg.skipGlobs()
+	var files []string
+	_ = st.fs.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, rerr := repoRel(root, p)
+		if rerr != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if rel == "." {
+				return nil
+			}
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			for _, g := range skip {
+				if ok, _ := doublestar.Match(g, rel); ok {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		if buildScriptKind(rel) != "" {
+			files = append(files, rel)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files
 }
 
 // buildScriptKind says how a file is read for build lines: "make", "sh", "workflow" or "".

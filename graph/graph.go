@@ -141,6 +141,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		lang.blobs = v // git's blob ids, where the view knows them
 	}
 	lang.art.tracked = o.tracked
+	if d.result != nil {
+		lang.art.listing = d.result.Paths()
+	}
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)
 	// Every app is analysed and the first error in app order is reported, so a repository with
