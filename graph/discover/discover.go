@@ -161,6 +161,7 @@ type finder struct {
 
 	composeCache map[string]map[string]bool
 	composeDocs  map[string]*yaml.Node
+	workflowDocs func() []workflowDoc // the workflows, read and parsed beside the other sources
 }
 
 func (f *finder) warn(format string, args ...any) {
@@ -203,6 +204,8 @@ func Find(ctx context.Context, root string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	f := &finder{root: root, view: v, opts: opts, tree: t, res: &Result{tree: t}, files: map[string]bool{}}
+	f.workflowDocs = parseWorkflows(ctx, v, t.workflows)
+	defer f.workflowDocs() // nothing reads the view once Find returns
 	for _, src := range []func(context.Context) []Build{
 		f.compose, f.bake, f.skaffold, f.workflows, f.makefiles, f.scripts, f.devcontainers,
 	} {

@@ -5,10 +5,14 @@ import (
 	"maps"
 	"path"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // workflows reads GitHub Actions workflows: docker/build-push-action steps (context, file,
@@ -16,18 +20,18 @@ import (
 // combination of a literal `strategy.matrix`.
 func (f *finder) workflows(ctx context.Context) []Build {
 	var out []Build
-	for _, wf := range f.tree.workflows {
+	docs := f.workflowDocs()
+	for i, wf := range f.tree.workflows {
 		if ctx.Err() != nil {
 			return nil
 		}
 		f.read(wf)
-		data, err := f.readFile(wf)
+		data, doc, err := docs[i].data, docs[i].doc, docs[i].err
 		if err != nil {
 			continue
 		}
-		var doc yaml.Node
-		if err := yaml.Unmarshal(data, &doc); err != nil {
-			f.broken(yamlSyntaxError(wf, data, err))
+		if doc == nil {
+			f.broken(yamlSyntaxError(wf, data, docs[i].yamlErr))
 			continue
 		}
 		if len(doc.Content) == 0 {
@@ -63,6 +67,53 @@ func (f *finder) workflows(ctx context.Context) []Build {
 		}
 	}
 	return out
+}
+
+// workflowDoc is one workflow file, read and parsed as YAML nodes.
+type workflowDoc struct {
+	data    []byte
+	doc     *yaml.Node // nil when the file is no YAML (yamlErr says why)
+	err     error      // reading it
+	yamlErr error
+}
+
+// parseWorkflows reads and parses the workflow files while discovery reads the other sources (a
+// large repository's workflows are a fifth of its discovery, which is otherwise sequential); the
+// function returned waits for them, in the order of files.
+func parseWorkflows(ctx context.Context, v tree.View, files []string) func() []workflowDoc {
+	docs := make([]workflowDoc, len(files))
+	if len(files) == 0 {
+		return func() []workflowDoc { return docs }
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(files))
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				d := &docs[i]
+				if d.err = ctx.Err(); d.err != nil {
+					continue
+				}
+				if d.data, d.err = v.ReadFile(files[i]); d.err != nil {
+					continue
+				}
+				var doc yaml.Node
+				if d.yamlErr = yaml.Unmarshal(d.data, &doc); d.yamlErr == nil {
+					d.doc = &doc
+				}
+			}
+		}()
+	}
+	return func() []workflowDoc {
+		wg.Wait()
+		return docs
+	}
 }
 
 // checkout is an actions/checkout step of a job that puts a repository in a subdirectory of the
