@@ -56,7 +56,7 @@ func newLangCache(root string, fsys files) *langCache {
 
 // runKey names a run of inputs: a closure brought in by one rule.
 type runKey struct {
-	closure any // *golang.Closure, or the closure of a narrowed app
+	closure any // an artifact's *golang.Closure; for a narrowed app, its closure's first *Input
 	where   string
 	text    string
 }
@@ -407,29 +407,28 @@ func (l *langCache) apply(a *App, cs []closure) error {
 	}
 	for _, c := range cs {
 		what = append(what, c.what)
-		if seen == nil && len(c.inputs) > 0 {
+		switch {
+		case seen == nil && len(c.inputs) > 0:
 			// The closure's inputs are shared by every app of the Load that narrows to it, whichever
 			// line copies it: the address of the first is the closure's identity.
 			e := l.run(runKey{closure: &c.inputs[0]}, func() []Input { return c.inputs })
 			if e.run != nil {
 				a.addRun(e.run, whole.Where)
-			} else {
-				for _, in := range e.ins {
-					in.Rule.Where = whole.Where
-					a.inputs = append(a.inputs, in)
-				}
-			}
-		}
-		for _, in := range c.inputs {
-			if seen == nil {
 				break
 			}
-			if seen[in.Path] {
-				continue
+			for _, in := range e.ins {
+				in.Rule.Where = whole.Where
+				a.inputs = append(a.inputs, in)
 			}
-			seen[in.Path] = true
-			in.Rule.Where = whole.Where
-			a.inputs = append(a.inputs, in)
+		case seen != nil:
+			for _, in := range c.inputs {
+				if seen[in.Path] {
+					continue
+				}
+				seen[in.Path] = true
+				in.Rule.Where = whole.Where
+				a.inputs = append(a.inputs, in)
+			}
 		}
 		if g := c.goInfo; g != nil {
 			if a.goInfo == nil {
