@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	gitindex "github.com/go-git/go-git/v5/plumbing/format/index"
 
 	"github.com/monoctx/monoctx/internal/gittest"
 )
@@ -205,6 +210,51 @@ func TestCommitIsAnFS(t *testing.T) {
 // The work tree's listing comes from git, yet it is what a walk of the disk finds: tracked files,
 // untracked ones whether or not .gitignore ignores them, without deleted files, with what is on disk
 // in untracked directories and in submodules.
+// indexRecords reads the index of the work tree at dir with go-git's decoder: the records
+// WithIndexRecords takes (monoctx's own reader is graph/gitchanges', tested against go-git).
+func indexRecords(dir string) IndexRecordsReader {
+	return func() (time.Time, []IndexRecord, bool) {
+		f, err := os.Open(filepath.Join(dir, ".git", "index"))
+		if err != nil {
+			return time.Time{}, nil, false
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return time.Time{}, nil, false
+		}
+		var idx gitindex.Index
+		if err := gitindex.NewDecoder(bufio.NewReader(f)).Decode(&idx); err != nil {
+			return time.Time{}, nil, false
+		}
+		var out []IndexRecord
+		for _, e := range idx.Entries {
+			out = append(out, IndexRecord{Path: e.Name, Mode: uint32(e.Mode), Stage: int(e.Stage), SkipWorktree: e.SkipWorktree,
+				IntentToAdd: e.IntentToAdd, Entry: IndexEntry{ID: e.Hash.String(), Mtime: e.ModifiedAt, Ctime: e.CreatedAt,
+					Size: e.Size, Inode: e.Inode, Executable: e.Mode == filemode.Executable}})
+		}
+		return st.ModTime(), out, true
+	}
+}
+
+// workTrees are the two ways of reading a work tree: through git ls-files, and from the index.
+func workTrees(t *testing.T, dir string) map[string]*WorkTree {
+	t.Helper()
+	out := map[string]*WorkTree{}
+	for name, opts := range map[string][]WorkTreeOption{"git": nil, "index": {WithIndexRecords(indexRecords(dir))}} {
+		w, err := NewWorkTree(context.Background(), dir, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+		out[name] = w
+	}
+	if !out["index"].walked {
+		t.Fatal("the index was not read: the test tests one way only")
+	}
+	return out
+}
+
 func TestWorkTreeListsWhatTheDiskHolds(t *testing.T) {
 	dir := clone(t, fixture(t))
 	write(t, dir,
@@ -218,23 +268,22 @@ func TestWorkTreeListsWhatTheDiskHolds(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "a", "c", "d.txt")); err != nil {
 		t.Fatal(err)
 	}
-	w, err := NewWorkTree(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	sameTree(t, w, NewDir(dir), "dirlink/b.txt", "a/c/d.txt")
-	skip := func(d string) bool { return d == "build" || d == "web/deep" }
-	got, err := w.List(context.Background(), skip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := NewDir(dir).List(context.Background(), skip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("List with skipped directories: got %q, want %q", got, want)
+	for name, w := range workTrees(t, dir) {
+		t.Run(name, func(t *testing.T) {
+			sameTree(t, w, NewDir(dir), "dirlink/b.txt", "a/c/d.txt")
+			skip := func(d string) bool { return d == "build" || d == "web/deep" }
+			got, err := w.List(context.Background(), skip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := NewDir(dir).List(context.Background(), skip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("List with skipped directories: got %q, want %q", got, want)
+			}
+		})
 	}
 }
 
@@ -256,14 +305,13 @@ func TestWorkTreeReadsWhatASparseCheckoutLeavesOut(t *testing.T) {
 			if _, err := os.Lstat(filepath.Join(dir, "web", "w")); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("web/w is on disk (%v): the sparse checkout did not leave it out", err)
 			}
-			w, err := NewWorkTree(context.Background(), dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			sameTree(t, w, full, "web/up/d.txt", "dirlink/c/d.txt")
-			if id, ok := w.BlobID("web/w"); !ok || id != git(t, src, "rev-parse", "HEAD:web/w") {
-				t.Errorf("BlobID(web/w): got %q, %v; want the index's blob", id, ok)
+			for name, w := range workTrees(t, dir) {
+				t.Run(name, func(t *testing.T) {
+					sameTree(t, w, full, "web/up/d.txt", "dirlink/c/d.txt")
+					if id, ok := w.BlobID("web/w"); !ok || id != git(t, src, "rev-parse", "HEAD:web/w") {
+						t.Errorf("BlobID(web/w): got %q, %v; want the index's blob", id, ok)
+					}
+				})
 			}
 		})
 	}

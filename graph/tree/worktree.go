@@ -16,11 +16,12 @@ import (
 	"sync"
 )
 
-// WorkTree is the work tree as git sees it. Its listing is the index and the untracked files of
-// one `git ls-files` (tracked directories are not walked; untracked directories and checked-out
-// submodules are, as they hold files git does not list). Untracked files count whether or not
-// .gitignore ignores them: a build sends what is on disk, and so the listing matches a walk of the
-// work tree. Contents come from disk, except a path the index marks skip-worktree and the disk
+// WorkTree is the work tree as git sees it. Its listing is what the disk holds plus the files a
+// sparse checkout leaves out: with WithIndexRecords, a walk of the disk and the index's
+// skip-worktree entries; otherwise the index and the untracked files of `git ls-files` (tracked
+// directories are not walked; untracked directories and checked-out submodules are, as they hold
+// files git does not list). Untracked files count whether or not .gitignore ignores them: a build
+// sends what is on disk, and so the listing matches a walk of the work tree. Contents come from disk, except a path the index marks skip-worktree and the disk
 // lacks (a sparse checkout, cone or not): it is read from the index's blob, so that a sparse clone
 // answers as a full one.
 type WorkTree struct {
@@ -35,6 +36,11 @@ type WorkTree struct {
 	modifiedOnce sync.Once
 	modified     map[string]bool // tracked files the work tree changed; nil when unknown
 	stat         *statIndex      // instead of modified: BlobID from the index's stat data
+
+	// walked is set when the index was read without git: List walks the disk and adds
+	// sparseListed, the skip-worktree files.
+	walked       bool
+	sparseListed []string
 }
 
 // WorkTreeOption configures NewWorkTree.
@@ -65,8 +71,17 @@ func NewWorkTree(ctx context.Context, root string, opts ...WorkTreeOption) (*Wor
 	for _, f := range opts {
 		f(&o)
 	}
-	// The untracked files are git's to find (its ignore rules say which directories are
-	// untracked as a whole), beside the index.
+	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root)}
+	if w.readIndex(o.index) {
+		return w, nil
+	}
+	return w, w.listGit(ctx)
+}
+
+// listGit lists the work tree through git: the index and the untracked files, in two processes at
+// once.
+func (w *WorkTree) listGit(ctx context.Context) error {
+	root := w.root
 	var others []byte
 	var oerr error
 	done := make(chan struct{})
@@ -74,22 +89,17 @@ func NewWorkTree(ctx context.Context, root string, opts ...WorkTreeOption) (*Wor
 		defer close(done)
 		others, oerr = gitOutput(ctx, root, "ls-files", "-z", "-t", "--others", "--directory")
 	}()
-	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root)}
-	recs, ok := w.indexRecords(o.index)
-	if !ok {
-		var err error
-		if recs, err = w.lsFiles(ctx); err != nil {
-			<-done
-			return nil, err
-		}
-	}
+	recs, err := w.lsFiles(ctx)
 	<-done
+	if err != nil {
+		return err
+	}
 	if oerr != nil {
-		return nil, oerr
+		return oerr
 	}
 	for line := range records(others) {
 		if len(line) < 3 || line[:2] != "? " {
-			return nil, fmt.Errorf("git ls-files: unexpected %q", line)
+			return fmt.Errorf("git ls-files: unexpected %q", line)
 		}
 		recs = append(recs, wtRecord{tag: '?', path: line[2:]})
 	}
@@ -133,7 +143,7 @@ func NewWorkTree(ctx context.Context, root string, opts ...WorkTreeOption) (*Wor
 		}
 	}
 	w.sparse.finish()
-	return w, nil
+	return nil
 }
 
 // lsFiles lists the index through git: -s adds mode, blob id and stage to each record. Which files
@@ -180,82 +190,67 @@ func (w *WorkTree) lsFiles(ctx context.Context) ([]wtRecord, error) {
 	return recs, nil
 }
 
-// presence reports whether lstat of a repo-relative path would succeed, as git's --deleted asks of
-// every index entry: a name its parent directory lists is there (each directory read once: a
-// getdents per directory instead of an lstat per file, a tenth of the cost on a 17,800-file
-// index); any other name is lstat'ed, so a directory that cannot be read or a name the file
-// system matches without listing it (a case-insensitive directory) answers as lstat does.
-func (w *WorkTree) presence() func(p string) bool {
-	listed := map[string]map[string]struct{}{}
-	buf := make([]byte, 32<<10)
-	return func(p string) bool {
-		dir, name := splitName(p)
-		names, ok := listed[dir]
-		if !ok {
-			names = map[string]struct{}{}
-			if err := readDir(w.abs(dir), buf, func(n []byte, _ fs.FileMode) { names[string(n)] = struct{}{} }); err != nil {
-				names = nil
-			}
-			listed[dir] = names
-		}
-		if _, ok := names[name]; ok {
-			return true
-		}
-		_, err := os.Lstat(w.abs(p))
-		return err == nil
-	}
-}
-
-// indexRecords makes, from git's index read by read, the records `git ls-files -t -s --cached
-// --deleted` gives: each entry tagged H, S (skip-worktree) or M (a conflict's stages), then R for
-// each entry the disk lacks (lstat fails) that is not skip-worktree. ok is false when there is no
-// reader or it declines.
-func (w *WorkTree) indexRecords(read IndexRecordsReader) ([]wtRecord, bool) {
+// readIndex reads git's index with read, for a listing that is a walk of the disk plus the
+// files the sparse checkout leaves out (the skip-worktree entries), and blob ids from the index's
+// stat data, as git status trusts them: no git process. false when there is no reader or it
+// declines.
+func (w *WorkTree) readIndex(read IndexRecordsReader) bool {
 	if read == nil {
-		return nil, false
+		return false
 	}
 	written, ir, ok := read()
 	if !ok {
-		return nil, false
+		return false
 	}
-	recs := make([]wtRecord, 0, len(ir)+len(ir)/64)
-	var gone []wtRecord
 	files := make(map[string]*IndexEntry, len(ir))
-	present := w.presence()
 	for i := range ir {
 		x := &ir[i]
-		r := wtRecord{tag: 'H', path: x.Path}
-		r.e, r.ok = gitMode(strconv.FormatUint(uint64(x.Mode), 8), x.Entry.ID)
-		switch {
-		case x.Stage != 0:
-			r.tag = 'M' // a conflict: the file on disk is what there is
-		case x.SkipWorktree:
-			r.tag = 'S'
+		if x.Stage != 0 {
+			continue // a conflict: the file on disk is what there is
 		}
-		recs = append(recs, r)
-		if x.SkipWorktree {
+		e, ok := gitMode(strconv.FormatUint(uint64(x.Mode), 8), x.Entry.ID)
+		if !ok {
 			continue
 		}
-		if !present(x.Path) {
-			d := r
-			if d.tag == 'H' {
-				d.tag = 'R' // git's -s shows a conflict's deleted stages with their stage: M
+		switch {
+		case x.SkipWorktree:
+			if !e.sub {
+				w.sparse.add(x.Path, e)
+				w.sparseListed = append(w.sparseListed, x.Path)
 			}
-			gone = append(gone, d)
-		}
-		if x.Stage == 0 && !x.IntentToAdd && (x.Mode == 0o100644 || x.Mode == 0o100755) {
+		case !x.IntentToAdd && e.mode.IsRegular():
+			w.tracked[x.Path] = e
 			files[x.Path] = &x.Entry
 		}
 	}
+	w.sparse.finish()
+	w.walked = true
 	w.stat = &statIndex{written: written, entries: files}
 	w.stat.once.Do(func() {}) // loaded
-	return append(recs, gone...), true
+	return true
 }
 
 func (w *WorkTree) Root() string { return w.root }
 func (w *WorkTree) Close() error { return w.blobs.b.close() }
 
 func (w *WorkTree) List(ctx context.Context, skip func(string) bool) ([]string, error) {
+	if w.walked {
+		out, err := walk(ctx, w.root, []string{"."}, skip)
+		if err != nil {
+			return nil, err
+		}
+		memo := map[string]bool{}
+		for _, p := range w.sparseListed {
+			if !underSkipped(path.Dir(p), skip, memo) {
+				out = append(out, p)
+			}
+		}
+		if len(w.sparseListed) > 0 {
+			sort.Strings(out)
+			out = slices.Compact(out) // a skip-worktree file the disk holds anyway
+		}
+		return out, nil
+	}
 	memo := map[string]bool{}
 	out := make([]string, 0, len(w.listed))
 	for _, p := range w.listed {
