@@ -30,6 +30,8 @@ type Dir struct {
 	listFile, listScratch string           // the listing cache (see ListCache); "": none
 	listNow               func() time.Time // tests: the clock the racy check reads
 	lastList              *listCache       // tests: the cache of the last List
+
+	walked atomic.Pointer[walkedDirs] // what the last List read, for lookups of absent names
 }
 
 type statResult struct {
@@ -132,9 +134,24 @@ func (d *Dir) stat(memo *sync.Map, op, name string, stat func(string) (fs.FileIn
 	if err != nil {
 		return nil, err
 	}
+	if w := d.walked.Load(); w != nil && w.absent(name) {
+		err := &fs.PathError{Op: op, Path: p, Err: syscall.ENOENT}
+		memo.Store(name, statResult{nil, err})
+		return nil, err
+	}
 	fi, err := stat(p)
 	memo.Store(name, statResult{fi, err})
 	return fi, err
+}
+
+// Entry reports whether the directory dir holds an entry named exactly name, from what the last
+// List read (ReadDir's answer, compared by name also where the file system ignores case); known is
+// false when List did not read dir.
+func (d *Dir) Entry(dir, name string) (has, known bool) {
+	if w := d.walked.Load(); w != nil {
+		return w.entry(dir, name)
+	}
+	return false, false
 }
 
 func (d *Dir) ReadLink(name string) (string, error) {
@@ -157,17 +174,25 @@ func (d *Dir) BlobID(name string) (string, bool) {
 }
 
 func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error) {
-	if d.listFile == "" {
-		return walk(ctx, d.root, []string{"."}, skip, nil)
+	var lc *listCache
+	if d.listFile != "" {
+		lc = &listCache{file: d.listFile, scratch: d.listScratch, root: d.root, now: d.listNow}
+		d.lastList = lc
+		lc.begin()
 	}
-	lc := &listCache{file: d.listFile, scratch: d.listScratch, root: d.root, now: d.listNow}
-	d.lastList = lc
-	lc.begin()
-	out, err := walk(ctx, d.root, []string{"."}, skip, lc)
-	if err == nil {
+	out, top, err := walkTree(ctx, d.root, []string{"."}, skip, lc)
+	if err != nil {
+		return nil, err
+	}
+	if lc != nil {
 		lc.finish()
 	}
-	return out, err
+	if lc != nil && lc.local {
+		d.walked.Store(newWalkedDirs(top[0], lc.dev))
+	} else {
+		d.walked.Store(nil)
+	}
+	return out, nil
 }
 
 // walk lists the files (regular files and symlinks) under the directories starts of root, each a
@@ -175,6 +200,12 @@ func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error
 // read in parallel; each is sorted on its own, so the listing needs no sort of every path. With lc,
 // a directory whose stat data lc has recorded is not read.
 func walk(ctx context.Context, root string, starts []string, skip func(string) bool, lc *listCache) ([]string, error) {
+	out, _, err := walkTree(ctx, root, starts, skip, lc)
+	return out, err
+}
+
+// walkTree is walk, with the directories read.
+func walkTree(ctx context.Context, root string, starts []string, skip func(string) bool, lc *listCache) ([]string, []*walkDir, error) {
 	w := &walker{ctx: ctx, root: root, skip: skip, lc: lc, scratch: make(chan *scratch, walkers)}
 	for range walkers {
 		w.scratch <- nil // allocated on first use: a small tree needs one
@@ -187,16 +218,16 @@ func walk(ctx context.Context, root string, starts []string, skip func(string) b
 	}
 	w.wg.Wait()
 	if w.err != nil {
-		return nil, w.err
+		return nil, nil, w.err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]string, 0, w.files.Load())
 	for _, n := range nodes {
 		out = n.flatten(out)
 	}
-	return out, nil
+	return out, nodes, nil
 }
 
 // walkers is how many directories are read at once: reading blocks in the kernel, so a few more
@@ -224,6 +255,7 @@ type scratch struct {
 	spans   []span
 	subs    []string
 	paths   []byte
+	others  []byte
 }
 
 // span is an entry of the directory read: its key in scratch.keys, and its index in scratch.subs
@@ -267,6 +299,10 @@ type walkDir struct {
 	subs  []*walkDir
 	subAt []uint32 // how many files sort before each sub
 	start bool     // a directory the walk starts from (followed if a link)
+
+	others string // "/" and the name of every other entry: skipped, the root's .git, no file
+	read   bool   // the entries are known (the directory was read or its record used)
+	dev    uint64 // its device, with a listing cache
 }
 
 func (n *walkDir) flatten(out []string) []string {
@@ -295,6 +331,7 @@ func (w *walker) visit(n *walkDir) {
 	if w.lc != nil {
 		if r := w.lc.hit(n.rel, w.abs(n.rel), n.start); r != nil {
 			dirFromRecord(n, r, w.skip)
+			n.read, n.dev = true, r.key.dev
 			w.files.Add(int64(len(n.ends)))
 			w.visitSubs(n)
 			return
@@ -342,7 +379,7 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 	if n.rel != "." {
 		prefix = n.rel + "/"
 	}
-	sc.keys, sc.spans, sc.subs = sc.keys[:0], sc.spans[:0], sc.subs[:0]
+	sc.keys, sc.spans, sc.subs, sc.others = sc.keys[:0], sc.spans[:0], sc.subs[:0], sc.others[:0]
 	files, size := 0, 0
 	var key *statKey
 	if w.lc != nil {
@@ -355,6 +392,7 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 		case typ.IsDir():
 			p := prefix + string(name)
 			if p == ".git" || w.lc == nil && w.skip != nil && w.skip(p) {
+				sc.others = append(append(sc.others, '/'), name...)
 				return
 			}
 			sc.keys = append(append(sc.keys, name...), '/')
@@ -365,6 +403,7 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 			files++
 			size += len(prefix) + len(name)
 		default:
+			sc.others = append(append(sc.others, '/'), name...)
 			return
 		}
 		key := sc.keys[start:]
@@ -407,8 +446,11 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 		n.ends = append(n.ends, uint32(b.Len()))
 	}
 	n.paths = b.String()
+	n.others = string(sc.others)
+	n.read = true
 	if rec != nil {
-		rec.paths, rec.ends = n.paths, n.ends
+		n.dev = key.dev
+		rec.paths, rec.ends, rec.others = n.paths, n.ends, n.others
 		dirFromRecord(n, rec, w.skip)
 		w.lc.add(rec)
 	}

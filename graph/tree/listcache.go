@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"os"
+	"path"
 	"path/filepath"
 	"sync"
 	"time"
@@ -39,7 +40,7 @@ import (
 const listRacyAge = time.Second
 
 // listMagic starts a listing cache file; the number changes with the layout.
-const listMagic = "monoctx listing/1\n"
+const listMagic = "monoctx listing/2\n"
 
 // statKey is what says a directory is unchanged.
 type statKey struct {
@@ -57,6 +58,9 @@ type dirRecord struct {
 	ends  []uint32
 	subs  []string // repo-relative paths
 	subAt []uint32
+	// others is "/" and the name of each entry neither a file listed nor a subdirectory (the
+	// root's .git, a pipe, a socket, a device), each.
+	others string
 }
 
 // listCache is the listing cache of one walk: the records read from the file, and those the walk
@@ -158,11 +162,14 @@ func (c *listCache) write() error {
 }
 
 // The file: listMagic, the CRC-32 (Castagnoli) of the rest, the root (a length and its bytes),
-// the number of records, then each record: the lengths of its rel and paths, its numbers of files
-// and subdirectories, its stat key, rel, paths, the files' ends, the subdirectories' positions and
-// the subdirectories (a length and its bytes each). Numbers are little-endian, 4 bytes (8 for the
+// the number of records, then each record: the lengths of its rel, paths and others, its numbers
+// of files and subdirectories, its stat key, rel, paths, others, the files' ends, the
+// subdirectories' positions and the subdirectories (a length and its bytes each). Numbers are little-endian, 4 bytes (8 for the
 // key); every run of bytes is padded to 4 so that the ends are read in place.
 var listCRC = crc32.MakeTable(crc32.Castagnoli)
+
+// recordHead is the size of a record's numbers: five lengths and the key.
+const recordHead = 5*4 + 4*8
 
 // listHeader is listMagic padded to 4, and the checksum.
 var listHeader = (len(listMagic)+3)&^3 + 4
@@ -170,7 +177,7 @@ var listHeader = (len(listMagic)+3)&^3 + 4
 func encodeListing(recs []*dirRecord, root string) []byte {
 	size := listHeader + 8 + len(root) + 3
 	for _, r := range recs {
-		size += 48 + len(r.rel) + len(r.paths) + 8 + 4*len(r.ends) + 4*len(r.subAt)
+		size += recordHead + len(r.rel) + len(r.paths) + len(r.others) + 9 + 4*len(r.ends) + 4*len(r.subAt)
 		for _, s := range r.subs {
 			size += 4 + len(s) + 3
 		}
@@ -191,6 +198,7 @@ func encodeListing(recs []*dirRecord, root string) []byte {
 	for _, r := range recs {
 		u32(len(r.rel))
 		u32(len(r.paths))
+		u32(len(r.others))
 		u32(len(r.ends))
 		u32(len(r.subs))
 		u64(r.key.dev)
@@ -199,6 +207,7 @@ func encodeListing(recs []*dirRecord, root string) []byte {
 		u64(uint64(r.key.ctime))
 		bytes(r.rel)
 		bytes(r.paths)
+		bytes(r.others)
 		for _, e := range r.ends {
 			u32(int(e))
 		}
@@ -267,15 +276,16 @@ func decodeListing(data []byte, root string) map[string]*dirRecord {
 		return nil
 	}
 	n := u32()
-	if bad || n > (len(data)-pos)/48 {
+	if bad || n > (len(data)-pos)/recordHead {
 		return nil
 	}
 	m := make(map[string]*dirRecord, n)
 	for range n {
-		relLen, pathsLen, nEnds, nSubs := u32(), u32(), u32(), u32()
+		relLen, pathsLen, othersLen, nEnds, nSubs := u32(), u32(), u32(), u32(), u32()
 		r := &dirRecord{key: statKey{dev: u64(), ino: u64(), mtime: int64(u64()), ctime: int64(u64())}}
 		r.rel = str(relLen)
 		r.paths = str(pathsLen)
+		r.others = str(othersLen)
 		r.ends = u32s(nEnds)
 		r.subAt = u32s(nSubs)
 		if bad || nSubs > (len(data)-pos)/4 {
@@ -318,9 +328,10 @@ func validRecord(r *dirRecord) bool {
 
 // dirFromRecord is the walkDir of a recorded directory, without the subdirectories skip prunes.
 func dirFromRecord(n *walkDir, r *dirRecord, skip func(string) bool) {
-	n.paths, n.ends = r.paths, r.ends
+	n.paths, n.ends, n.others = r.paths, r.ends, r.others
 	for i, s := range r.subs {
 		if skip != nil && skip(s) {
+			n.others += "/" + path.Base(s)
 			continue
 		}
 		n.subs = append(n.subs, &walkDir{rel: s})
