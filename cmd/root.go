@@ -286,7 +286,12 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 		}
 	}
 	if s.repo != nil {
-		return tree.NewIndexedDir(s.root, gitchanges.IndexReader(s.repo.GitDir())) // blob ids for the parse cache
+		d := tree.NewIndexedDir(s.root, gitchanges.IndexReader(s.repo.GitDir())) // blob ids for the parse cache
+		if s.cache != nil {
+			// The walk's listing, kept per work tree and checked directory by directory (--no-cache: off).
+			d.ListCache(filepath.Join(s.repo.GitDir(), "monoctx", "listing"), s.scratch())
+		}
+		return d
 	}
 	return tree.NewDir(s.root)
 }

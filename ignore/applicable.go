@@ -55,6 +55,16 @@ func lowercaseOnly(fsys FS, dir string) bool {
 	if dir == "" {
 		dir = "."
 	}
+	// A view that has listed dir answers by name, as ReadDir would, without the OS.
+	if e, ok := fsys.(interface {
+		Entry(dir, name string) (has, known bool)
+	}); ok {
+		upper, known := e.Entry(filepath.Clean(dir), "Dockerfile")
+		if known {
+			lower, _ := e.Entry(filepath.Clean(dir), "dockerfile")
+			return lower && !upper
+		}
+	}
 	// Mostly there is no "dockerfile" in any case: one Lstat says so without listing the directory.
 	if l, ok := fsys.(interface {
 		Lstat(name string) (fs.FileInfo, error)

@@ -256,3 +256,46 @@ func TestApplicable(t *testing.T) {
 		})
 	}
 }
+
+// entryFS is the OS with Entry answering from names: a view that has listed its directories.
+type entryFS struct {
+	osFS
+	names map[string][]string // directory → its entries; a directory not here is unknown
+}
+
+func (e entryFS) Entry(dir, name string) (has, known bool) {
+	names, ok := e.names[dir]
+	if !ok {
+		return false, false
+	}
+	for _, n := range names {
+		has = has || n == name
+	}
+	return has, true
+}
+
+// A file system that knows a directory's names answers the "dockerfile" question by them, without
+// the Lstat; one that does not know falls back to the OS.
+func TestApplicableAsksEntryWhenKnown(t *testing.T) {
+	root := t.TempDir()
+	d := filepath.Join(root, "d")
+	for _, f := range []string{"Dockerfile", "dockerfile.dockerignore"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	df := filepath.Join(d, "Dockerfile")
+	// The names say the directory holds a lowercase dockerfile only: Entry, not the disk, decides.
+	got, per := ApplicableIn(entryFS{names: map[string][]string{d: {"dockerfile", "dockerfile.dockerignore"}}}, df, root)
+	if want := filepath.Join(d, "dockerfile.dockerignore"); got != want || !per {
+		t.Errorf("known names: got (%q, %v), want (%q, true)", got, per, want)
+	}
+	// Names of another directory: unknown here, the OS answers (it holds Dockerfile).
+	got, per = ApplicableIn(entryFS{names: map[string][]string{root: {"d"}}}, df, root)
+	if want := filepath.Join(root, ".dockerignore"); got != want || per {
+		t.Errorf("unknown names: got (%q, %v), want (%q, false)", got, per, want)
+	}
+}

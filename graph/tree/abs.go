@@ -66,6 +66,21 @@ func (a Abs) Readlink(name string) (string, error) {
 	return os.Readlink(name)
 }
 
+// Entry reports whether the directory dir holds an entry named exactly name, when the view knows
+// without reading dir (a Dir after its List); known is false otherwise.
+func (a Abs) Entry(dir, name string) (has, known bool) {
+	r, ok := a.rel(dir)
+	if !ok {
+		return false, false
+	}
+	if e, ok := a.v.(interface {
+		Entry(dir, name string) (bool, bool)
+	}); ok {
+		return e.Entry(r, name)
+	}
+	return false, false
+}
+
 func (a Abs) ReadDir(name string) ([]fs.DirEntry, error) {
 	if r, ok := a.rel(name); ok {
 		return a.v.ReadDir(r)

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Dir is a plain directory read from the OS, listed by a walk: a repository without git, or one the
@@ -25,6 +26,12 @@ type Dir struct {
 	root          string
 	index         *statIndex // nil: no blob ids
 	stats, lstats sync.Map   // name → statResult
+
+	listFile, listScratch string           // the listing cache (see ListCache); "": none
+	listNow               func() time.Time // tests: the clock the racy check reads
+	lastList              *listCache       // tests: the cache of the last List
+
+	walked atomic.Pointer[walkedDirs] // what the last List read, for lookups of absent names
 }
 
 type statResult struct {
@@ -127,9 +134,24 @@ func (d *Dir) stat(memo *sync.Map, op, name string, stat func(string) (fs.FileIn
 	if err != nil {
 		return nil, err
 	}
+	if w := d.walked.Load(); w != nil && w.absent(name) {
+		err := &fs.PathError{Op: op, Path: p, Err: syscall.ENOENT}
+		memo.Store(name, statResult{nil, err})
+		return nil, err
+	}
 	fi, err := stat(p)
 	memo.Store(name, statResult{fi, err})
 	return fi, err
+}
+
+// Entry reports whether the directory dir holds an entry named exactly name, from what the last
+// List read (ReadDir's answer, compared by name also where the file system ignores case); known is
+// false when List did not read dir.
+func (d *Dir) Entry(dir, name string) (has, known bool) {
+	if w := d.walked.Load(); w != nil {
+		return w.entry(dir, name)
+	}
+	return false, false
 }
 
 func (d *Dir) ReadLink(name string) (string, error) {
@@ -152,35 +174,60 @@ func (d *Dir) BlobID(name string) (string, bool) {
 }
 
 func (d *Dir) List(ctx context.Context, skip func(string) bool) ([]string, error) {
-	return walk(ctx, d.root, []string{"."}, skip)
+	var lc *listCache
+	if d.listFile != "" {
+		lc = &listCache{file: d.listFile, scratch: d.listScratch, root: d.root, now: d.listNow}
+		d.lastList = lc
+		lc.begin()
+	}
+	out, top, err := walkTree(ctx, d.root, []string{"."}, skip, lc)
+	if err != nil {
+		return nil, err
+	}
+	if lc != nil {
+		lc.finish()
+	}
+	if lc != nil && lc.local {
+		d.walked.Store(newWalkedDirs(top[0], lc.dev))
+	} else {
+		d.walked.Store(nil)
+	}
+	return out, nil
 }
 
 // walk lists the files (regular files and symlinks) under the directories starts of root, each a
 // sorted run after the other, pruning the skipped directories and the root's .git. Directories are
-// read in parallel; each is sorted on its own, so the listing needs no sort of every path.
-func walk(ctx context.Context, root string, starts []string, skip func(string) bool) ([]string, error) {
-	w := &walker{ctx: ctx, root: root, skip: skip, scratch: make(chan *scratch, walkers)}
+// read in parallel; each is sorted on its own, so the listing needs no sort of every path. With lc,
+// a directory whose stat data lc has recorded is not read.
+func walk(ctx context.Context, root string, starts []string, skip func(string) bool, lc *listCache) ([]string, error) {
+	out, _, err := walkTree(ctx, root, starts, skip, lc)
+	return out, err
+}
+
+// walkTree is walk, with the directories read.
+func walkTree(ctx context.Context, root string, starts []string, skip func(string) bool, lc *listCache) ([]string, []*walkDir, error) {
+	w := &walker{ctx: ctx, root: root, skip: skip, lc: lc, scratch: make(chan *scratch, walkers)}
 	for range walkers {
 		w.scratch <- nil // allocated on first use: a small tree needs one
 	}
 	nodes := make([]*walkDir, len(starts))
 	for i, s := range starts {
-		nodes[i] = &walkDir{rel: s}
+		nodes[i] = &walkDir{rel: s, start: true}
 		w.wg.Add(1)
 		go w.visit(nodes[i])
 	}
 	w.wg.Wait()
 	if w.err != nil {
-		return nil, w.err
+		return nil, nil, w.err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]string, 0, w.files.Load())
 	for _, n := range nodes {
 		out = n.flatten(out)
 	}
-	return out, nil
+	return out, nodes, nil
 }
 
 // walkers is how many directories are read at once: reading blocks in the kernel, so a few more
@@ -191,6 +238,7 @@ type walker struct {
 	ctx     context.Context
 	root    string
 	skip    func(string) bool
+	lc      *listCache    // nil: no listing cache
 	scratch chan *scratch // one per directory read at once
 	wg      sync.WaitGroup
 	files   atomic.Int64
@@ -207,6 +255,7 @@ type scratch struct {
 	spans   []span
 	subs    []string
 	paths   []byte
+	others  []byte
 }
 
 // span is an entry of the directory read: its key in scratch.keys, and its index in scratch.subs
@@ -249,6 +298,11 @@ type walkDir struct {
 	ends  []uint32 // where each file's path ends in paths
 	subs  []*walkDir
 	subAt []uint32 // how many files sort before each sub
+	start bool     // a directory the walk starts from (followed if a link)
+
+	others string // "/" and the name of every other entry: skipped, the root's .git, no file
+	read   bool   // the entries are known (the directory was read or its record used)
+	dev    uint64 // its device, with a listing cache
 }
 
 func (n *walkDir) flatten(out []string) []string {
@@ -274,6 +328,15 @@ func (w *walker) visit(n *walkDir) {
 	if w.ctx.Err() != nil {
 		return
 	}
+	if w.lc != nil {
+		if r := w.lc.hit(n.rel, w.abs(n.rel), n.start); r != nil {
+			dirFromRecord(n, r, w.skip)
+			n.read, n.dev = true, r.key.dev
+			w.files.Add(int64(len(n.ends)))
+			w.visitSubs(n)
+			return
+		}
+	}
 	sc := <-w.scratch
 	if sc == nil {
 		sc = &scratch{dirents: make([]byte, 32<<10)}
@@ -291,29 +354,45 @@ func (w *walker) visit(n *walkDir) {
 		w.mu.Unlock()
 		return
 	}
+	w.visitSubs(n)
+}
+
+func (w *walker) visitSubs(n *walkDir) {
 	for _, sub := range n.subs {
 		w.wg.Add(1)
 		go w.visit(sub)
 	}
 }
 
-// read lists the directory n, sorted.
+func (w *walker) abs(rel string) string {
+	if rel == "." {
+		return w.root
+	}
+	return w.root + string(filepath.Separator) + filepath.FromSlash(rel)
+}
+
+// read lists the directory n, sorted. With a listing cache, every subdirectory but the root's .git
+// is recorded, skipped or not, and skip is applied to the record.
 func (w *walker) read(n *walkDir, sc *scratch) error {
-	dir := w.root
+	dir := w.abs(n.rel)
 	prefix := ""
 	if n.rel != "." {
-		dir = w.root + string(filepath.Separator) + filepath.FromSlash(n.rel)
 		prefix = n.rel + "/"
 	}
-	sc.keys, sc.spans, sc.subs = sc.keys[:0], sc.spans[:0], sc.subs[:0]
+	sc.keys, sc.spans, sc.subs, sc.others = sc.keys[:0], sc.spans[:0], sc.subs[:0], sc.others[:0]
 	files, size := 0, 0
-	err := readDir(dir, sc.dirents, func(name []byte, typ fs.FileMode) {
+	var key *statKey
+	if w.lc != nil {
+		key = new(statKey)
+	}
+	err := readDir(dir, sc.dirents, key, func(name []byte, typ fs.FileMode) {
 		start := uint32(len(sc.keys))
 		sub := int32(-1)
 		switch {
 		case typ.IsDir():
 			p := prefix + string(name)
-			if p == ".git" || w.skip != nil && w.skip(p) {
+			if p == ".git" || w.lc == nil && w.skip != nil && w.skip(p) {
+				sc.others = append(append(sc.others, '/'), name...)
 				return
 			}
 			sc.keys = append(append(sc.keys, name...), '/')
@@ -324,6 +403,7 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 			files++
 			size += len(prefix) + len(name)
 		default:
+			sc.others = append(append(sc.others, '/'), name...)
 			return
 		}
 		key := sc.keys[start:]
@@ -337,14 +417,28 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 	var b strings.Builder
 	b.Grow(size)
 	n.ends = make([]uint32, 0, files)
+	var rec *dirRecord
+	if w.lc != nil {
+		rec = &dirRecord{rel: n.rel, key: *key}
+	}
 	if len(sc.subs) > 0 {
-		n.subs = make([]*walkDir, 0, len(sc.subs))
-		n.subAt = make([]uint32, 0, len(sc.subs))
+		if rec != nil {
+			rec.subs = make([]string, 0, len(sc.subs))
+			rec.subAt = make([]uint32, 0, len(sc.subs))
+		} else {
+			n.subs = make([]*walkDir, 0, len(sc.subs))
+			n.subAt = make([]uint32, 0, len(sc.subs))
+		}
 	}
 	for _, e := range sc.spans {
 		if e.sub >= 0 {
-			n.subs = append(n.subs, &walkDir{rel: sc.subs[e.sub]})
-			n.subAt = append(n.subAt, uint32(len(n.ends)))
+			if rec != nil {
+				rec.subs = append(rec.subs, sc.subs[e.sub])
+				rec.subAt = append(rec.subAt, uint32(len(n.ends)))
+			} else {
+				n.subs = append(n.subs, &walkDir{rel: sc.subs[e.sub]})
+				n.subAt = append(n.subAt, uint32(len(n.ends)))
+			}
 			continue
 		}
 		b.WriteString(prefix)
@@ -352,6 +446,14 @@ func (w *walker) read(n *walkDir, sc *scratch) error {
 		n.ends = append(n.ends, uint32(b.Len()))
 	}
 	n.paths = b.String()
+	n.others = string(sc.others)
+	n.read = true
+	if rec != nil {
+		n.dev = key.dev
+		rec.paths, rec.ends, rec.others = n.paths, n.ends, n.others
+		dirFromRecord(n, rec, w.skip)
+		w.lc.add(rec)
+	}
 	w.files.Add(int64(files))
 	return nil
 }

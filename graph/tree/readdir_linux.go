@@ -10,13 +10,21 @@ import (
 // readDir calls fn with the name and type of each entry of the directory dir (not "." or ".."), in
 // the order the file system keeps them. The type comes from getdents' d_type, so no entry is
 // stat'ed unless the file system leaves the type unknown. buf is the buffer the entries are read
-// into; name is valid during the call only.
-func readDir(dir string, buf []byte, fn func(name []byte, typ fs.FileMode)) error {
+// into; name is valid during the call only. A non-nil key gets the stat data of the directory
+// opened, taken before its entries are read (see listCache).
+func readDir(dir string, buf []byte, key *statKey, fn func(name []byte, typ fs.FileMode)) error {
 	fd, err := open(dir)
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer syscall.Close(fd)
+	if key != nil {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil {
+			return &fs.PathError{Op: "fstat", Path: dir, Err: err}
+		}
+		*key = keyOf(&st)
+	}
 	for {
 		n, err := readDirent(fd, buf)
 		if err != nil {

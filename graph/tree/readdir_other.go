@@ -8,8 +8,8 @@ import (
 )
 
 // readDir calls fn with the name and type of each entry of the directory dir, in no particular
-// order. name is valid during the call only.
-func readDir(dir string, _ []byte, fn func(name []byte, typ fs.FileMode)) error {
+// order. name is valid during the call only. key is left as it is: no listing is cached here.
+func readDir(dir string, _ []byte, _ *statKey, fn func(name []byte, typ fs.FileMode)) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err

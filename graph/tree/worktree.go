@@ -235,7 +235,7 @@ func (w *WorkTree) Close() error { return w.blobs.b.close() }
 
 func (w *WorkTree) List(ctx context.Context, skip func(string) bool) ([]string, error) {
 	if w.walked {
-		out, err := walk(ctx, w.root, []string{"."}, skip)
+		out, err := walk(ctx, w.root, []string{"."}, skip, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -265,7 +265,7 @@ func (w *WorkTree) List(ctx context.Context, skip func(string) bool) ([]string, 
 		}
 	}
 	if len(starts) > 0 {
-		walked, err := walk(ctx, w.root, starts, skip)
+		walked, err := walk(ctx, w.root, starts, skip, nil)
 		if err != nil {
 			return nil, err
 		}
