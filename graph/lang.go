@@ -54,6 +54,19 @@ func newLangCache(root string, fsys files) *langCache {
 	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}}
 }
 
+// entryOf returns m's entry for k, a new one the first time; mu guards m. The entries memoize
+// what the apps of a Load share, each computed once under its own sync.Once.
+func entryOf[K comparable, E any](mu *sync.Mutex, m map[K]*E, k K) *E {
+	mu.Lock()
+	defer mu.Unlock()
+	e, ok := m[k]
+	if !ok {
+		e = new(E)
+		m[k] = e
+	}
+	return e
+}
+
 // runKey names a run of inputs: a closure brought in by one rule.
 type runKey struct {
 	closure any // an artifact's *golang.Closure; for a narrowed app, its closure's first *Input
@@ -69,13 +82,7 @@ type runEntry struct {
 
 // run returns the shared run of the inputs build makes, made once per key in a Load.
 func (l *langCache) run(k runKey, build func() []Input) *runEntry {
-	l.runMu.Lock()
-	e, ok := l.runs[k]
-	if !ok {
-		e = &runEntry{}
-		l.runs[k] = e
-	}
-	l.runMu.Unlock()
+	e := entryOf(&l.runMu, l.runs, k)
 	e.once.Do(func() {
 		ins := build()
 		if e.run = newInputRun(ins); e.run == nil {
@@ -115,13 +122,7 @@ func (l *langCache) dockerfile(name string, data []byte, args map[string]string,
 	}
 	key.WriteString("\x00\x00")
 	key.Write(data)
-	l.dfMu.Lock()
-	e, ok := l.df[key.String()]
-	if !ok {
-		e = &dfEntry{}
-		l.df[key.String()] = e
-	}
-	l.dfMu.Unlock()
+	e := entryOf(&l.dfMu, l.df, key.String())
 	e.once.Do(func() { e.info, e.err = l.analyzeCached(name, data, args, target) })
 	return e.info, e.err
 }
@@ -326,13 +327,7 @@ func (l *langCache) goImportDir(a *App, imp string) (string, bool) {
 func (l *langCache) goClosure(ctx context.Context, a *App, pkgDir string) (closure, error) {
 	tests := a.config != nil && a.config.Go.Tests
 	key := fmt.Sprintf("%v\x00%s", tests, pkgDir)
-	l.gcMu.Lock()
-	e, ok := l.gc[key]
-	if !ok {
-		e = &goEntry{}
-		l.gc[key] = e
-	}
-	l.gcMu.Unlock()
+	e := entryOf(&l.gcMu, l.gc, key)
 	e.once.Do(func() { e.c, e.err = l.goClosureUncached(ctx, tests, pkgDir) })
 	return e.c, e.err
 }

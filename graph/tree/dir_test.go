@@ -183,14 +183,24 @@ func TestDirAnswersUnderAMissingDirectory(t *testing.T) {
 	write(t, dir, "a/f", "x", "file", "y")
 	symlink(t, "a", filepath.Join(dir, "link"))
 	d := NewDir(dir)
-	for _, n := range []string{"missing/x", "missing/x/y", "a/missing/x", "link/f", "link/missing/x", "file/x", "a/f"} {
+	statsAreTheOSs(t, d, dir, []string{"missing/x", "missing/x/y", "a/missing/x", "link/f", "link/missing/x", "file/x", "a/f"})
+	if _, ok := d.lstats.Load("missing"); !ok {
+		t.Error("the missing directory's lstat was not remembered")
+	}
+}
+
+// statsAreTheOSs checks that d's Lstat and Stat of each name give the OS's answer for root's file:
+// the same error text, or the same name and mode.
+func statsAreTheOSs(t *testing.T, d *Dir, root string, names []string) {
+	t.Helper()
+	for _, n := range names {
 		for _, op := range []struct {
 			name string
 			view func(string) (fs.FileInfo, error)
 			os   func(string) (fs.FileInfo, error)
 		}{{"Lstat", d.Lstat, os.Lstat}, {"Stat", d.Stat, os.Stat}} {
 			fi, err := op.view(n)
-			wfi, werr := op.os(filepath.Join(dir, filepath.FromSlash(n)))
+			wfi, werr := op.os(filepath.Join(root, filepath.FromSlash(n)))
 			if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() ||
 				errors.Is(err, fs.ErrNotExist) != errors.Is(werr, fs.ErrNotExist) {
 				t.Errorf("%s(%s): got %v, the OS says %v", op.name, n, err, werr)
@@ -199,8 +209,5 @@ func TestDirAnswersUnderAMissingDirectory(t *testing.T) {
 				t.Errorf("%s(%s): got %v, the OS says %v", op.name, n, fi.Mode(), wfi.Mode())
 			}
 		}
-	}
-	if _, ok := d.lstats.Load("missing"); !ok {
-		t.Error("the missing directory's lstat was not remembered")
 	}
 }

@@ -63,23 +63,7 @@ func TestDirAnswersAbsentNamesFromItsListing(t *testing.T) {
 		}
 	}
 	// Whichever way, the answers are the OS's.
-	for _, n := range append(fromListing, fromOS...) {
-		for _, op := range []struct {
-			name string
-			view func(string) (fs.FileInfo, error)
-			os   func(string) (fs.FileInfo, error)
-		}{{"Lstat", d.Lstat, os.Lstat}, {"Stat", d.Stat, os.Stat}} {
-			fi, err := op.view(n)
-			wfi, werr := op.os(filepath.Join(root, filepath.FromSlash(n)))
-			if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() ||
-				errors.Is(err, fs.ErrNotExist) != errors.Is(werr, fs.ErrNotExist) {
-				t.Errorf("%s(%s): got %v, the OS says %v", op.name, n, err, werr)
-			}
-			if err == nil && (fi.Name() != wfi.Name() || fi.Mode() != wfi.Mode()) {
-				t.Errorf("%s(%s): got %v, the OS says %v", op.name, n, fi.Mode(), wfi.Mode())
-			}
-		}
-	}
+	statsAreTheOSs(t, d, root, append(fromListing, fromOS...))
 }
 
 // Entry answers by exact name, as ReadDir lists, for the directories List read; others are unknown.
