@@ -281,7 +281,11 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 	// through git was slower than the walk: on 200k files one `affected` took 1.4 s walking and
 	// 3.5 s listing the index and the untracked files through git.
 	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse() {
-		if v, err := tree.NewWorkTree(ctx, s.root, tree.WithIndexRecords(gitchanges.IndexRecordsReader(s.repo.GitDir()))); err == nil {
+		opts := []tree.WorkTreeOption{tree.WithIndexRecords(gitchanges.IndexRecordsReader(s.repo.GitDir()))}
+		if s.cache != nil {
+			opts = append(opts, tree.WithListCache(s.listCacheFile(), s.scratch()))
+		}
+		if v, err := tree.NewWorkTree(ctx, s.root, opts...); err == nil {
 			return v
 		}
 	}
@@ -289,11 +293,16 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 		d := tree.NewIndexedDir(s.root, gitchanges.IndexReader(s.repo.GitDir())) // blob ids for the parse cache
 		if s.cache != nil {
 			// The walk's listing, kept per work tree and checked directory by directory (--no-cache: off).
-			d.ListCache(filepath.Join(s.repo.GitDir(), "monoctx", "listing"), s.scratch())
+			d.ListCache(s.listCacheFile(), s.scratch())
 		}
 		return d
 	}
 	return tree.NewDir(s.root)
+}
+
+// listCacheFile is where the walk's listing is kept: one per work tree, in its git directory.
+func (s *session) listCacheFile() string {
+	return filepath.Join(s.repo.GitDir(), "monoctx", "listing")
 }
 
 // sparseCheckout reports whether the work tree may lack files git tracks: core.sparseCheckout is

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -471,5 +472,46 @@ func TestIndexReadsWhatIsStaged(t *testing.T) {
 	}
 	if id, ok := x.BlobID("a/b.txt"); !ok || id != git(t, dir, "rev-parse", ":a/b.txt") {
 		t.Errorf("BlobID(a/b.txt): got %q, %v; want the staged blob", id, ok)
+	}
+}
+
+// A sparse work tree read from the index keeps its walk's listing like a Dir: a warm listing is the
+// cold one, and follows the disk.
+func TestWorkTreeListCache(t *testing.T) {
+	dir := clone(t, fixture(t))
+	git(t, dir, "sparse-checkout", "set", "--cone", "a")
+	file := filepath.Join(t.TempDir(), "listing")
+	list := func() []string {
+		t.Helper()
+		w, err := NewWorkTree(context.Background(), dir, WithIndexRecords(indexRecords(dir)), WithListCache(file, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		w.listNow = func() time.Time { return time.Now().Add(time.Hour) } // no directory is racy
+		l, err := w.List(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	viaGit := workTrees(t, dir)["git"]
+	want, err := viaGit.List(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("cold: %q, want %q", got, want)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("no listing written: %v", err)
+	}
+	if got := list(); !reflect.DeepEqual(got, want) {
+		t.Errorf("warm: %q, want %q", got, want)
+	}
+	// A directory changed since is read again (its stat data differ from the record's).
+	write(t, dir, "a/c/new.txt", "n\n")
+	if got := list(); !slices.Contains(got, "a/c/new.txt") {
+		t.Errorf("after a new file: %q", got)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // WorkTree is the work tree as git sees it. Its listing is what the disk holds plus the files a
@@ -39,14 +40,25 @@ type WorkTree struct {
 
 	// walked is set when the index was read without git: List walks the disk and adds
 	// sparseListed, the skip-worktree files.
-	walked       bool
-	sparseListed []string
+	walked                bool
+	sparseListed          []string
+	listFile, listScratch string           // the walk's listing cache (see WithListCache); "": none
+	listNow               func() time.Time // tests: the clock the racy check reads
 }
 
 // WorkTreeOption configures NewWorkTree.
 type WorkTreeOption func(*workTreeOptions)
 
-type workTreeOptions struct{ index IndexRecordsReader }
+type workTreeOptions struct {
+	index                 IndexRecordsReader
+	listFile, listScratch string
+}
+
+// WithListCache keeps the walk's listing in file, as Dir.ListCache does, where the index is read
+// (WithIndexRecords) and the listing is a walk.
+func WithListCache(file, scratch string) WorkTreeOption {
+	return func(o *workTreeOptions) { o.listFile, o.listScratch = file, scratch }
+}
 
 // WithIndexRecords lets NewWorkTree read git's index itself instead of listing it through `git
 // ls-files`, and answer BlobID from the index's stat data as git status does (see
@@ -73,6 +85,7 @@ func NewWorkTree(ctx context.Context, root string, opts ...WorkTreeOption) (*Wor
 	}
 	w := &WorkTree{root: root, tracked: map[string]entry{}, sparse: newIndex(), blobs: newBlobs(ctx, root)}
 	if w.readIndex(o.index) {
+		w.listFile, w.listScratch = o.listFile, o.listScratch
 		return w, nil
 	}
 	return w, w.listGit(ctx)
@@ -235,9 +248,17 @@ func (w *WorkTree) Close() error { return w.blobs.b.close() }
 
 func (w *WorkTree) List(ctx context.Context, skip func(string) bool) ([]string, error) {
 	if w.walked {
-		out, err := walk(ctx, w.root, []string{"."}, skip, nil)
+		var lc *listCache
+		if w.listFile != "" {
+			lc = &listCache{file: w.listFile, scratch: w.listScratch, root: w.root, now: w.listNow}
+			lc.begin()
+		}
+		out, err := walk(ctx, w.root, []string{"."}, skip, lc)
 		if err != nil {
 			return nil, err
+		}
+		if lc != nil {
+			lc.finish()
 		}
 		memo := map[string]bool{}
 		for _, p := range w.sparseListed {
