@@ -184,7 +184,11 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 	if w.Manager == "" {
 		w.Manager = "npm"
 	}
-	rawRoot, _ := o.files().ReadFile(abs(join(root, "package.json")))
+	// The root package.json's text gives the lines of what its manifest names: read only for those.
+	rawRoot := sync.OnceValue(func() []byte {
+		data, _ := o.files().ReadFile(abs(join(root, "package.json")))
+		return data
+	})
 	w.config = rootConfig(o.files(), repoRoot, root, rootMan, rawRoot)
 
 	// Workspace patterns.
