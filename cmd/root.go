@@ -222,7 +222,20 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 		return nil, usageErrorf("unknown --git %q (want %s, %s or %s)", g.Engine, gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit)
 	}
 	s := &session{root: dir, cwd: cwd}
+	// Whether the checkout is sparse is asked of git beside the search for the repository, from the
+	// directory that search starts in (git finds the same repository from there): most commands
+	// need the answer before they can read the tree, and it took a git start of its own after the
+	// search.
+	var sparse chan bool
+	if g.Engine != gitchanges.EngineGoGit {
+		sparse = make(chan bool, 1)
+		go func() { sparse <- sparseCheckout(ctx, dir) }()
+	}
 	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(g.Engine))
+	if sparse != nil && (err != nil || repo.Engine() != gitchanges.EngineGit) {
+		<-sparse // nothing will ask: git is not left running past the command
+		sparse = nil
+	}
 	switch {
 	case err == nil:
 		s.repo = repo
@@ -232,11 +245,8 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
 		}
 		s.cache = s.openCache(env, g)
-		if repo.Engine() == gitchanges.EngineGit {
-			answer := make(chan bool, 1)
-			root := s.root
-			go func() { answer <- sparseCheckout(ctx, root) }()
-			s.sparse = sync.OnceValue(func() bool { return <-answer })
+		if sparse != nil {
+			s.sparse = sync.OnceValue(func() bool { return <-sparse })
 		}
 	case g.Repo == "":
 		var nw *gitchanges.NotWorkTreeError
@@ -299,8 +309,8 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 // sparseCheckout reports whether the work tree may lack files git tracks: core.sparseCheckout is
 // set (git sparse-checkout, cone or not). A path marked skip-worktree by hand, without a sparse
 // checkout, is read from disk as it is.
-func sparseCheckout(ctx context.Context, root string) bool {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "config", "--bool", "core.sparseCheckout").Output()
+func sparseCheckout(ctx context.Context, dir string) bool {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "config", "--bool", "core.sparseCheckout").Output()
 	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
