@@ -82,6 +82,18 @@ func (o *options) readManifest(repoRoot, rel string) (*manifest, error) {
 	return o.readManifestCached(repoRoot, rel)
 }
 
+// readPackageManifest is readManifest for a workspace's package directories: it takes what the
+// memo holds (the root searches read the packages they started from) without keeping the rest,
+// which no other search reads.
+func (o *options) readPackageManifest(repoRoot, rel string) (*manifest, error) {
+	if o != nil && o.memo != nil {
+		if m, err, ok := o.memo.lookup(repoRoot, rel); ok {
+			return m, err
+		}
+	}
+	return o.readManifestCached(repoRoot, rel)
+}
+
 // readManifestCached is the package-level readManifest through the cache.
 func (o *options) readManifestCached(repoRoot, rel string) (*manifest, error) {
 	if o == nil || o.cache == nil {

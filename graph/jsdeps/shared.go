@@ -92,7 +92,7 @@ type Memo struct {
 }
 
 type memoManifest struct {
-	once sync.Once
+	done chan struct{} // closed once man and err are set, by the caller that stored the entry
 	man  *manifest
 	err  error
 }
@@ -103,15 +103,32 @@ func NewMemo() *Memo { return &Memo{} }
 // WithMemo keeps what is read in m, and takes from it what was read before. A nil m keeps nothing.
 func WithMemo(m *Memo) Option { return func(o *options) { o.memo = m } }
 
+// lookup is what manifest gave for rel of the repository at repoRoot, if it was asked (waiting for
+// a read under way).
+func (m *Memo) lookup(repoRoot, rel string) (man *manifest, err error, ok bool) {
+	e, ok := m.manifests.Load(repoRoot + "\x00" + rel)
+	if !ok {
+		return nil, nil, false
+	}
+	me := e.(*memoManifest)
+	<-me.done
+	return me.man, me.err, true
+}
+
 // manifest is read's answer for the package.json at rel of the repository at repoRoot, read once.
 // The manifest is shared: nothing changes one once it is parsed.
 func (m *Memo) manifest(repoRoot, rel string, read func() (*manifest, error)) (*manifest, error) {
 	key := repoRoot + "\x00" + rel
 	e, ok := m.manifests.Load(key)
 	if !ok {
-		e, _ = m.manifests.LoadOrStore(key, &memoManifest{})
+		if e, ok = m.manifests.LoadOrStore(key, &memoManifest{done: make(chan struct{})}); !ok {
+			me := e.(*memoManifest)
+			me.man, me.err = read()
+			close(me.done)
+			return me.man, me.err
+		}
 	}
 	me := e.(*memoManifest)
-	me.once.Do(func() { me.man, me.err = read() })
+	<-me.done
 	return me.man, me.err
 }

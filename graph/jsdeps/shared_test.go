@@ -2,6 +2,7 @@ package jsdeps
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"reflect"
@@ -165,8 +166,8 @@ func TestListingWalked(t *testing.T) {
 	}
 }
 
-// TestMemoReadsEachManifestOnce: Roots and Loads from several directories through one memo read
-// each package.json once, and answer as they do without it, broken manifests included.
+// TestMemoReadsEachManifestOnce: root searches from several directories and the load of their
+// workspace, through one memo, read each package.json once, and answer as they do without it.
 func TestMemoReadsEachManifestOnce(t *testing.T) {
 	root := writeTree(t, map[string]string{
 		"package.json":               `{"name": "root", "workspaces": ["apps/*", "packages/*"]}`,
@@ -178,18 +179,21 @@ func TestMemoReadsEachManifestOnce(t *testing.T) {
 	counting := newCountingFS()
 	memo := NewMemo()
 	opts := []Option{WithFS(counting), WithMemo(memo)}
-	for _, dir := range []string{"apps/web", "apps/api", "packages/ui", "apps/web"} {
+	for _, dir := range []string{"apps/web", "apps/api", "apps/web", "."} {
 		r, err := Root(context.Background(), root, dir, opts...)
 		if err != nil || r != "." {
 			t.Fatalf("Root(%s) = %q, %v; want .", dir, r, err)
 		}
-		w, err := Load(context.Background(), root, dir, opts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(w.Packages, load(t, root, dir).Packages) {
-			t.Errorf("Load(%s) through the memo: packages %v, want those of a load without it", dir, w.Packages)
-		}
+	}
+	w, err := Load(context.Background(), root, ".", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := load(t, root, ".").Packages; !reflect.DeepEqual(w.Packages, want) {
+		t.Errorf("Load through the memo: packages %v, want %v", w.Packages, want)
+	}
+	if len(counting.readFiles) < 4 {
+		t.Fatalf("read %v; want the four package.json of the workspace", counting.readFiles)
 	}
 	for name, n := range counting.readFiles {
 		if strings.HasSuffix(name, "package.json") && n != 1 {
@@ -205,5 +209,37 @@ func TestMemoReadsEachManifestOnce(t *testing.T) {
 		if err == nil || want == nil || err.Error() != want.Error() {
 			t.Errorf("Root of a broken package.json through the memo: %v, want %v", err, want)
 		}
+	}
+}
+
+// TestMemoUnderConcurrentLoads: root searches and loads from many directories at once, through one
+// memo, each get the workspace of a load without it (run with -race).
+func TestMemoUnderConcurrentLoads(t *testing.T) {
+	root := tsTree(t)
+	want := load(t, root, ".")
+	memo := NewMemo()
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		dir := []string{"apps/web", "packages/ui", "packages/ui-kit", "packages/empty"}[i%4]
+		wg.Go(func() {
+			if _, err := Root(context.Background(), root, dir, WithMemo(memo)); err != nil {
+				errs <- err
+				return
+			}
+			w, err := Load(context.Background(), root, dir, WithMemo(memo))
+			if err != nil {
+				errs <- err
+				return
+			}
+			if !reflect.DeepEqual(w.Packages, want.Packages) {
+				errs <- fmt.Errorf("Load(%s) through the memo: packages %v, want %v", dir, w.Packages, want.Packages)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

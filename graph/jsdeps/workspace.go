@@ -380,7 +380,7 @@ func (o *options) readPackages(ctx context.Context, repoRoot, root string, dirs 
 	fsys := o.files()
 	read := func(i int) {
 		rel := join(root, dirs[i], "package.json")
-		m, err := o.readManifest(repoRoot, rel)
+		m, err := o.readPackageManifest(repoRoot, rel)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && !fsys.isFile(filepath.Join(repoRoot, filepath.FromSlash(rel))) {
 			m, err = nil, nil // a directory named package.json, a link to nothing: no package
 		}
