@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -196,7 +195,7 @@ type session struct {
 	cache *cache.Cache
 	// sparse is sparseCheckout's answer, asked of git as the repo is opened (most commands need
 	// it to load the graph); nil without the git CLI.
-	sparse func() bool
+	sparse *answer
 }
 
 // open finds the repository (and git, when there is a work tree) without loading the graph.
@@ -226,14 +225,17 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 	// directory that search starts in (git finds the same repository from there): most commands
 	// need the answer before they can read the tree, and it took a git start of its own after the
 	// search.
-	var sparse chan bool
+	var sparse *answer
 	if g.Engine != gitchanges.EngineGoGit {
-		sparse = make(chan bool, 1)
-		go func() { sparse <- sparseCheckout(ctx, dir) }()
+		sparse = &answer{done: make(chan struct{})}
+		go func() {
+			sparse.v = sparseCheckout(ctx, dir)
+			close(sparse.done)
+		}()
 	}
 	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(g.Engine))
 	if sparse != nil && (err != nil || repo.Engine() != gitchanges.EngineGit) {
-		<-sparse // nothing will ask: git is not left running past the command
+		sparse.get() // nothing will ask: git is not left running past the command
 		sparse = nil
 	}
 	switch {
@@ -245,9 +247,7 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
 		}
 		s.cache = s.openCache(env, g)
-		if sparse != nil {
-			s.sparse = sync.OnceValue(func() bool { return <-sparse })
-		}
+		s.sparse = sparse
 	case g.Repo == "":
 		var nw *gitchanges.NotWorkTreeError
 		if errors.As(err, &nw) {
@@ -285,12 +285,12 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 
 // workTreeView is the view of the work tree: a walk of the directory, with blob ids from git's
 // index; in a sparse checkout with the git CLI (which reads the blobs the checkout leaves out), the
-// walk plus the index's skip-worktree paths.
-func (s *session) workTreeView(ctx context.Context) tree.View {
+// walk plus the index's skip-worktree paths (sparse: git's answer).
+func (s *session) workTreeView(ctx context.Context, sparse bool) tree.View {
 	// The index is needed where files git tracks are not on disk (a sparse checkout). Its listing
 	// through git was slower than the walk: on 200k files one `affected` took 1.4 s walking and
 	// 3.5 s listing the index and the untracked files through git.
-	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse() {
+	if sparse {
 		if v, err := tree.NewWorkTree(ctx, s.root, tree.WithIndexRecords(gitchanges.IndexRecordsReader(s.repo.GitDir()))); err == nil {
 			return v
 		}
@@ -304,6 +304,28 @@ func (s *session) workTreeView(ctx context.Context) tree.View {
 		return d
 	}
 	return tree.NewDir(s.root)
+}
+
+// answer is a yes or no that git gives later.
+type answer struct {
+	done chan struct{} // closed once v is set
+	v    bool
+}
+
+// get waits for the answer.
+func (a *answer) get() bool {
+	<-a.done
+	return a.v
+}
+
+// given reports whether the answer is in, without waiting.
+func (a *answer) given() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // sparseCheckout reports whether the work tree may lack files git tracks: core.sparseCheckout is
@@ -352,9 +374,12 @@ func (s *session) startGraphView(ctx context.Context, g *globalOptions, dir stri
 }
 
 func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v tree.View, extra ...graph.Option) (*graph.Graph, error) {
+	if v == nil && dir == s.root && s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && !s.sparse.given() {
+		return s.readGraphBeforeSparse(ctx, g, dir, extra...)
+	}
 	opts := slices.Clone(extra)
 	if v == nil && dir == s.root {
-		v = s.workTreeView(ctx)
+		v = s.workTreeView(ctx, s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse.get())
 	}
 	if v != nil {
 		opts = append(opts, graph.WithView(v))
@@ -372,6 +397,32 @@ func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v
 		opts = append(opts, graph.WithCache(s.cache, nil))
 	}
 	return graph.Load(ctx, dir, opts...)
+}
+
+// readGraphBeforeSparse is readGraph of the work tree while git has not said whether the checkout
+// is sparse (its answer takes longer than finding the repository): the load starts on the walk's
+// view, the answer for almost every checkout, and starts over on the index's if git says the
+// checkout is sparse.
+func (s *session) readGraphBeforeSparse(ctx context.Context, g *globalOptions, dir string, extra ...graph.Option) (*graph.Graph, error) {
+	type loaded struct {
+		g   *graph.Graph
+		err error
+	}
+	walked := make(chan loaded, 1)
+	wctx, cancel := context.WithCancel(ctx)
+	go func() {
+		gr, err := s.readGraph(wctx, g, dir, s.workTreeView(ctx, false), extra...)
+		walked <- loaded{gr, err}
+	}()
+	if !s.sparse.get() {
+		// The graph keeps its context (the reads at base it started): released with ctx.
+		context.AfterFunc(ctx, cancel)
+		r := <-walked
+		return r.g, r.err
+	}
+	cancel()
+	<-walked // nothing of it is kept
+	return s.readGraph(ctx, g, dir, s.workTreeView(ctx, true), extra...)
 }
 
 // configFile is where --config points: a relative path (to the current directory) inside the
