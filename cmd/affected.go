@@ -113,7 +113,10 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			return nil, errors.New("not in a git work tree: pass --files to name the changed paths")
 		}
 		headSHA := ""
-		if head != "" {
+		// With the git CLI, --head HEAD (the work tree's commit) is resolved beside the graph's
+		// load, as the range is: resolving it first held the load back by a git start.
+		lateHead := head == "HEAD" && s.repo.Engine() == gitchanges.EngineGit
+		if head != "" && !lateHead {
 			sha, err := s.repo.Resolve(ctx, head)
 			if err != nil {
 				return nil, fmt.Errorf("--head: %w", err)
@@ -143,7 +146,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			return c, nil
 		}
 		if s.repo.Engine() == gitchanges.EngineGit {
-			return affectedBesideGit(ctx, env, g, s, base, headSHA, openView, onMissing)
+			return affectedBesideGit(ctx, env, g, s, base, headSHA, lateHead, openView, onMissing)
 		}
 		var err error
 		if view, err = openView(); err != nil {
@@ -209,26 +212,40 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 // on the base, so it loads (walking the tree) while git resolves the base and its merge base and
 // lists the changes; the definitions at base are read while the apps are analysed. What is said
 // comes out as in the sequential order: an error in resolving the range alone, a failed diff after
-// the graph's warnings.
-func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, openView func() (tree.View, error), onMissing string) (*affectedResult, error) {
+// the graph's warnings. With lateHead, headSHA is resolved here, from HEAD, as the first step of the
+// range.
+func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, lateHead bool, openView func() (tree.View, error), onMissing string) (*affectedResult, error) {
 	type gitRange struct {
+		headSHA string
 		baseSHA string
 		changes []graph.Change
 		err     error
+		headErr bool // err is --head's: said before anything else
 		diffErr bool // err is git diff's: the range itself resolved
 	}
 	ranged := make(chan gitRange, 1)
 	rev := &laterRev{ready: make(chan struct{})}
 	go func() {
+		headSHA := headSHA
+		if lateHead {
+			sha, err := s.repo.Resolve(ctx, "HEAD")
+			if err != nil {
+				err = fmt.Errorf("--head: %w", err)
+				rev.set(nil, err)
+				ranged <- gitRange{err: err, headErr: true}
+				return
+			}
+			headSHA = sha
+		}
 		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
 		if err != nil {
 			rev.set(nil, err)
-			ranged <- gitRange{err: err}
+			ranged <- gitRange{headSHA: headSHA, err: err}
 			return
 		}
 		rev.set(tree.NewRev(ctx, s.root, baseSHA), nil) // one git process for every read at base
 		cs, err := s.repo.Changes(ctx, baseSHA, headSHA)
-		r := gitRange{baseSHA: baseSHA, err: err, diffErr: err != nil}
+		r := gitRange{headSHA: headSHA, baseSHA: baseSHA, err: err, diffErr: err != nil}
 		for _, c := range cs {
 			r.changes = append(r.changes, graph.Change{Path: c.Path, Status: string(c.Status)})
 		}
@@ -258,13 +275,17 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 	r := waitRange()
 	var mb *gitchanges.MissingBaseError
 	switch {
+	case r.headErr:
+		cancel()
+		_ = finish(nil)
+		return nil, r.err
 	case r.err != nil && !r.diffErr && errors.As(r.err, &mb) && onMissing == "all":
 		keep = true
 		if err := finish(env); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(env.Err, "monoctx: warning: %v\n", r.err)
-		return &affectedResult{Base: mb.Ref, Head: headOrWorktree(headSHA), Apps: s.g.All(graph.RuleMissingBase)}, nil
+		return &affectedResult{Base: mb.Ref, Head: headOrWorktree(r.headSHA), Apps: s.g.All(graph.RuleMissingBase)}, nil
 	case r.err != nil && !r.diffErr:
 		cancel()
 		_ = finish(nil)
@@ -282,7 +303,7 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 	if err != nil {
 		return nil, err
 	}
-	return &affectedResult{Base: r.baseSHA, Head: headOrWorktree(headSHA), Apps: apps}, nil
+	return &affectedResult{Base: r.baseSHA, Head: headOrWorktree(r.headSHA), Apps: apps}, nil
 }
 
 // laterRev is the base's reader before the base is known: its reads wait until it is.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -196,7 +195,7 @@ type session struct {
 	cache *cache.Cache
 	// sparse is sparseCheckout's answer, asked of git as the repo is opened (most commands need
 	// it to load the graph); nil without the git CLI.
-	sparse func() bool
+	sparse *answer
 }
 
 // open finds the repository (and git, when there is a work tree) without loading the graph.
@@ -222,7 +221,23 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 		return nil, usageErrorf("unknown --git %q (want %s, %s or %s)", g.Engine, gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit)
 	}
 	s := &session{root: dir, cwd: cwd}
+	// Whether the checkout is sparse is asked of git beside the search for the repository, from the
+	// directory that search starts in (git finds the same repository from there): most commands
+	// need the answer before they can read the tree, and it took a git start of its own after the
+	// search.
+	var sparse *answer
+	if g.Engine != gitchanges.EngineGoGit {
+		sparse = &answer{done: make(chan struct{})}
+		go func() {
+			sparse.v = sparseCheckout(ctx, dir)
+			close(sparse.done)
+		}()
+	}
 	repo, err := gitchanges.Open(ctx, dir, gitchanges.WithEngine(g.Engine))
+	if sparse != nil && (err != nil || repo.Engine() != gitchanges.EngineGit) {
+		sparse.get() // nothing will ask: git is not left running past the command
+		sparse = nil
+	}
 	switch {
 	case err == nil:
 		s.repo = repo
@@ -232,12 +247,7 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 			fmt.Fprintf(env.Err, "monoctx: warning: %v\n", err)
 		}
 		s.cache = s.openCache(env, g)
-		if repo.Engine() == gitchanges.EngineGit {
-			answer := make(chan bool, 1)
-			root := s.root
-			go func() { answer <- sparseCheckout(ctx, root) }()
-			s.sparse = sync.OnceValue(func() bool { return <-answer })
-		}
+		s.sparse = sparse
 	case g.Repo == "":
 		var nw *gitchanges.NotWorkTreeError
 		if errors.As(err, &nw) {
@@ -275,12 +285,12 @@ func (s *session) loadGraph(ctx context.Context, env *Env, g *globalOptions, dir
 
 // workTreeView is the view of the work tree: a walk of the directory, with blob ids from git's
 // index; in a sparse checkout with the git CLI (which reads the blobs the checkout leaves out), the
-// walk plus the index's skip-worktree paths.
-func (s *session) workTreeView(ctx context.Context) tree.View {
+// walk plus the index's skip-worktree paths (sparse: git's answer).
+func (s *session) workTreeView(ctx context.Context, sparse bool) tree.View {
 	// The index is needed where files git tracks are not on disk (a sparse checkout). Its listing
 	// through git was slower than the walk: on 200k files one `affected` took 1.4 s walking and
 	// 3.5 s listing the index and the untracked files through git.
-	if s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse() {
+	if sparse {
 		opts := []tree.WorkTreeOption{tree.WithIndexRecords(gitchanges.IndexRecordsReader(s.repo.GitDir()))}
 		if s.cache != nil {
 			opts = append(opts, tree.WithListCache(s.listCacheFile(), s.scratch()))
@@ -305,11 +315,33 @@ func (s *session) listCacheFile() string {
 	return filepath.Join(s.repo.GitDir(), "monoctx", "listing")
 }
 
+// answer is a yes or no that git gives later.
+type answer struct {
+	done chan struct{} // closed once v is set
+	v    bool
+}
+
+// get waits for the answer.
+func (a *answer) get() bool {
+	<-a.done
+	return a.v
+}
+
+// given reports whether the answer is in, without waiting.
+func (a *answer) given() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // sparseCheckout reports whether the work tree may lack files git tracks: core.sparseCheckout is
 // set (git sparse-checkout, cone or not). A path marked skip-worktree by hand, without a sparse
 // checkout, is read from disk as it is.
-func sparseCheckout(ctx context.Context, root string) bool {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "config", "--bool", "core.sparseCheckout").Output()
+func sparseCheckout(ctx context.Context, dir string) bool {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "config", "--bool", "core.sparseCheckout").Output()
 	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
@@ -351,9 +383,12 @@ func (s *session) startGraphView(ctx context.Context, g *globalOptions, dir stri
 }
 
 func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v tree.View, extra ...graph.Option) (*graph.Graph, error) {
+	if v == nil && dir == s.root && s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && !s.sparse.given() {
+		return s.readGraphBeforeSparse(ctx, g, dir, extra...)
+	}
 	opts := slices.Clone(extra)
 	if v == nil && dir == s.root {
-		v = s.workTreeView(ctx)
+		v = s.workTreeView(ctx, s.repo != nil && s.repo.Engine() == gitchanges.EngineGit && s.sparse != nil && s.sparse.get())
 	}
 	if v != nil {
 		opts = append(opts, graph.WithView(v))
@@ -371,6 +406,32 @@ func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v
 		opts = append(opts, graph.WithCache(s.cache, nil))
 	}
 	return graph.Load(ctx, dir, opts...)
+}
+
+// readGraphBeforeSparse is readGraph of the work tree while git has not said whether the checkout
+// is sparse (its answer takes longer than finding the repository): the load starts on the walk's
+// view, the answer for almost every checkout, and starts over on the index's if git says the
+// checkout is sparse.
+func (s *session) readGraphBeforeSparse(ctx context.Context, g *globalOptions, dir string, extra ...graph.Option) (*graph.Graph, error) {
+	type loaded struct {
+		g   *graph.Graph
+		err error
+	}
+	walked := make(chan loaded, 1)
+	wctx, cancel := context.WithCancel(ctx)
+	go func() {
+		gr, err := s.readGraph(wctx, g, dir, s.workTreeView(ctx, false), extra...)
+		walked <- loaded{gr, err}
+	}()
+	if !s.sparse.get() {
+		// The graph keeps its context (the reads at base it started): released with ctx.
+		context.AfterFunc(ctx, cancel)
+		r := <-walked
+		return r.g, r.err
+	}
+	cancel()
+	<-walked // nothing of it is kept
+	return s.readGraph(ctx, g, dir, s.workTreeView(ctx, true), extra...)
 }
 
 // configFile is where --config points: a relative path (to the current directory) inside the

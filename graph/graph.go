@@ -18,6 +18,7 @@ import (
 
 	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/discover"
+	"github.com/monoctx/monoctx/graph/jsdeps"
 	"github.com/monoctx/monoctx/graph/tree"
 )
 
@@ -143,6 +144,10 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	lang.art.tracked = o.tracked
 	if d.result != nil {
 		lang.art.listing = d.result.Paths()
+		if dv, ok := v.(*tree.Dir); ok && dv.Root() == root {
+			// Discovery walked the directory: what that walk read is not read again.
+			lang.jsListing = jsdeps.NewListing(lang.art.listing)
+		}
 	}
 	var eg errgroup.Group
 	eg.SetLimit(runtime.GOMAXPROCS(0) * 2)

@@ -24,9 +24,11 @@ type langCache struct {
 	goMu sync.Mutex
 	goA  map[bool]*golang.Analyzer // by whether tests count
 
-	jsMu    sync.Mutex
-	js      map[string]*jsEntry    // by resolved workspace root dir
-	jsRoots map[string]jsRootEntry // workspace roots by the directory they were found from
+	jsMu      sync.Mutex
+	js        map[string]*jsEntry    // by resolved workspace root dir
+	jsRoots   map[string]jsRootEntry // workspace roots by the directory they were found from
+	jsMemo    *jsdeps.Memo           // the package.json files read, shared by every load and root search
+	jsListing *jsdeps.Listing        // the walk's listing of the tree (nil: directories are read)
 
 	art artifactState
 
@@ -51,7 +53,7 @@ type goEntry struct {
 }
 
 func newLangCache(root string, fsys files) *langCache {
-	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}}
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}}
 }
 
 // entryOf returns m's entry for k, a new one the first time; mu guards m. The entries memoize

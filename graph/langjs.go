@@ -141,13 +141,19 @@ func (l *langCache) loadWorkspace(ctx context.Context, dir string) (*jsdeps.Work
 			return nil, ctx.Err()
 		}
 	}
-	ws, err := jsdeps.Load(ctx, l.root, root, append(l.jsOptions(), jsdeps.WithFS(l.fs))...)
+	ws, err := jsdeps.Load(ctx, l.root, root, l.jsLoadOptions()...)
 	if err != nil || len(ws.Packages) == 0 {
 		ws = nil // not a workspace root (or unreadable): keep looking upwards
 	}
 	e.ws = ws
 	close(e.done)
 	return ws, nil
+}
+
+// jsLoadOptions are the options of every jsdeps.Load and jsdeps.Root of the Load: its view, its
+// memo of what was read, its listing and the parse cache.
+func (l *langCache) jsLoadOptions() []jsdeps.Option {
+	return append(l.jsOptions(), jsdeps.WithFS(l.fs), jsdeps.WithMemo(l.jsMemo), jsdeps.WithListing(l.jsListing))
 }
 
 // jsRoot is jsdeps.Root of dir, found once per directory: every app whose context is the
@@ -159,7 +165,7 @@ func (l *langCache) jsRoot(ctx context.Context, dir string) (root string, ok boo
 	if done {
 		return r.root, r.ok, nil
 	}
-	root, err = jsdeps.Root(ctx, l.root, dir, append(l.jsOptions(), jsdeps.WithFS(l.fs))...)
+	root, err = jsdeps.Root(ctx, l.root, dir, l.jsLoadOptions()...)
 	if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
 		return "", false, ctxErr // not remembered: a cancelled search found nothing
 	}

@@ -1,7 +1,7 @@
 package gitchanges
 
 import (
-	"io"
+	"bytes"
 	"os"
 	"path/filepath"
 	"time"
@@ -58,9 +58,11 @@ func readIndexFile(gitDir string) ([]byte, time.Time, bool) {
 	if err != nil {
 		return nil, time.Time{}, false
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// Read at its size: io.ReadAll grows from 512 bytes, a dozen copies of a large index.
+	var buf bytes.Buffer
+	buf.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, time.Time{}, false
 	}
-	return data, st.ModTime(), true
+	return buf.Bytes(), st.ModTime(), true
 }

@@ -16,9 +16,11 @@ import (
 type Option func(*options)
 
 type options struct {
-	cache *cache.Cache
-	blobs cache.Blobs
-	fs    FS // nil: the OS
+	cache   *cache.Cache
+	blobs   cache.Blobs
+	fs      FS // nil: the OS
+	listing *Listing
+	memo    *Memo
 }
 
 func newOptions(opts []Option) *options {
@@ -72,8 +74,28 @@ func (o *options) cached(kind cache.Kind, rel, abs string, parse func(data []byt
 	return nil, false, nil
 }
 
-// readManifest is the package-level readManifest through the cache.
+// readManifest is the package-level readManifest through the memo and the cache.
 func (o *options) readManifest(repoRoot, rel string) (*manifest, error) {
+	if o != nil && o.memo != nil {
+		return o.memo.manifest(repoRoot, rel, func() (*manifest, error) { return o.readManifestCached(repoRoot, rel) })
+	}
+	return o.readManifestCached(repoRoot, rel)
+}
+
+// readPackageManifest is readManifest for a workspace's package directories: it takes what the
+// memo holds (the root searches read the packages they started from) without keeping the rest,
+// which no other search reads.
+func (o *options) readPackageManifest(repoRoot, rel string) (*manifest, error) {
+	if o != nil && o.memo != nil {
+		if m, err, ok := o.memo.lookup(repoRoot, rel); ok {
+			return m, err
+		}
+	}
+	return o.readManifestCached(repoRoot, rel)
+}
+
+// readManifestCached is the package-level readManifest through the cache.
+func (o *options) readManifestCached(repoRoot, rel string) (*manifest, error) {
 	if o == nil || o.cache == nil {
 		return readManifest(o.files(), repoRoot, rel)
 	}

@@ -32,7 +32,7 @@ func toolFiles() []struct{ name, why string } {
 }
 
 // rootConfig finds the root build configuration of the workspace at root.
-func rootConfig(fsys files, repoRoot, root string, rootMan *manifest, rawRoot []byte) []Input {
+func rootConfig(fsys files, repoRoot, root string, rootMan *manifest, rawRoot func() []byte) []Input {
 	abs := func(rel string) string { return filepath.Join(repoRoot, filepath.FromSlash(rel)) }
 	var out []Input
 	add := func(p string, dir bool, why string) {
@@ -86,7 +86,7 @@ func rootConfig(fsys files, repoRoot, root string, rootMan *manifest, rawRoot []
 	// pnpm: patchedDependencies in package.json (pnpm.patchedDependencies) and pnpm-workspace.yaml.
 	for _, dep := range sortedKeys(rootMan.Pnpm.PatchedDependencies) {
 		p := rootMan.Pnpm.PatchedDependencies[dep]
-		add(join(root, p), false, fmt.Sprintf("%s:%d pnpm.patchedDependencies[%q]", join(root, "package.json"), lineOf(rawRoot, p), dep))
+		add(join(root, p), false, fmt.Sprintf("%s:%d pnpm.patchedDependencies[%q]", join(root, "package.json"), lineOf(rawRoot(), p), dep))
 	}
 	pnpmWS := join(root, "pnpm-workspace.yaml")
 	if data, err := fsys.ReadFile(abs(pnpmWS)); err == nil {
@@ -121,7 +121,7 @@ func rootConfig(fsys files, repoRoot, root string, rootMan *manifest, rawRoot []
 				dir = v
 			}
 		}
-		add(join(root, dir), true, fmt.Sprintf("%s:%d scripts.%s: %s", join(root, "package.json"), lineOf(rawRoot, script), name, script))
+		add(join(root, dir), true, fmt.Sprintf("%s:%d scripts.%s: %s", join(root, "package.json"), lineOf(rawRoot(), script), name, script))
 	}
 	return dedupInputs(out)
 }
@@ -231,11 +231,14 @@ func (w *Workspace) tsconfigNames(dir string) []string {
 	if ok {
 		return names
 	}
-	entries, _ := w.opts.files().ReadDir(w.abs(dir))
-	for _, e := range entries {
-		n := e.Name()
-		if !e.IsDir() && strings.HasPrefix(n, "tsconfig") && strings.HasSuffix(n, ".json") {
-			names = append(names, n)
+	if listed, ok := w.opts.listed().tsconfigNames(dir); ok {
+		names = listed
+	} else {
+		entries, _ := w.opts.files().ReadDir(w.abs(dir))
+		for _, e := range entries {
+			if n := e.Name(); !e.IsDir() && isTSConfigName(n) {
+				names = append(names, n)
+			}
 		}
 	}
 	w.ts.mu.Lock()

@@ -184,7 +184,11 @@ func (o *options) loadRoot(ctx context.Context, repoRoot, root string, rootMan *
 	if w.Manager == "" {
 		w.Manager = "npm"
 	}
-	rawRoot, _ := o.files().ReadFile(abs(join(root, "package.json")))
+	// The root package.json's text gives the lines of what its manifest names: read only for those.
+	rawRoot := sync.OnceValue(func() []byte {
+		data, _ := o.files().ReadFile(abs(join(root, "package.json")))
+		return data
+	})
 	w.config = rootConfig(o.files(), repoRoot, root, rootMan, rawRoot)
 
 	// Workspace patterns.
@@ -376,7 +380,7 @@ func (o *options) readPackages(ctx context.Context, repoRoot, root string, dirs 
 	fsys := o.files()
 	read := func(i int) {
 		rel := join(root, dirs[i], "package.json")
-		m, err := o.readManifest(repoRoot, rel)
+		m, err := o.readPackageManifest(repoRoot, rel)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && !fsys.isFile(filepath.Join(repoRoot, filepath.FromSlash(rel))) {
 			m, err = nil, nil // a directory named package.json, a link to nothing: no package
 		}
