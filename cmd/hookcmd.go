@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/monoctx/monoctx/graph"
+	"github.com/monoctx/monoctx/graph/tree"
 	"github.com/monoctx/monoctx/hook"
 	"github.com/monoctx/monoctx/ignore"
 )
@@ -235,59 +237,26 @@ func preCommitRun(ctx context.Context, env *Env, g *globalOptions, s *session, m
 	if !trigger {
 		return nil // nothing staged can change a generated file: the fast path
 	}
-	dir := s.root
+	fromIndex := false
 	if dirty, err := s.repo.UnstagedChanges(ctx); err == nil {
 		for _, c := range dirty {
 			if regenerationTrigger(graph.Change{Path: c.Path, Status: string(c.Status)}, cfgFile) {
-				tree, cleanup, err := s.repo.CheckoutIndex(ctx)
-				if err != nil {
-					return err
-				}
-				defer cleanup()
-				dir = tree
+				fromIndex = true
 				break
 			}
 		}
 	}
-	if err := s.loadGraph(ctx, env, g, dir); err != nil {
-		return err
+	plans, err := preCommitPlans(ctx, env, g, s, changes, fromIndex, false)
+	if errors.Is(err, errStagedListing) {
+		// A wildcard exception of a user's patterns needs the staged files listed: from a
+		// checkout of the index, as the graph's warnings were already said.
+		quiet := *env
+		quiet.Err = io.Discard
+		plans, err = preCommitPlans(ctx, &quiet, g, s, changes, fromIndex, true)
 	}
-	affected, err := s.g.Affected(ctx, changes, nil)
 	if err != nil {
 		return err
 	}
-	// Only files monoctx already generates are kept fresh; a user's own file is never touched.
-	generated := func(rel string) bool {
-		data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(rel)))
-		return err == nil && ignore.IsGenerated(data)
-	}
-	var apps, rootApps []*graph.App
-	for _, af := range affected {
-		if af.Status != "affected" {
-			continue
-		}
-		a, err := s.g.App(af.Name)
-		if err != nil {
-			return err
-		}
-		if generated(a.Dockerfile + ".dockerignore") {
-			apps = append(apps, a)
-		}
-		if generated(joinRepo(a.Context, ".dockerignore")) {
-			rootApps = append(rootApps, a) // a context file kept by monoctx ignore --root
-		}
-	}
-	apps, _ = resolvedApps(s, apps) // unresolved apps are warned about; the rest stay fresh
-	rootApps, _ = resolvedApps(s, rootApps)
-	plans, err := planIgnores(ctx, s, apps, false)
-	if err != nil {
-		return err
-	}
-	roots, err := planRootIgnores(ctx, s, rootApps)
-	if err != nil {
-		return err
-	}
-	plans = append(plans, roots...)
 	if len(plans) == 0 {
 		return nil
 	}
@@ -381,4 +350,71 @@ func prePushRun(ctx context.Context, env *Env, g *globalOptions, s *session, arg
 		return silentExit(ExitError)
 	}
 	return nil
+}
+
+// preCommitPlans loads the graph of what is staged and plans the generated ignore files the staged
+// changes make stale. fromIndex says the work tree has unstaged edits that could change them: the
+// graph is then read from the index (through a view of it, or from a checkout into a temporary
+// directory with checkout).
+func preCommitPlans(ctx context.Context, env *Env, g *globalOptions, s *session, changes []graph.Change, fromIndex, checkout bool) ([]plannedIgnore, error) {
+	dir := s.root
+	var view tree.View
+	s.staged = nil
+	defer func() { s.staged = nil }()
+	switch {
+	case fromIndex && checkout:
+		tmp, cleanup, err := s.repo.CheckoutIndex(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		dir = tmp
+	case fromIndex:
+		idx, err := tree.NewIndex(ctx, s.root)
+		if err != nil {
+			return nil, err
+		}
+		defer idx.Close()
+		view, s.staged = idx, idx
+	}
+	if err := s.loadGraphView(ctx, env, g, dir, view); err != nil {
+		return nil, err
+	}
+	affected, err := s.g.Affected(ctx, changes, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Only files monoctx already generates are kept fresh; a user's own file is never touched.
+	generated := func(rel string) bool {
+		data, err := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(rel)))
+		return err == nil && ignore.IsGenerated(data)
+	}
+	var apps, rootApps []*graph.App
+	for _, af := range affected {
+		if af.Status != "affected" {
+			continue
+		}
+		a, err := s.g.App(af.Name)
+		if err != nil {
+			return nil, err
+		}
+		if generated(a.Dockerfile + ".dockerignore") {
+			apps = append(apps, a)
+		}
+		if generated(joinRepo(a.Context, ".dockerignore")) {
+			rootApps = append(rootApps, a) // a context file kept by monoctx ignore --root
+		}
+	}
+	apps, _ = resolvedApps(s, apps) // unresolved apps are warned about; the rest stay fresh
+	rootApps, _ = resolvedApps(s, rootApps)
+	plans, err := planIgnores(ctx, s, apps, false)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := planRootIgnores(ctx, s, rootApps)
+	if err != nil {
+		return nil, err
+	}
+	plans = append(plans, roots...)
+	return plans, nil
 }

@@ -233,7 +233,7 @@ func planIgnores(ctx context.Context, s *session, apps []*graph.App, force bool)
 		a := bs[0]
 		rel := a.Dockerfile + ".dockerignore"
 		abs := filepath.Join(s.g.Root, filepath.FromSlash(rel))
-		user, takenOver, err := userPatterns(s.g.Root, a, abs, force)
+		user, takenOver, err := userPatterns(s.readUserFile, s.g.Root, a, abs, force)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func planIgnores(ctx context.Context, s *session, apps []*graph.App, force bool)
 			if b.Context == a.Context || takenOver {
 				continue
 			}
-			other, _, err := userPatterns(s.g.Root, b, abs, force)
+			other, _, err := userPatterns(s.readUserFile, s.g.Root, b, abs, force)
 			if err != nil {
 				return nil, err
 			}
@@ -298,6 +298,10 @@ func samePatterns(a, b *ignore.File) bool {
 	return true
 }
 
+// errStagedListing says a plan needs the staged files listed, which only a checkout of the index
+// gives (buildctx lists the file system).
+var errStagedListing = errors.New("the staged files must be listed")
+
 // reincludedFiles lists the context files that a wildcard exception of the user's patterns decides
 // to keep. Only then is the context walked.
 func reincludedFiles(ctx context.Context, s *session, a *graph.App, user *ignore.File) ([]string, error) {
@@ -307,6 +311,9 @@ func reincludedFiles(ctx context.Context, s *session, a *graph.App, user *ignore
 	}
 	if !wild {
 		return nil, nil
+	}
+	if s.staged != nil {
+		return nil, errStagedListing // the listing is the disk's: the caller checks the index out
 	}
 	src, err := contextSource(s, a)
 	if err != nil {
@@ -338,13 +345,13 @@ func userPatternsOf(f *ignore.File) []ignore.Pattern {
 // userPatterns are the patterns a generated file carries over: those of a user's file taken over with
 // --force (read back from the generated file on later runs), else the context's .dockerignore (read
 // through the patterns it keeps when --root generates it). takenOver says which.
-func userPatterns(root string, a *graph.App, perDockerfile string, force bool) (f *ignore.File, takenOver bool, err error) {
+func userPatterns(read func(string) ([]byte, error), root string, a *graph.App, perDockerfile string, force bool) (f *ignore.File, takenOver bool, err error) {
 	rel, _ := filepath.Rel(root, perDockerfile)
-	if f, takenOver, err := takeOver(perDockerfile, filepath.ToSlash(rel), force); err != nil || takenOver {
+	if f, takenOver, err := takeOver(read, perDockerfile, filepath.ToSlash(rel), force); err != nil || takenOver {
 		return f, takenOver, err
 	}
 	ctxIgnore := joinRepo(a.Context, ".dockerignore")
-	f, _, err = ignore.ReadUser(filepath.Join(root, filepath.FromSlash(ctxIgnore)), ctxIgnore)
+	f, _, err = ignore.ReadUserIn(read, filepath.Join(root, filepath.FromSlash(ctxIgnore)), ctxIgnore)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -353,8 +360,8 @@ func userPatterns(root string, a *graph.App, perDockerfile string, force bool) (
 
 // takeOver reads the user's patterns of a file monoctx is about to (re)generate: the file itself
 // when --force takes it over, or the patterns an earlier takeover kept in it.
-func takeOver(path, rel string, force bool) (f *ignore.File, takenOver bool, err error) {
-	f, generated, err := ignore.ReadUser(path, rel)
+func takeOver(read func(string) ([]byte, error), path, rel string, force bool) (f *ignore.File, takenOver bool, err error) {
+	f, generated, err := ignore.ReadUserIn(read, path, rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil
@@ -393,7 +400,7 @@ func planRootIgnores(ctx context.Context, s *session, apps []*graph.App) ([]plan
 		abs := filepath.Join(s.g.Root, filepath.FromSlash(rel))
 		// The user's file is read as taken over even without --force, so --stdout shows the real
 		// result; writing over it is still refused without --force.
-		user, takenOver, err := takeOver(abs, rel, true)
+		user, takenOver, err := takeOver(s.readUserFile, abs, rel, true)
 		if err != nil {
 			return nil, err
 		}

@@ -196,6 +196,18 @@ type session struct {
 	// sparse is sparseCheckout's answer, asked of git as the repo is opened (most commands need
 	// it to load the graph); nil without the git CLI.
 	sparse *answer
+	// staged is set while the graph is the index's (a pre-commit hook with unstaged edits): the
+	// user's ignore patterns are read from it too, by absolute path under root.
+	staged tree.View
+}
+
+// readUserFile reads a file of the tree the graph was loaded from, by absolute path: the index's
+// content for a pre-commit hook, else the file system's.
+func (s *session) readUserFile(abs string) ([]byte, error) {
+	if s.staged != nil {
+		return tree.AbsOf(s.staged).ReadFile(abs)
+	}
+	return os.ReadFile(abs)
 }
 
 // open finds the repository (and git, when there is a work tree) without loading the graph.
