@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -27,28 +26,15 @@ func sparseRepo(t *testing.T) string {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
-	for name, content := range map[string]string{
-		"compose.yaml":   "services:\n  web:\n    build: web\n  api:\n    build:\n      context: api\n",
-		"web/Dockerfile": "FROM scratch\nCOPY w /w\n",
-		"web/w":          "w\n",
-		"api/Dockerfile": "FROM scratch\nCOPY a /a\n",
-		"api/a":          "a\n",
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir,
+		"compose.yaml", "services:\n  web:\n    build: web\n  api:\n    build:\n      context: api\n",
+		"web/Dockerfile", "FROM scratch\nCOPY w /w\n",
+		"web/w", "w\n",
+		"api/Dockerfile", "FROM scratch\nCOPY a /a\n",
+		"api/a", "a\n")
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "init"},
 		{"sparse-checkout", "set", "--cone", "api"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
+		runGit(t, dir, args...)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "web", "Dockerfile")); err == nil {
 		t.Fatal("web/Dockerfile is on disk: the sparse checkout did not take")
