@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/monoctx/monoctx/graph"
 	"github.com/monoctx/monoctx/hook"
+	"github.com/monoctx/monoctx/internal/gittest"
 )
 
 // stagedRepo is a repository with a generated apps/web/Dockerfile.dockerignore, then a staged
@@ -23,8 +22,8 @@ func stagedRepo(t *testing.T, userPatterns string) string {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
-	write := func(kv ...string) { t.Helper(); writeFiles(t, dir, kv...) }
-	git := func(args ...string) { t.Helper(); runGit(t, dir, args...) }
+	write := func(kv ...string) { t.Helper(); gittest.WriteFiles(t, dir, kv...) }
+	git := func(args ...string) { t.Helper(); gittest.Git(t, dir, args...) }
 	write("apps/web/Dockerfile", "FROM scratch\nCOPY libs/auth/ /auth/\nCOPY apps/web/ /web/\n",
 		"apps/web/index.html", "w\n", "libs/auth/a.txt", "a\n", "libs/ui/u.txt", "u\n", "docs/d.md", "d\n",
 		".dockerignore", userPatterns)
@@ -115,29 +114,5 @@ func TestPreCommitWithAWildcardExceptionListsACheckout(t *testing.T) {
 	var exit silentExit
 	if !errors.As(err, &exit) || !strings.Contains(env.Err.(*bytes.Buffer).String(), "apps/web/Dockerfile.dockerignore (app ") {
 		t.Errorf("pre-commit check: got %v, stderr %s; want the stale file refused", err, env.Err)
-	}
-}
-
-// writeFiles writes files under dir: path, content, path, content...
-func writeFiles(t *testing.T, dir string, kv ...string) {
-	t.Helper()
-	for i := 0; i+1 < len(kv); i += 2 {
-		p := filepath.Join(dir, filepath.FromSlash(kv[i]))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(kv[i+1]), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// runGit runs git in dir.
-func runGit(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 }

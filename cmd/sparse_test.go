@@ -26,7 +26,7 @@ func sparseRepo(t *testing.T) string {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
-	writeFiles(t, dir,
+	gittest.WriteFiles(t, dir,
 		"compose.yaml", "services:\n  web:\n    build: web\n  api:\n    build:\n      context: api\n",
 		"web/Dockerfile", "FROM scratch\nCOPY w /w\n",
 		"web/w", "w\n",
@@ -34,7 +34,7 @@ func sparseRepo(t *testing.T) string {
 		"api/a", "a\n")
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "init"},
 		{"sparse-checkout", "set", "--cone", "api"}} {
-		runGit(t, dir, args...)
+		gittest.Git(t, dir, args...)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "web", "Dockerfile")); err == nil {
 		t.Fatal("web/Dockerfile is on disk: the sparse checkout did not take")

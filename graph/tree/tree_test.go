@@ -7,11 +7,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -29,30 +27,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func write(t *testing.T, dir string, kv ...string) {
-	t.Helper()
-	for i := 0; i+1 < len(kv); i += 2 {
-		p := filepath.Join(dir, filepath.FromSlash(kv[i]))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(kv[i+1]), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+// git and write are gittest's, under the names these tests use.
+var (
+	git   = gittest.Git
+	write = gittest.WriteFiles
+)
 
 func symlink(t *testing.T, target, link string) {
 	t.Helper()
