@@ -167,7 +167,7 @@ paths whose change can change its image. From it: which apps a change affects, g
 	pf.StringVar(&g.Config, "config", "", "config file (default: monoctx.yaml at the repository root, optional); relative: read from the tree analysed (--head's commit), absolute: from the file system")
 	pf.StringVar(&g.Engine, "git", "auto", "git engine: auto (git CLI when on PATH), git or go-git")
 	pf.BoolVar(&g.Strict, "strict", false, "fail on what is otherwise a warning: a broken definition file, an unresolved app")
-	pf.BoolVar(&g.NoCache, "no-cache", false, "neither read nor write the parse cache under the git directory (also MONOCTX_NO_CACHE=1)")
+	pf.BoolVar(&g.NoCache, "no-cache", false, "neither read nor write the parse and listing caches under the git directory (also MONOCTX_NO_CACHE=1)")
 
 	root.AddCommand(
 		newAppsCmd(env, g),
