@@ -26,6 +26,7 @@ func WithFS(fsys FS) Option { return func(c *config) { c.fs = fsys } }
 type osFS struct{}
 
 func (osFS) ReadFile(name string) ([]byte, error)         { return os.ReadFile(name) }
+func (osFS) Open(name string) (fs.File, error)            { return os.Open(name) }
 func (osFS) Stat(name string) (fs.FileInfo, error)        { return os.Stat(name) }
 func (osFS) Lstat(name string) (fs.FileInfo, error)       { return os.Lstat(name) }
 func (osFS) ReadDir(name string) ([]fs.DirEntry, error)   { return os.ReadDir(name) }

@@ -9,11 +9,15 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/monoctx/monoctx/graph/cache"
@@ -197,12 +201,11 @@ func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err err
 			return imports, embeds, nil
 		}
 	}
-	if src == nil {
-		if src, err = readGoFile(a.fs, abs, rel); err != nil {
-			return nil, nil, err
-		}
+	if src != nil {
+		imports, embeds, err = parseGoSource(rel, src)
+	} else {
+		imports, embeds, err = parseGoFile(a.fs, abs, rel)
 	}
-	imports, embeds, err = parseGoSource(rel, src)
 	if err != nil {
 		return nil, nil, err // not cached: the error names the file
 	}
@@ -216,11 +219,119 @@ func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err err
 // parseGoFile returns the imports of a Go file and, when it imports "embed",
 // the patterns of its //go:embed directives. rel names the file in errors.
 func parseGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error) {
-	src, err := readGoFile(fsys, abs, rel)
+	src, whole, err := readGoHeader(fsys, abs, rel)
 	if err != nil {
 		return nil, nil, err
 	}
+	imports, embeds, err = parseGoSource(rel, src)
+	if whole || err != nil || !slices.Contains(imports, "embed") {
+		return imports, embeds, err
+	}
+	// The //go:embed directives may be anywhere in the file.
+	if src, err = readGoFile(fsys, abs, rel); err != nil {
+		return nil, nil, err
+	}
 	return parseGoSource(rel, src)
+}
+
+// goHeaderRead is the first read of a Go file: most files end within it, and the import sections
+// of nearly all others.
+const goHeaderRead = 8 << 10
+
+var goHeaderBufs = sync.Pool{New: func() any { b := make([]byte, goHeaderRead); return &b }}
+
+// readGoHeader returns the start of a Go file up to the end of its import section, which is all
+// parseGoSource reads of a file that does not import "embed", or the whole file (whole true). A
+// large file (generated code, vendored tables) is read only as far as its imports: reading
+// ~130 MB of a big module's sources whole was most of a cold run.
+func readGoHeader(fsys FS, abs, rel string) (src []byte, whole bool, err error) {
+	o, ok := fsys.(interface{ Open(string) (fs.File, error) })
+	if !ok {
+		src, err := readGoFile(fsys, abs, rel)
+		return src, true, err
+	}
+	f, err := o.Open(abs)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", rel, err)
+	}
+	defer f.Close()
+	bp := goHeaderBufs.Get().(*[]byte)
+	defer goHeaderBufs.Put(bp)
+	buf := (*bp)[:0]
+	for {
+		n, err := io.ReadFull(f, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return bytes.Clone(buf), true, nil
+		case err != nil:
+			return nil, false, fmt.Errorf("reading %s: %w", rel, err)
+		}
+		if end, ok := importsEnd(buf); ok {
+			return bytes.Clone(buf[:end]), false, nil
+		}
+		buf = slices.Grow(buf, len(buf)) // the section goes on: read as much again (not pooled)
+	}
+}
+
+// importsEnd returns the offset in src, the start of a Go file, of the first declaration after
+// its package clause and import section, when src holds all of them in the shape the parser
+// accepts; false when it does not (cut short, or anything unusual: then more is read, and a file
+// with a syntax error is read whole, so that the parser's message is the one of the whole file).
+func importsEnd(src []byte) (int, bool) {
+	fset := token.NewFileSet()
+	file := fset.AddFile("", -1, len(src))
+	var sc scanner.Scanner
+	bad := false
+	sc.Init(file, src, func(token.Position, string) { bad = true }, 0)
+	next := func() (token.Pos, token.Token) {
+		pos, tok, _ := sc.Scan()
+		if bad {
+			return pos, token.ILLEGAL
+		}
+		return pos, tok
+	}
+	expect := func(want ...token.Token) bool {
+		for _, w := range want {
+			if _, tok := next(); tok != w {
+				return false
+			}
+		}
+		return true
+	}
+	if !expect(token.PACKAGE, token.IDENT, token.SEMICOLON) {
+		return 0, false
+	}
+	for {
+		pos, tok := next()
+		switch tok {
+		case token.FUNC, token.TYPE, token.VAR, token.CONST:
+			return file.Offset(pos), true
+		case token.IMPORT:
+		default:
+			return 0, false
+		}
+		_, tok = next()
+		if tok == token.LPAREN {
+			for tok != token.RPAREN {
+				switch _, tok = next(); tok {
+				case token.IDENT, token.PERIOD, token.STRING, token.SEMICOLON, token.RPAREN:
+				default:
+					return 0, false
+				}
+			}
+			if !expect(token.SEMICOLON) {
+				return 0, false
+			}
+			continue
+		}
+		if tok == token.IDENT || tok == token.PERIOD {
+			_, tok = next()
+		}
+		if tok != token.STRING || !expect(token.SEMICOLON) {
+			return 0, false
+		}
+	}
 }
 
 func readGoFile(fsys FS, abs, rel string) ([]byte, error) {

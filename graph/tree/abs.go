@@ -45,6 +45,14 @@ func (a Abs) ReadFile(name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
+// Open opens a file to read it in parts (the start of a large Go file, without the rest).
+func (a Abs) Open(name string) (fs.File, error) {
+	if r, ok := a.rel(name); ok {
+		return a.v.Open(r)
+	}
+	return os.Open(name)
+}
+
 func (a Abs) Stat(name string) (fs.FileInfo, error) {
 	if r, ok := a.rel(name); ok {
 		return a.v.Stat(r)

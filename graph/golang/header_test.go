@@ -1,0 +1,157 @@
+package golang
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// readCounter is the OS file system, counting the bytes read through Open.
+type readCounter struct {
+	osFS
+	read int
+}
+
+func (r *readCounter) Open(name string) (fs.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &countedFile{f, r}, nil
+}
+
+type countedFile struct {
+	*os.File
+	r *readCounter
+}
+
+func (c *countedFile) Read(p []byte) (int, error) {
+	n, err := c.File.Read(p)
+	c.r.read += n
+	return n, err
+}
+
+// wholeFS is the OS file system without Open: parseGoFile reads every file whole.
+type wholeFS struct{ fs FS }
+
+func (w wholeFS) ReadFile(name string) ([]byte, error)       { return w.fs.ReadFile(name) }
+func (w wholeFS) Stat(name string) (fs.FileInfo, error)      { return w.fs.Stat(name) }
+func (w wholeFS) Lstat(name string) (fs.FileInfo, error)     { return w.fs.Lstat(name) }
+func (w wholeFS) ReadDir(name string) ([]fs.DirEntry, error) { return w.fs.ReadDir(name) }
+func (w wholeFS) WalkDir(root string, fn fs.WalkDirFunc) error {
+	return w.fs.WalkDir(root, fn)
+}
+func (w wholeFS) Glob(dir, pattern string) ([]string, error) { return w.fs.Glob(dir, pattern) }
+
+// TestHeaderReadsParseAsTheWholeFile: reading a Go file only up to its imports gives the imports,
+// embeds and errors of parsing it whole, on the files of Go's own tree and on files shaped to cut
+// the first read anywhere in their import section.
+func TestHeaderReadsParseAsTheWholeFile(t *testing.T) {
+	dir := t.TempDir()
+	long := func(n int) string {
+		var b strings.Builder
+		b.WriteString("package p\n\nimport (\n")
+		for i := 0; b.Len() < n; i++ {
+			b.WriteString("\t\"example.com/a/very/long/import/path/number/" + strings.Repeat("x", i%50) + "\"\n")
+		}
+		b.WriteString(")\n")
+		return b.String()
+	}
+	body := "\nfunc f() {}\n" + strings.Repeat("var _ = 1 // filler\n", 2000)
+	cases := map[string]string{
+		"long_imports.go":   long(3*goHeaderRead) + body,
+		"at_the_cut.go":     long(goHeaderRead-40) + body,
+		"embed_far.go":      "package p\n\nimport _ \"embed\"\n" + body + "\n//go:embed data.txt\nvar s string\n",
+		"embed_long.go":     long(goHeaderRead) + "import _ \"embed\"\n" + body + "\n//go:embed data.txt\nvar s string\n",
+		"bad_import.go":     long(goHeaderRead) + "import \"unterminated\n" + body,
+		"bad_after.go":      long(2*goHeaderRead) + "import \"a\" junk\n" + body,
+		"bad_path.go":       long(goHeaderRead) + "import \"a\\q\"\n" + body,
+		"single_imports.go": strings.Repeat("// license\n", 1000) + "package p\nimport \"a\"\nimport b \"b\"\nimport . \"c\"\n" + body,
+		"cgo.go":            "package p\n\n/*\n#include <stdio.h>\n" + strings.Repeat("// c\n", 3000) + "*/\nimport \"C\"\n" + body,
+		// 64-byte lines: the first read ends between two imports.
+		"many_single.go": "package p\n//" + strings.Repeat("-", 51) + "\n" + strings.Repeat("import \"example.com/single/import/of/a/long/section/"+strings.Repeat("y", 10)+"\"\n", 2*goHeaderRead/64) + "import \"last\"\n" + body,
+		"no_decls.go":    long(2 * goHeaderRead),
+		"exactly.go":     long(goHeaderRead)[:goHeaderRead],
+	}
+	var files []string
+	for name, src := range cases {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	root := filepath.Join(runtime.GOROOT(), "src")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil || len(files) < 1000 {
+		t.Fatalf("Go's tree at %s: %d files, %v", root, len(files), err)
+	}
+	slices.Sort(files)
+	rc := &readCounter{}
+	total, large := 0, 0
+	for _, p := range files {
+		wi, we, werr := parseGoFile(wholeFS{osFS{}}, p, p)
+		hi, he, herr := parseGoFile(rc, p, p)
+		if !slices.Equal(wi, hi) || !slices.Equal(we, he) || errText(werr) != errText(herr) {
+			t.Errorf("%s: whole: %q %q %v; from its header: %q %q %v", p, wi, we, werr, hi, he, herr)
+		}
+		if fi, err := os.Stat(p); err == nil {
+			total += int(fi.Size())
+			if fi.Size() > 4*goHeaderRead {
+				large++
+			}
+		}
+	}
+	// Not a timing: what was read. Go's tree has large files (tables, tests) whose imports are
+	// at their start; reading them whole would read everything.
+	if large == 0 || rc.read >= total*3/4 {
+		t.Errorf("read %d of %d bytes (%d large files): the large files were read whole", rc.read, total, large)
+	}
+	t.Logf("%d files: read %d of %d bytes", len(files), rc.read, total)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestImportsEnd: the offset is where the first declaration after the imports starts.
+func TestImportsEnd(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want int // -1: not known from src
+	}{
+		{"package p\nfunc f() {}", len("package p\n")},
+		{"package p\nimport \"a\"\ntype T int", len("package p\nimport \"a\"\n")},
+		{"package p\nimport (\n\t\"a\"\n\tb \"b\"\n)\nvar v int", len("package p\nimport (\n\t\"a\"\n\tb \"b\"\n)\n")},
+		{"package p\nimport (\n\t\"a\"\n", -1},           // cut inside the section
+		{"package p\nimport \"a\"\n", -1},                // another import may follow
+		{"package p\nimport \"a\"\nimport", -1},          // cut in an import
+		{"package p\nimport \"a\nfunc f() {}", -1},       // a syntax error: read whole
+		{"package p\nimport (\"a\" + \"b\")\nvar v", -1}, // not the parser's shape
+		{"package p\nx := 1", -1},
+	} {
+		got, ok := importsEnd([]byte(c.src))
+		if !ok {
+			got = -1
+		}
+		if got != c.want {
+			t.Errorf("importsEnd(%q) = %d, want %d", c.src, got, c.want)
+		}
+		if ok && !bytes.HasPrefix([]byte(c.src[got:]), []byte("func")) && !bytes.HasPrefix([]byte(c.src[got:]), []byte("type")) && !bytes.HasPrefix([]byte(c.src[got:]), []byte("var")) {
+			t.Errorf("importsEnd(%q) = %d, not at a declaration", c.src, got)
+		}
+	}
+}
