@@ -9,8 +9,6 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,19 +217,44 @@ func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err err
 // parseGoFile returns the imports of a Go file and, when it imports "embed",
 // the patterns of its //go:embed directives. rel names the file in errors.
 func parseGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error) {
-	src, whole, err := readGoHeader(fsys, abs, rel)
+	h, ok := fsys.(headReader)
+	if !ok {
+		return parseWholeGoFile(fsys, abs, rel)
+	}
+	bp := goHeaderBufs.Get().(*[]byte)
+	defer goHeaderBufs.Put(bp)
+	buf := *bp
+	n, err := h.ReadFileHead(abs, buf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
+	}
+	if n < len(buf) {
+		return parseGoSource(rel, buf[:n]) // the whole file
+	}
+	end, ok := importsEnd(buf)
+	if !ok {
+		return parseWholeGoFile(fsys, abs, rel) // imports past the first read, or something odd
+	}
+	imports, embeds, err = parseGoSource(rel, buf[:end])
+	if err != nil || !slices.Contains(imports, "embed") {
+		return imports, embeds, err
+	}
+	return parseWholeGoFile(fsys, abs, rel) // //go:embed directives may be anywhere
+}
+
+func parseWholeGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error) {
+	src, err := readGoFile(fsys, abs, rel)
 	if err != nil {
 		return nil, nil, err
 	}
-	imports, embeds, err = parseGoSource(rel, src)
-	if whole || err != nil || !slices.Contains(imports, "embed") {
-		return imports, embeds, err
-	}
-	// The //go:embed directives may be anywhere in the file.
-	if src, err = readGoFile(fsys, abs, rel); err != nil {
-		return nil, nil, err
-	}
 	return parseGoSource(rel, src)
+}
+
+// headReader reads the start of a file into buf; n < len(buf) is the whole file. Reading a Go
+// file only as far as its imports left most of a cold run unread: ~130 MB of a large module's
+// sources are vendored generated code whose imports are in their first few KB.
+type headReader interface {
+	ReadFileHead(name string, buf []byte) (n int, err error)
 }
 
 // goHeaderRead is the first read of a Go file: most files end within it, and the import sections
@@ -239,40 +262,6 @@ func parseGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error)
 const goHeaderRead = 8 << 10
 
 var goHeaderBufs = sync.Pool{New: func() any { b := make([]byte, goHeaderRead); return &b }}
-
-// readGoHeader returns the start of a Go file up to the end of its import section, which is all
-// parseGoSource reads of a file that does not import "embed", or the whole file (whole true). A
-// large file (generated code, vendored tables) is read only as far as its imports: reading
-// ~130 MB of a big module's sources whole was most of a cold run.
-func readGoHeader(fsys FS, abs, rel string) (src []byte, whole bool, err error) {
-	o, ok := fsys.(interface{ Open(string) (fs.File, error) })
-	if !ok {
-		src, err := readGoFile(fsys, abs, rel)
-		return src, true, err
-	}
-	f, err := o.Open(abs)
-	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", rel, err)
-	}
-	defer f.Close()
-	bp := goHeaderBufs.Get().(*[]byte)
-	defer goHeaderBufs.Put(bp)
-	buf := (*bp)[:0]
-	for {
-		n, err := io.ReadFull(f, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		switch {
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			return bytes.Clone(buf), true, nil
-		case err != nil:
-			return nil, false, fmt.Errorf("reading %s: %w", rel, err)
-		}
-		if end, ok := importsEnd(buf); ok {
-			return bytes.Clone(buf[:end]), false, nil
-		}
-		buf = slices.Grow(buf, len(buf)) // the section goes on: read as much again (not pooled)
-	}
-}
 
 // importsEnd returns the offset in src, the start of a Go file, of the first declaration after
 // its package clause and import section, when src holds all of them in the shape the parser

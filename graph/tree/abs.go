@@ -45,12 +45,19 @@ func (a Abs) ReadFile(name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-// Open opens a file to read it in parts (the start of a large Go file, without the rest).
-func (a Abs) Open(name string) (fs.File, error) {
-	if r, ok := a.rel(name); ok {
-		return a.v.Open(r)
+// ReadFileHead reads the start of the file name into buf: n < len(buf) is the whole file. A
+// large file's start is read without the rest where the view reads the disk.
+func (a Abs) ReadFileHead(name string, buf []byte) (int, error) {
+	r, ok := a.rel(name)
+	if !ok {
+		return readHead(name, buf)
 	}
-	return os.Open(name)
+	if h, ok := a.v.(interface {
+		ReadFileHead(string, []byte) (int, error)
+	}); ok {
+		return h.ReadFileHead(r, buf)
+	}
+	return headOf(a.v.ReadFile(r))(buf)
 }
 
 func (a Abs) Stat(name string) (fs.FileInfo, error) {

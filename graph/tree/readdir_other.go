@@ -3,6 +3,8 @@
 package tree
 
 import (
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -28,3 +30,16 @@ func readDir(dir string, _ []byte, _ *statKey, fn func(name []byte, typ fs.FileM
 }
 
 func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+func readHead(name string, buf []byte) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := io.ReadFull(f, buf)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	return n, err
+}

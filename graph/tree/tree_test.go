@@ -135,6 +135,13 @@ func sameTree(t *testing.T, got, want View, extra ...string) {
 		if (werr == nil) != (gerr == nil) || !bytes.Equal(wd, gd) {
 			t.Errorf("ReadFile(%q): got %q, %v; want %q, %v", n, gd, gerr, wd, werr)
 		}
+		for _, size := range []int{3, 64 << 10} { // the start of a file, and the whole
+			buf := make([]byte, size)
+			k, herr := AbsOf(got).ReadFileHead(filepath.Join(got.Root(), filepath.FromSlash(n)), buf)
+			if (werr == nil) != (herr == nil) || !bytes.Equal(buf[:k], wd[:min(size, len(wd))]) {
+				t.Errorf("ReadFileHead(%q, %d bytes): got %q, %v; want the start of %q, %v", n, size, buf[:k], herr, wd, werr)
+			}
+		}
 		wt, werr := want.ReadLink(n)
 		gt, gerr := got.ReadLink(n)
 		if (werr == nil) != (gerr == nil) || wt != gt {

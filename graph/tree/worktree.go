@@ -446,6 +446,30 @@ func (w *WorkTree) ReadFile(name string) ([]byte, error) {
 	return nil, err
 }
 
+// ReadFileHead reads the start of the file name into buf: n < len(buf) is the whole file. It is
+// ReadFile's start, without an *os.File or the rest of a large file.
+func (w *WorkTree) ReadFileHead(name string, buf []byte) (int, error) {
+	n, err := clean("open", name)
+	if err != nil {
+		return 0, err
+	}
+	m, err := readHead(w.abs(n), buf)
+	if err == nil || !w.fromIndex(err) {
+		return m, err
+	}
+	return headOf(w.ReadFile(name))(buf)
+}
+
+// headOf is a ReadFileHead answer from ReadFile's.
+func headOf(data []byte, err error) func(buf []byte) (int, error) {
+	return func(buf []byte) (int, error) {
+		if err != nil {
+			return 0, err
+		}
+		return copy(buf, data), nil
+	}
+}
+
 func (w *WorkTree) ReadDir(name string) ([]fs.DirEntry, error) {
 	n, err := clean("open", name)
 	if err != nil {
