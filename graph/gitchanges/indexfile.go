@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/monoctx/monoctx/graph/tree"
@@ -26,7 +27,7 @@ func parseIndex(data []byte) (map[string]*tree.IndexEntry, error) {
 		if stage != 0 || ext&(skipWorktree|intentToAdd) != 0 || mode != 0o100644 && mode != 0o100755 {
 			return nil
 		}
-		entries = append(entries, statEntry(e, mode))
+		entries = append(entries, statEntry(e, mode, hexID(e[40:60])))
 		out[string(name)] = &entries[len(entries)-1]
 		return nil
 	})
@@ -47,26 +48,44 @@ const (
 // them) is refused, as parseIndex's refusals are: git lists those.
 func parseIndexRecords(data []byte) ([]tree.IndexRecord, error) {
 	var out []tree.IndexRecord
-	err := decodeIndex(data, func(n int) { out = make([]tree.IndexRecord, 0, n) }, func(name, e []byte, stage int, ext uint16) error {
+	// Paths and ids are cut from two strings, not allocated one by one: three allocations an
+	// entry were most of reading a large index.
+	var names, ids strings.Builder
+	type span struct{ name, nameEnd, id int }
+	var spans []span
+	err := decodeIndex(data, func(n int) {
+		out = make([]tree.IndexRecord, 0, n)
+		spans = make([]span, 0, n)
+		names.Grow(len(data) - 62*n) // at least the paths' length: the entries' other bytes
+		ids.Grow(40 * n)
+	}, func(name, e []byte, stage int, ext uint16) error {
 		mode := binary.BigEndian.Uint32(e[24:28])
 		if mode&0o170000 == 0o040000 {
 			return errors.New("sparse index")
 		}
-		out = append(out, tree.IndexRecord{Path: string(name), Mode: mode, Stage: stage,
-			SkipWorktree: ext&skipWorktree != 0, IntentToAdd: ext&intentToAdd != 0, Entry: statEntry(e, mode)})
+		spans = append(spans, span{names.Len(), names.Len() + len(name), ids.Len()})
+		names.Write(name)
+		writeHexID(&ids, e[40:60])
+		out = append(out, tree.IndexRecord{Mode: mode, Stage: stage,
+			SkipWorktree: ext&skipWorktree != 0, IntentToAdd: ext&intentToAdd != 0, Entry: statEntry(e, mode, "")})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	all, allIDs := names.String(), ids.String()
+	for i, sp := range spans {
+		out[i].Path = all[sp.name:sp.nameEnd]
+		out[i].Entry.ID = allIDs[sp.id : sp.id+40]
+	}
 	return out, nil
 }
 
 // statEntry is the blob id and stat data of the fixed part e of an index entry.
-func statEntry(e []byte, mode uint32) tree.IndexEntry {
+func statEntry(e []byte, mode uint32, id string) tree.IndexEntry {
 	u32 := func(i int) uint32 { return binary.BigEndian.Uint32(e[i : i+4]) }
 	return tree.IndexEntry{
-		ID:         hexID(e[40:60]),
+		ID:         id,
 		Ctime:      time.Unix(int64(u32(0)), int64(u32(4))),
 		Mtime:      time.Unix(int64(u32(8)), int64(u32(12))),
 		Inode:      u32(20),
@@ -190,6 +209,15 @@ func allZero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// writeHexID writes hexID(b) to w.
+func writeHexID(w *strings.Builder, b []byte) {
+	const digits = "0123456789abcdef"
+	for _, c := range b {
+		w.WriteByte(digits[c>>4])
+		w.WriteByte(digits[c&15])
+	}
 }
 
 func hexID(b []byte) string {
