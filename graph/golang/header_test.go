@@ -67,9 +67,10 @@ func TestHeaderReadsParseAsTheWholeFile(t *testing.T) {
 		"single_imports.go": strings.Repeat("// license\n", 1000) + "package p\nimport \"a\"\nimport b \"b\"\nimport . \"c\"\n" + body,
 		"cgo.go":            "package p\n\n/*\n#include <stdio.h>\n" + strings.Repeat("// c\n", 3000) + "*/\nimport \"C\"\n" + body,
 		// 64-byte lines: the first read ends between two imports.
-		"many_single.go": "package p\n//" + strings.Repeat("-", 51) + "\n" + strings.Repeat("import \"example.com/single/import/of/a/long/section/"+strings.Repeat("y", 10)+"\"\n", 2*goHeaderRead/64) + "import \"last\"\n" + body,
-		"no_decls.go":    long(2 * goHeaderRead),
-		"exactly.go":     long(goHeaderRead)[:goHeaderRead],
+		"many_single.go":   "package p\n//" + strings.Repeat("-", 51) + "\n" + strings.Repeat("import \"example.com/single/import/of/a/long/section/"+strings.Repeat("y", 10)+"\"\n", 2*goHeaderRead/64) + "import \"last\"\n" + body,
+		"comment_after.go": "package p\n\nimport \"a\"\n\n" + strings.Repeat("// a long doc comment\n", 3*goHeaderRead/20) + body,
+		"no_decls.go":      long(2 * goHeaderRead),
+		"exactly.go":       long(goHeaderRead)[:goHeaderRead],
 	}
 	var files []string
 	for name, src := range cases {
@@ -90,6 +91,16 @@ func TestHeaderReadsParseAsTheWholeFile(t *testing.T) {
 		t.Fatalf("Go's tree at %s: %d files, %v", root, len(files), err)
 	}
 	slices.Sort(files)
+	// Files read only in part: their imports end early, and they do not import embed.
+	for _, name := range []string{"long_imports.go", "single_imports.go", "many_single.go", "cgo.go", "comment_after.go"} {
+		rc := &readCounter{}
+		if _, _, err := parseGoFile(rc, filepath.Join(dir, name), name); err != nil {
+			t.Fatal(err)
+		}
+		if rc.read >= len(cases[name]) {
+			t.Errorf("%s: read %d bytes of %d", name, rc.read, len(cases[name]))
+		}
+	}
 	rc := &readCounter{}
 	total, large := 0, 0
 	for _, p := range files {

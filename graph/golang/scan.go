@@ -228,12 +228,20 @@ func parseGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
 	}
-	if n < len(buf) {
-		return parseGoSource(rel, buf[:n]) // the whole file
+	end, ok := 0, false
+	for n == len(buf) {
+		if end, ok = importsEnd(buf); ok {
+			break
+		}
+		// The imports, or a long comment after them, go past what was read (or the file is
+		// odd, and is read to its end): read four times as much.
+		buf = make([]byte, 4*len(buf))
+		if n, err = h.ReadFileHead(abs, buf); err != nil {
+			return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
+		}
 	}
-	end, ok := importsEnd(buf)
 	if !ok {
-		return parseWholeGoFile(fsys, abs, rel) // imports past the first read, or something odd
+		return parseGoSource(rel, buf[:n]) // the whole file
 	}
 	imports, embeds, err = parseGoSource(rel, buf[:end])
 	if err != nil || !slices.Contains(imports, "embed") {
