@@ -1,7 +1,6 @@
 package golang
 
 import (
-	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -131,31 +130,65 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// TestImportsEnd: the offset is where the first declaration after the imports starts.
-func TestImportsEnd(t *testing.T) {
+// TestScanImports: the imports are the parser's; what it cannot be sure of is left to the
+// parser.
+func TestScanImports(t *testing.T) {
 	for _, c := range []struct {
-		src  string
-		want int // -1: not known from src
+		src   string
+		whole bool
+		want  []string // nil: left to the parser
 	}{
-		{"package p\nfunc f() {}", len("package p\n")},
-		{"package p\nimport \"a\"\ntype T int", len("package p\nimport \"a\"\n")},
-		{"package p\nimport (\n\t\"a\"\n\tb \"b\"\n)\nvar v int", len("package p\nimport (\n\t\"a\"\n\tb \"b\"\n)\n")},
-		{"package p\nimport (\n\t\"a\"\n", -1},           // cut inside the section
-		{"package p\nimport \"a\"\n", -1},                // another import may follow
-		{"package p\nimport \"a\"\nimport", -1},          // cut in an import
-		{"package p\nimport \"a\nfunc f() {}", -1},       // a syntax error: read whole
-		{"package p\nimport (\"a\" + \"b\")\nvar v", -1}, // not the parser's shape
-		{"package p\nx := 1", -1},
+		{"package p\nfunc f() {}", false, []string{}},
+		{"package p\nimport \"a\"\ntype T int", false, []string{"a"}},
+		{"package p\nimport (\n\t\"a\"\n\tb \"b/c\"\n\t. \"d\"; _ \"e\")\nvar v int", false, []string{"a", "b/c", "d", "e"}},
+		{"package p\nimport ()\nimport \"x\"\nconst c = 1", false, []string{"x"}},
+		{"package p\nimport \"a\"\n", true, []string{"a"}},
+		{"package p\nimport (\n\t\"a\"\n", false, nil},          // cut inside the section
+		{"package p\nimport \"a\"\n", false, nil},               // another import may follow
+		{"package p\nimport \"a\"\nimport", false, nil},         // cut in an import
+		{"package p\nimport \"a\nfunc f() {}", true, nil},       // a syntax error
+		{"package p\nimport (\"a\" \"b\")\nvar v", true, nil},   // a missing semicolon
+		{"package p\nimport (\"a\" + \"b\")\nvar v", true, nil}, // not the parser's shape
+		{"package p\nimport \"a\\x41\"\nvar v", true, nil},      // an escape: the parser unquotes it
+		{"package p\nimport `a`\nvar v", true, nil},             // a raw string
+		{"package p\nimport \"a b\"\nvar v", true, nil},         // not a valid path
+		{"package _\nvar v", true, nil},
+		{"package p\nx := 1", true, nil},
 	} {
-		got, ok := importsEnd([]byte(c.src))
+		got, ok := scanImports([]byte(c.src), c.whole)
 		if !ok {
-			got = -1
+			got = nil
+		} else if got == nil {
+			got = []string{}
 		}
-		if got != c.want {
-			t.Errorf("importsEnd(%q) = %d, want %d", c.src, got, c.want)
+		if !slices.Equal(got, c.want) || (got == nil) != (c.want == nil) {
+			t.Errorf("scanImports(%q, %v) = %q, %v; want %q", c.src, c.whole, got, ok, c.want)
 		}
-		if ok && !bytes.HasPrefix([]byte(c.src[got:]), []byte("func")) && !bytes.HasPrefix([]byte(c.src[got:]), []byte("type")) && !bytes.HasPrefix([]byte(c.src[got:]), []byte("var")) {
-			t.Errorf("importsEnd(%q) = %d, not at a declaration", c.src, got)
+		if ok {
+			if imps, _, err := parseGoSource("f.go", []byte(c.src)); err != nil || !slices.Equal(imps, got) && len(imps)+len(got) > 0 {
+				t.Errorf("scanImports(%q) = %q; the parser: %q, %v", c.src, got, imps, err)
+			}
 		}
 	}
+}
+
+// FuzzScanImports: where scanImports answers, the parser gives the same imports without error.
+func FuzzScanImports(f *testing.F) {
+	for _, s := range []string{
+		"package p\nimport \"a\"\nfunc f() {}",
+		"package p\nimport (\n\t\"a\"\n\tb \"b/c\"\n)\nvar v int",
+		"// c\npackage p // x\n/* y */ import . \"d\"; import _ \"e\"\ntype T int",
+	} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, src string, whole bool) {
+		got, ok := scanImports([]byte(src), whole)
+		if !ok || !whole {
+			return
+		}
+		imps, _, err := parseGoSource("f.go", []byte(src))
+		if err != nil || !slices.Equal(imps, got) && len(imps)+len(got) > 0 {
+			t.Errorf("scanImports(%q) = %q; the parser: %q, %v", src, got, imps, err)
+		}
+	})
 }

@@ -228,26 +228,27 @@ func parseGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
 	}
-	end, ok := 0, false
-	for n == len(buf) {
-		if end, ok = importsEnd(buf); ok {
-			break
+	for {
+		whole := n < len(buf)
+		if imports, ok := scanImports(buf[:n], whole); ok {
+			if !slices.Contains(imports, "embed") {
+				return imports, nil, nil
+			}
+			if whole {
+				return parseGoSource(rel, buf[:n])
+			}
+			return parseWholeGoFile(fsys, abs, rel) // //go:embed directives may be anywhere
 		}
-		// The imports, or a long comment after them, go past what was read (or the file is
-		// odd, and is read to its end): read four times as much.
+		if whole {
+			return parseGoSource(rel, buf[:n]) // something unusual: the parser's answer, or its error
+		}
+		// The imports, or a long comment after them, go past what was read: read four times as
+		// much.
 		buf = make([]byte, 4*len(buf))
 		if n, err = h.ReadFileHead(abs, buf); err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", rel, err)
 		}
 	}
-	if !ok {
-		return parseGoSource(rel, buf[:n]) // the whole file
-	}
-	imports, embeds, err = parseGoSource(rel, buf[:end])
-	if err != nil || !slices.Contains(imports, "embed") {
-		return imports, embeds, err
-	}
-	return parseWholeGoFile(fsys, abs, rel) // //go:embed directives may be anywhere
 }
 
 func parseWholeGoFile(fsys FS, abs, rel string) (imports, embeds []string, err error) {
@@ -271,64 +272,99 @@ const goHeaderRead = 8 << 10
 
 var goHeaderBufs = sync.Pool{New: func() any { b := make([]byte, goHeaderRead); return &b }}
 
-// importsEnd returns the offset in src, the start of a Go file, of the first declaration after
-// its package clause and import section, when src holds all of them in the shape the parser
-// accepts; false when it does not (cut short, or anything unusual: then more is read, and a file
-// with a syntax error is read whole, so that the parser's message is the one of the whole file).
-func importsEnd(src []byte) (int, bool) {
+// scanImports returns the import paths of a Go file from the start src of its source, in the
+// order go/parser gives them, when src holds the package clause and the whole import section
+// (whole: src is the file) in the plain shape nearly every file has; false when it does not: cut
+// short, or anything unusual, which go/parser then reads (a syntax error is its message). It
+// tokenizes the section once, where parsing built a syntax tree of it.
+func scanImports(src []byte, whole bool) ([]string, bool) {
 	fset := token.NewFileSet()
 	file := fset.AddFile("", -1, len(src))
 	var sc scanner.Scanner
 	bad := false
 	sc.Init(file, src, func(token.Position, string) { bad = true }, 0)
-	next := func() (token.Pos, token.Token) {
-		pos, tok, _ := sc.Scan()
+	var lit string
+	next := func() token.Token {
+		_, tok, l := sc.Scan()
 		if bad {
-			return pos, token.ILLEGAL
+			return token.ILLEGAL
 		}
-		return pos, tok
+		lit = l
+		return tok
 	}
-	expect := func(want ...token.Token) bool {
-		for _, w := range want {
-			if _, tok := next(); tok != w {
-				return false
-			}
+	var imports []string
+	// spec reads an import spec from its first token tok, and returns the token after it.
+	spec := func(tok token.Token) (token.Token, bool) {
+		if tok == token.IDENT || tok == token.PERIOD {
+			tok = next()
 		}
-		return true
+		if tok != token.STRING {
+			return tok, false
+		}
+		p, ok := plainImportPath(lit)
+		if !ok {
+			return tok, false
+		}
+		imports = append(imports, p)
+		return next(), true
 	}
-	if !expect(token.PACKAGE, token.IDENT, token.SEMICOLON) {
-		return 0, false
+	if next() != token.PACKAGE || next() != token.IDENT || lit == "_" || next() != token.SEMICOLON {
+		return nil, false
 	}
 	for {
-		pos, tok := next()
-		switch tok {
+		switch next() {
 		case token.FUNC, token.TYPE, token.VAR, token.CONST:
-			return file.Offset(pos), true
+			return imports, true
+		case token.EOF:
+			return imports, whole
 		case token.IMPORT:
 		default:
-			return 0, false
+			return nil, false
 		}
-		_, tok = next()
-		if tok == token.LPAREN {
-			for tok != token.RPAREN {
-				switch _, tok = next(); tok {
-				case token.IDENT, token.PERIOD, token.STRING, token.SEMICOLON, token.RPAREN:
-				default:
-					return 0, false
-				}
-			}
-			if !expect(token.SEMICOLON) {
-				return 0, false
+		tok := next()
+		if tok != token.LPAREN {
+			tok, ok := spec(tok)
+			if !ok || tok != token.SEMICOLON {
+				return nil, false
 			}
 			continue
 		}
-		if tok == token.IDENT || tok == token.PERIOD {
-			_, tok = next()
+		for tok = next(); tok != token.RPAREN; {
+			var ok bool
+			if tok, ok = spec(tok); !ok {
+				return nil, false
+			}
+			switch tok {
+			case token.SEMICOLON:
+				tok = next()
+			case token.RPAREN:
+			default:
+				return nil, false
+			}
 		}
-		if tok != token.STRING || !expect(token.SEMICOLON) {
-			return 0, false
+		if next() != token.SEMICOLON {
+			return nil, false
 		}
 	}
+}
+
+// plainImportPath is the import path of the string literal lit when it is plainly valid: quoted,
+// without escapes, of the characters import paths are made of. Anything else is go/parser's to
+// judge.
+func plainImportPath(lit string) (string, bool) {
+	if len(lit) < 3 || lit[0] != '"' || lit[len(lit)-1] != '"' {
+		return "", false
+	}
+	p := lit[1 : len(lit)-1]
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '/' || c == '.' || c == '-' || c == '_' || c == '~' || c == '+' || c == '@':
+		default:
+			return "", false
+		}
+	}
+	return p, true
 }
 
 func readGoFile(fsys FS, abs, rel string) ([]byte, error) {
