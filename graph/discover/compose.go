@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"path"
 	"path/filepath"
@@ -136,6 +137,12 @@ func (f *finder) compose(ctx context.Context) []Build {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if !f.mayBuild(pr.files) {
+			for _, p := range pr.files {
+				f.read(p) // a definition still: an edit may add a build
+			}
+			continue
+		}
 		builds, err := f.loadComposeProject(ctx, pr)
 		if err != nil {
 			f.broken(err)
@@ -144,6 +151,49 @@ func (f *finder) compose(ctx context.Context) []Build {
 		out = append(out, builds...)
 	}
 	return out
+}
+
+// mayBuild reports whether a compose project of these files can build an image: false only when
+// every file reads as YAML and none has a key named build, extends or include anywhere (an
+// anchor a service merges included), nor a key compose could substitute. Most compose files of a
+// monorepo only run images (databases, brokers, dev stacks); loading one through compose-go costs
+// more than the rest of discovery, and it would give no build.
+func (f *finder) mayBuild(files []string) bool {
+	for _, p := range files {
+		data, err := f.readFile(p)
+		if err != nil {
+			return true
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data)) // every document: compose reads them all
+		for {
+			var doc yaml.Node
+			err := dec.Decode(&doc)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil || hasBuildKey(&doc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasBuildKey(n *yaml.Node) bool {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k := n.Content[i].Value; {
+			case k == "build" || k == "extends" || k == "include" || strings.Contains(k, "$"):
+				return true
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if hasBuildKey(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // dotEnv reads dir/.env, as compose does for a project in dir; nil when there is none.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,5 +100,38 @@ func TestComposeProjectsThatIncludeOrExtendAreNotCached(t *testing.T) {
 		if hits != 0 || !reflect.DeepEqual(first, again) {
 			t.Errorf("%s: %d hits on the second run; builds %q then %q", name, hits, first, again)
 		}
+	}
+}
+
+// A compose project whose files have no build, extends or include key anywhere builds nothing,
+// and is not loaded: a file compose-go would reject is no error then. One key of the three
+// anywhere (an anchor, a second document) loads it as before.
+func TestComposeProjectsThatBuildNothingAreNotLoaded(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		// compose-go refuses ports given as a mapping; it is never asked.
+		"run/compose.yaml":    "services:\n  db:\n    image: postgres\n    ports: {bad: 1}\n",
+		"anchor/compose.yaml": "x-b: &b\n  build: .\nservices:\n  api:\n    <<: *b\n",
+		"docs/compose.yaml":   "services:\n  db:\n    image: postgres\n---\nservices:\n  web:\n    build: .\n",
+		"bad/compose.yaml":    "services:\n  db:\n    image: postgres\n    ports: {bad: 1}\n    build: .\n",
+		"anchor/Dockerfile":   scratch, "docs/Dockerfile": scratch, "bad/Dockerfile": scratch,
+	})
+	res, err := Find(context.Background(), root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var builds []string
+	for _, b := range res.Builds {
+		if b.Source == SourceCompose {
+			builds = append(builds, b.File+" "+b.Name)
+		}
+	}
+	if want := []string{"anchor/compose.yaml api", "docs/compose.yaml web"}; !reflect.DeepEqual(builds, want) {
+		t.Errorf("compose builds: got %q, want %q", builds, want)
+	}
+	if len(res.Broken) != 1 || res.Broken[0].File != "bad/compose.yaml" {
+		t.Errorf("broken: got %+v, want bad/compose.yaml only (run/compose.yaml builds nothing)", res.Broken)
+	}
+	if !slices.Contains(res.Files, "run/compose.yaml") {
+		t.Errorf("files read: %q lack run/compose.yaml: an edit adding a build must count as a definition's", res.Files)
 	}
 }
