@@ -16,25 +16,39 @@ import (
 // tree.IndexEntry holds, about twenty times faster (go-git took 0.84 s for 200,000 entries). It
 // refuses what it cannot read exactly: a split index ("link"), a bad checksum, a SHA-256
 // repository's index, an entry whose name disagrees with its recorded length.
-func parseIndex(data []byte) (map[string]*tree.IndexEntry, error) {
-	var out map[string]*tree.IndexEntry
+func parseIndex(data []byte) (*tree.IndexEntries, error) {
 	var entries []tree.IndexEntry
+	var spans []int // where each entry's path ends in names
+	var names, ids strings.Builder
 	err := decodeIndex(data, func(n int) {
-		out = make(map[string]*tree.IndexEntry, n)
-		entries = make([]tree.IndexEntry, 0, n) // one allocation; the map holds pointers, its table stays small
+		entries = make([]tree.IndexEntry, 0, n) // one allocation for every entry
+		spans = make([]int, 0, n)
+		names.Grow(len(data) - 62*n)
+		ids.Grow(40 * n)
 	}, func(name, e []byte, stage int, ext uint16) error {
 		mode := binary.BigEndian.Uint32(e[24:28])
 		if stage != 0 || ext&(skipWorktree|intentToAdd) != 0 || mode != 0o100644 && mode != 0o100755 {
 			return nil
 		}
-		entries = append(entries, statEntry(e, mode, hexID(e[40:60])))
-		out[string(name)] = &entries[len(entries)-1]
+		names.Write(name)
+		spans = append(spans, names.Len())
+		writeHexID(&ids, e[40:60])
+		entries = append(entries, statEntry(e, mode, ""))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	all, allIDs := names.String(), ids.String()
+	paths := make([]string, len(entries))
+	ptrs := make([]*tree.IndexEntry, len(entries))
+	start := 0
+	for i, end := range spans {
+		paths[i], start = all[start:end], end
+		entries[i].ID = allIDs[40*i : 40*i+40]
+		ptrs[i] = &entries[i]
+	}
+	return tree.NewIndexEntries(paths, ptrs), nil
 }
 
 // Extended flags of an index entry.

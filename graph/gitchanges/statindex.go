@@ -14,7 +14,7 @@ import (
 // another index (a temporary index's stat data says nothing of the work tree), or for an index it
 // cannot read exactly (a split index, a SHA-256 repository).
 func IndexReader(gitDir string) tree.IndexReader {
-	return func() (time.Time, map[string]*tree.IndexEntry, bool) {
+	return func() (time.Time, *tree.IndexEntries, bool) {
 		data, written, ok := readIndexFile(gitDir)
 		if !ok {
 			return time.Time{}, nil, false

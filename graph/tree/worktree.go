@@ -215,30 +215,33 @@ func (w *WorkTree) readIndex(read IndexRecordsReader) bool {
 	if !ok {
 		return false
 	}
-	files := make(map[string]*IndexEntry, len(ir))
+	// BlobID's entries: the regular files at stage 0, in the index's order. Symbolic links and
+	// gitlinks git tracks are not listed from here (the walk lists the disk), so the tracked map
+	// listGit builds is not needed.
+	var names []string
+	var files []*IndexEntry
 	for i := range ir {
 		x := &ir[i]
 		if x.Stage != 0 {
 			continue // a conflict: the file on disk is what there is
 		}
-		e, ok := gitMode(strconv.FormatUint(uint64(x.Mode), 8), x.Entry.ID)
-		if !ok {
-			continue
-		}
 		switch {
 		case x.SkipWorktree:
-			if !e.sub {
+			e, ok := gitMode(strconv.FormatUint(uint64(x.Mode), 8), x.Entry.ID)
+			if ok && !e.sub {
 				w.sparse.add(x.Path, e)
 				w.sparseListed = append(w.sparseListed, x.Path)
 			}
-		case !x.IntentToAdd && e.mode.IsRegular():
-			w.tracked[x.Path] = e
-			files[x.Path] = &x.Entry
+		case !x.IntentToAdd && (x.Mode == 0o100644 || x.Mode == 0o100755):
+			if files == nil {
+				names, files = make([]string, 0, len(ir)-i), make([]*IndexEntry, 0, len(ir)-i)
+			}
+			names, files = append(names, x.Path), append(files, &x.Entry)
 		}
 	}
 	w.sparse.finish()
 	w.walked = true
-	w.stat = &statIndex{written: written, entries: files}
+	w.stat = &statIndex{written: written, entries: NewIndexEntries(names, files)}
 	w.stat.once.Do(func() {}) // loaded
 	return true
 }
@@ -303,7 +306,11 @@ func (w *WorkTree) BlobID(name string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if e, ok := w.tracked[n]; ok && e.mode.IsRegular() {
+	if w.walked {
+		if e, ok := w.stat.entries.Lookup(n); ok {
+			return w.stat.blobIDOf(e, w.abs(n))
+		}
+	} else if e, ok := w.tracked[n]; ok && e.mode.IsRegular() {
 		if w.stat != nil {
 			return w.stat.blobID(n, w.abs(n))
 		}
