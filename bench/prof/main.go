@@ -3,6 +3,9 @@
 //
 //	go run ./bench/prof -cpuprofile cpu.out -C REPO -- affected --base HEAD~100 --head HEAD
 //	go tool pprof -top cpu.out
+//
+// -memprofile writes a heap profile as the command ends: -sample_index=alloc_space is what it
+// allocated (fresh memory is slow to touch on some virtual machines), inuse_space what it held.
 package main
 
 import (
@@ -11,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/monoctx/monoctx/cmd"
@@ -18,9 +23,13 @@ import (
 
 func main() {
 	cpu := flag.String("cpuprofile", "cpu.out", "write the CPU profile here")
+	mem := flag.String("memprofile", "", "write a heap profile here as the command ends (what it allocated, and held then)")
 	dir := flag.String("C", ".", "run monoctx in this directory")
 	flag.Parse()
-	code, err := run(*cpu, *dir, flag.Args())
+	if *mem != "" {
+		runtime.MemProfileRate = 4096 // small objects count: most of the heap is
+	}
+	code, err := run(*cpu, *mem, *dir, flag.Args())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prof:", err)
 		os.Exit(1)
@@ -28,7 +37,14 @@ func main() {
 	os.Exit(code)
 }
 
-func run(cpu, dir string, args []string) (int, error) {
+func run(cpu, mem, dir string, args []string) (int, error) {
+	if mem != "" && !filepath.IsAbs(mem) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return 0, err
+		}
+		mem = filepath.Join(wd, mem) // the caller's directory, not -C's
+	}
 	f, err := os.Create(cpu) // before the chdir: a relative path is the caller's
 	if err != nil {
 		return 0, err
@@ -45,5 +61,23 @@ func run(cpu, dir string, args []string) (int, error) {
 	env.Out = io.Discard
 	code := cmd.ExecuteArgs(context.Background(), env, args)
 	pprof.StopCPUProfile()
+	if mem != "" {
+		if err := writeHeap(mem); err != nil {
+			f.Close()
+			return 0, err
+		}
+	}
 	return code, f.Close()
+}
+
+func writeHeap(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
