@@ -153,6 +153,13 @@ func TestScanImports(t *testing.T) {
 		{"package p\nimport `a`\nvar v", true, nil},             // a raw string
 		{"package p\nimport \"a b\"\nvar v", true, nil},         // not a valid path
 		{"package _\nvar v", true, nil},
+		{"package p // \x00\nimport \"a\"\nvar v", true, nil},    // go/scanner reports a NUL in a comment
+		{"package p /* \xff */\nimport \"a\"\nvar v", true, nil}, // and invalid UTF-8
+		{"\uFEFFpackage p\nvar v", true, []string{}},             // a byte order mark, which go/scanner skips
+		{"package p; import \"a\" /* two\nlines */ import \"b\"\nvar v", true, []string{"a", "b"}},
+		{"package p\nimport \"a\" // c\nfunc f()", false, []string{"a"}},
+		{"package p\nimport /* c */ b \"a\"; import (\n)\nfunc f()", false, []string{"a"}},
+		{"package p\nimport \"a\" /* c */ \"b\"\nfunc f()", true, nil},
 		{"package p\nx := 1", true, nil},
 	} {
 		got, ok := scanImports([]byte(c.src), c.whole)
@@ -178,6 +185,8 @@ func FuzzScanImports(f *testing.F) {
 		"package p\nimport \"a\"\nfunc f() {}",
 		"package p\nimport (\n\t\"a\"\n\tb \"b/c\"\n)\nvar v int",
 		"// c\npackage p // x\n/* y */ import . \"d\"; import _ \"e\"\ntype T int",
+		"package p // \x00\nimport \"a\"\nvar v",
+		"package p /* \xff */ import \"a\"\nvar v",
 	} {
 		f.Add(s, true)
 	}
