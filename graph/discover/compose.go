@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"golang.org/x/sync/errgroup"
 	"gopkg.in/yaml.v3"
 
 	"github.com/monoctx/monoctx/graph/tree"
@@ -33,8 +35,9 @@ var composeBases = []struct{ base, override string }{
 
 // composeProject is a set of compose files loaded together, as `docker compose -f a -f b` would.
 type composeProject struct {
-	dir   string   // repo-relative project directory
-	files []string // repo-relative, in merge order
+	dir   string        // repo-relative project directory
+	files []string      // repo-relative, in merge order
+	pre   *composeModel // loaded beforehand with the environment as given, when it loaded
 }
 
 // compose finds the compose projects of every directory and returns the builds of their services.
@@ -132,12 +135,17 @@ func (f *finder) compose(ctx context.Context) []Build {
 			}
 		}
 	}
+	builds := make([]bool, len(projects))
+	for i, pr := range projects {
+		builds[i] = f.mayBuild(pr.files)
+	}
+	f.preloadCompose(ctx, projects, builds)
 	var out []Build
-	for _, pr := range projects {
+	for i, pr := range projects {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if !f.mayBuild(pr.files) {
+		if !builds[i] {
 			for _, p := range pr.files {
 				f.read(p) // a definition still: an edit may add a build
 			}
@@ -151,6 +159,31 @@ func (f *finder) compose(ctx context.Context) []Build {
 		out = append(out, builds...)
 	}
 	return out
+}
+
+// preloadCompose loads the projects that may build, with the environment as given, on every core:
+// compose-go's load of a project is most of a cold discovery. Whatever it says (warnings, errors)
+// is said by the load that follows, in project order; a project that fails is loaded again there.
+func (f *finder) preloadCompose(ctx context.Context, projects []composeProject, builds []bool) {
+	var eg errgroup.Group
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range projects {
+		if !builds[i] {
+			continue
+		}
+		pr := &projects[i]
+		eg.Go(func() error {
+			abs := make([]string, len(pr.files))
+			for j, p := range pr.files {
+				abs[j] = filepath.Join(f.root, filepath.FromSlash(p))
+			}
+			if m, err := f.composeModelWith(ctx, *pr, abs, slices.Clone(f.opts.Env), f.composeProjectRaw); err == nil {
+				pr.pre = m
+			}
+			return nil
+		})
+	}
+	_ = eg.Wait()
 }
 
 // mayBuild reports whether a compose project of these files can build an image: false only when
@@ -341,7 +374,11 @@ func (f *finder) loadComposeProject(ctx context.Context, pr composeProject) ([]B
 	}
 	env := slices.Clone(f.opts.Env)
 	for try := 0; ; try++ {
-		builds, err := f.loadComposeEnv(ctx, pr, abs, env)
+		pre := pr.pre
+		if try > 0 {
+			pre = nil
+		}
+		builds, err := f.loadComposeEnv(ctx, pr, abs, env, pre)
 		if err == nil || try > 50 {
 			return builds, err
 		}
@@ -363,6 +400,21 @@ var requiredRE = regexp.MustCompile(`required variable (\w+) is missing a value`
 // holds them elsewhere (a commit, a sparse checkout) they are given to it with their content.
 // Files they include or extend are still read from the OS.
 func (f *finder) composeProject(ctx context.Context, pr composeProject, abs, env []string) (*types.Project, error) {
+	proj, err := f.composeProjectRaw(ctx, pr, abs, env)
+	var raw *rawComposeError
+	if errors.As(err, &raw) {
+		return nil, f.composeError(pr.files, raw.err)
+	}
+	return proj, err
+}
+
+// rawComposeError is an error of compose-go's, before composeError places it in a file.
+type rawComposeError struct{ err error }
+
+func (e *rawComposeError) Error() string { return e.err.Error() }
+
+// composeProjectRaw is composeProject with compose-go's errors as they are (rawComposeError).
+func (f *finder) composeProjectRaw(ctx context.Context, pr composeProject, abs, env []string) (*types.Project, error) {
 	onDisk := true
 	for _, p := range append([]string{path.Join(pr.dir, ".env")}, pr.files...) {
 		onDisk = onDisk && tree.OnDisk(f.view, p)
@@ -390,7 +442,7 @@ func (f *finder) composeProject(ctx context.Context, pr composeProject, abs, env
 			o.SkipResolveEnvironment = true
 		})
 		if err != nil {
-			return nil, f.composeError(pr.files, err)
+			return nil, &rawComposeError{err}
 		}
 		return proj, nil
 	}
@@ -411,15 +463,18 @@ func (f *finder) composeProject(ctx context.Context, pr composeProject, abs, env
 	}
 	proj, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, f.composeError(pr.files, err)
+		return nil, &rawComposeError{err}
 	}
 	return proj, nil
 }
 
-func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env []string) ([]Build, error) {
-	proj, err := f.composeModelOf(ctx, pr, abs, env)
-	if err != nil {
-		return nil, err
+func (f *finder) loadComposeEnv(ctx context.Context, pr composeProject, abs, env []string, pre *composeModel) ([]Build, error) {
+	proj := pre
+	if proj == nil {
+		var err error
+		if proj, err = f.composeModelOf(ctx, pr, abs, env); err != nil {
+			return nil, err
+		}
 	}
 	var out []Build
 	for _, svc := range proj.Services {

@@ -56,6 +56,11 @@ var composeNameRE = regexp.MustCompile(`\$\{?(\w+)`)
 // project's files and .env, the variables they name, where it lies and how it is read. A project
 // whose files include or extend others (compose-go reads those from the OS) is never cached.
 func (f *finder) composeModelOf(ctx context.Context, pr composeProject, abs, env []string) (*composeModel, error) {
+	return f.composeModelWith(ctx, pr, abs, env, f.composeProject)
+}
+
+// composeModelWith is composeModelOf loading the project with load.
+func (f *finder) composeModelWith(ctx context.Context, pr composeProject, abs, env []string, load func(context.Context, composeProject, []string, []string) (*types.Project, error)) (*composeModel, error) {
 	id, names := f.composeKey(pr, env)
 	if id != "" {
 		if v, ok := f.opts.Cache.Get(composeKind, id, ""); ok {
@@ -65,7 +70,7 @@ func (f *finder) composeModelOf(ctx context.Context, pr composeProject, abs, env
 			}
 		}
 	}
-	proj, err := f.composeProject(ctx, pr, abs, env)
+	proj, err := load(ctx, pr, abs, env)
 	if err != nil {
 		return nil, err // not cached: the error names the file
 	}

@@ -135,3 +135,47 @@ func TestComposeProjectsThatBuildNothingAreNotLoaded(t *testing.T) {
 		t.Errorf("files read: %q lack run/compose.yaml: an edit adding a build must count as a definition's", res.Files)
 	}
 }
+
+// Compose projects are loaded on every core first; what they give, said in project order, is the
+// same on every run: builds, a broken project, a required variable given a placeholder.
+func TestComposeProjectsLoadedTogetherGiveTheirOrder(t *testing.T) {
+	files := map[string]string{
+		"bad/compose.yaml": "services:\n  db:\n    build: .\n    ports: {bad: 1}\n",
+		"bad/Dockerfile":   scratch,
+		"req/compose.yaml": "services:\n  api:\n    build:\n      context: .\n      args: {T: \"${TAG:?set TAG}\"}\n",
+		"req/Dockerfile":   scratch,
+	}
+	for _, d := range []string{"a", "b", "c", "d", "e"} {
+		files[d+"/compose.yaml"] = "services:\n  " + d + ":\n    build:\n      context: .\n      dockerfile: ${DF:-Dockerfile}\n"
+		files[d+"/Dockerfile"] = scratch
+	}
+	root := writeTree(t, files)
+	var first []string
+	for i := range 5 {
+		res, err := Find(context.Background(), root, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, b := range res.Builds {
+			if b.Source == SourceCompose {
+				got = append(got, b.File+" "+b.Name+" "+b.Args["T"])
+			}
+		}
+		for _, e := range res.Broken {
+			got = append(got, "broken "+e.File)
+		}
+		got = append(got, res.Warnings...)
+		if i == 0 {
+			first = got
+			want := []string{"a/compose.yaml a ", "b/compose.yaml b ", "c/compose.yaml c ", "d/compose.yaml d ", "e/compose.yaml e ", "req/compose.yaml api monoctx-unset-TAG", "broken bad/compose.yaml"}
+			if len(got) < len(want) || !reflect.DeepEqual(got[:len(want)], want) {
+				t.Fatalf("got %q, want %q first", got, want)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, first) {
+			t.Fatalf("run %d: %q, first run %q", i, got, first)
+		}
+	}
+}

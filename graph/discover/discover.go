@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -158,6 +159,8 @@ type finder struct {
 	tree  *fileTree
 	res   *Result
 	files map[string]bool
+	// filesMu guards files: compose projects are loaded on every core (preloadCompose).
+	filesMu sync.Mutex
 
 	composeCache map[string]map[string]bool
 	composeDocs  map[string]*yaml.Node
@@ -187,7 +190,9 @@ func (f *finder) lookupEnv(k string) (string, bool) {
 }
 
 func (f *finder) read(rel string) {
+	f.filesMu.Lock()
 	f.files[rel] = true
+	f.filesMu.Unlock()
 }
 
 // Find returns every build the repository under root defines, in authority order (compose, bake,
