@@ -129,6 +129,9 @@ func (x *statIndex) blobID(name, abs string) (string, bool) {
 
 // blobIDOf is blobID of the file at abs whose index entry is e.
 func (x *statIndex) blobIDOf(e *IndexEntry, abs string) (string, bool) {
+	if id, ok, known := vouch(e, abs, x.written); known {
+		return id, ok
+	}
 	fi, err := os.Lstat(abs)
 	if err != nil || !fi.Mode().IsRegular() {
 		return "", false
