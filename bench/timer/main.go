@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -168,11 +167,7 @@ func sh(dir, script string) (time.Duration, time.Duration, int64, error) {
 		}
 		return 0, 0, 0, fmt.Errorf("`%s`: %v\n%s", script, err, msg)
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss
-	}
-	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peakRSS(cmd.ProcessState), nil
 }
 
 func loadavg() string {
