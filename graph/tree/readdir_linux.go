@@ -103,14 +103,7 @@ func readDirent(fd int, buf []byte) (int, error) {
 // readFile is os.ReadFile without what an *os.File sets up for the poller (four fcntl, an
 // epoll_ctl and an fstat for every file): open, read to the end, close.
 func readFile(name string) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := openFile(name)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -137,14 +130,7 @@ func readFile(name string) ([]byte, error) {
 // readHead reads the start of the file name into buf, as readFile reads it whole: n < len(buf)
 // is the whole file.
 func readHead(name string, buf []byte) (int, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := openFile(name)
 	if err != nil {
 		return 0, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -164,4 +150,14 @@ func readHead(name string, buf []byte) (int, error) {
 		n += m
 	}
 	return n, nil
+}
+
+// openFile opens name to read it, as open does a directory.
+func openFile(name string) (int, error) {
+	for {
+		fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			return fd, err
+		}
+	}
 }
