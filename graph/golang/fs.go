@@ -1,11 +1,11 @@
 package golang
 
 import (
-	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // FS is what the analysis reads, with absolute OS paths: the OS by default, or a view of the
@@ -38,15 +38,4 @@ func (osFS) Glob(dir, pattern string) ([]string, error) {
 }
 
 // ReadFileHead reads the start of a file: what the imports need of a large Go file.
-func (osFS) ReadFileHead(name string, buf []byte) (int, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	n, err := io.ReadFull(f, buf)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = nil
-	}
-	return n, err
-}
+func (osFS) ReadFileHead(name string, buf []byte) (int, error) { return tree.ReadHead(name, buf) }

@@ -50,7 +50,7 @@ func (a Abs) ReadFile(name string) ([]byte, error) {
 func (a Abs) ReadFileHead(name string, buf []byte) (int, error) {
 	r, ok := a.rel(name)
 	if !ok {
-		return readHead(name, buf)
+		return ReadHead(name, buf)
 	}
 	if h, ok := a.v.(interface {
 		ReadFileHead(string, []byte) (int, error)

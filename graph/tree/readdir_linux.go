@@ -127,9 +127,9 @@ func readFile(name string) ([]byte, error) {
 	}
 }
 
-// readHead reads the start of the file name into buf, as readFile reads it whole: n < len(buf)
-// is the whole file.
-func readHead(name string, buf []byte) (int, error) {
+// ReadHead reads the start of the file name (a path of the OS) into buf, with one open and no
+// stat: n < len(buf) is the whole file.
+func ReadHead(name string, buf []byte) (int, error) {
 	fd, err := openFile(name)
 	if err != nil {
 		return 0, &fs.PathError{Op: "open", Path: name, Err: err}

@@ -31,7 +31,9 @@ func readDir(dir string, _ []byte, _ *statKey, fn func(name []byte, typ fs.FileM
 
 func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
 
-func readHead(name string, buf []byte) (int, error) {
+// ReadHead reads the start of the file name (a path of the OS) into buf: n < len(buf) is the
+// whole file.
+func ReadHead(name string, buf []byte) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return 0, err

@@ -460,7 +460,7 @@ func (w *WorkTree) ReadFileHead(name string, buf []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	m, err := readHead(w.abs(n), buf)
+	m, err := ReadHead(w.abs(n), buf)
 	if err == nil || !w.fromIndex(err) {
 		return m, err
 	}
