@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -187,10 +188,11 @@ paths whose change can change its image. From it: which apps a change affects, g
 
 // session is what a command works on: the repo root, the git repo when there is one, and the graph.
 type session struct {
-	root string
-	repo *gitchanges.Repo // nil outside a git work tree
-	g    *graph.Graph
-	cwd  string
+	started time.Time // before anything of the repository was read
+	root    string
+	repo    *gitchanges.Repo // nil outside a git work tree
+	g       *graph.Graph
+	cwd     string
 	// cache is the parse cache, nil when off; opened with the repo, flushed after each graph load.
 	cache *cache.Cache
 	// sparse is sparseCheckout's answer, asked of git as the repo is opened (most commands need
@@ -212,6 +214,7 @@ func (s *session) readUserFile(abs string) ([]byte, error) {
 
 // open finds the repository (and git, when there is a work tree) without loading the graph.
 func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
+	started := time.Now()
 	cwd, err := env.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("finding the current directory: %w", err)
@@ -232,7 +235,7 @@ func (g *globalOptions) open(ctx context.Context, env *Env) (*session, error) {
 	default:
 		return nil, usageErrorf("unknown --git %q (want %s, %s or %s)", g.Engine, gitchanges.EngineAuto, gitchanges.EngineGit, gitchanges.EngineGoGit)
 	}
-	s := &session{root: dir, cwd: cwd}
+	s := &session{started: started, root: dir, cwd: cwd}
 	// Whether the checkout is sparse is asked of git beside the search for the repository, from the
 	// directory that search starts in (git finds the same repository from there): most commands
 	// need the answer before they can read the tree, and it took a git start of its own after the
@@ -416,6 +419,12 @@ func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v
 	}
 	if s.cache != nil {
 		opts = append(opts, graph.WithCache(s.cache, nil))
+		switch v.(type) {
+		case *tree.Dir:
+			opts = append(opts, graph.WithClosureCache(s.started, ""))
+		case *tree.WorkTree: // paths the sparse checkout leaves out are read from the index
+			opts = append(opts, graph.WithClosureCache(s.started, gitchanges.IndexFile(s.root, s.repo.GitDir())))
+		}
 	}
 	return graph.Load(ctx, dir, opts...)
 }

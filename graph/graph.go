@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -49,6 +50,18 @@ type options struct {
 	view           tree.View
 	base           BaseReader
 	changes        func() ([]Change, error)
+	traceOn        bool // WithClosureCache
+	traceSince     time.Time
+	traceIndex     string
+}
+
+// WithClosureCache keeps the Go closures of the apps in the cache (WithCache) across runs, with a
+// trace of what computing them read (see golang.WithClosureCache): a run whose trace still holds
+// on disk reads none of their directories and files. since is when the run began; indexFile is
+// git's index where the view answers paths a sparse checkout leaves out, else "". It applies to
+// a view of the work tree on disk (the walk, or the sparse work tree), not to a commit's.
+func WithClosureCache(since time.Time, indexFile string) Option {
+	return func(o *options) { o.traceOn, o.traceSince, o.traceIndex = true, since, indexFile }
 }
 
 // WithBase lets Load read the app definitions at base (see Graph.Affected) while it analyses the
@@ -138,6 +151,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	}
 	lang := newLangCache(root, fsys)
 	lang.cache, lang.blobs = o.cache, o.blobs
+	if o.traceOn && o.cache != nil && onDisk(v, root) {
+		lang.traceOn, lang.traceSince, lang.traceIndex = true, o.traceSince, o.traceIndex
+	}
 	if lang.blobs == nil {
 		lang.blobs = v // git's blob ids, where the view knows them
 	}
@@ -187,6 +203,9 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		})
 	}
 	_ = eg.Wait()
+	if ctx.Err() == nil {
+		lang.saveClosures()
+	}
 	for i, err := range errs {
 		if err != nil {
 			return nil, err
@@ -216,6 +235,18 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	g.Apps = apps
 	g.lang = lang
 	return g, nil
+}
+
+// onDisk reports whether v reads the work tree at root from the disk (where paths a sparse
+// checkout leaves out may come from git's index).
+func onDisk(v tree.View, root string) bool {
+	switch v := v.(type) {
+	case *tree.Dir:
+		return v.Root() == root
+	case *tree.WorkTree:
+		return v.Root() == root
+	}
+	return false
 }
 
 // appNamed is the app of that exact name, or nil.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/modfile"
 
@@ -43,6 +44,10 @@ type langCache struct {
 
 	cache *cache.Cache // parse results across runs (nil: none)
 	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
+
+	traceOn    bool // Go closures kept across runs (see WithClosureCache)
+	traceSince time.Time
+	traceIndex string
 }
 
 // goEntry is one Go closure, shared by the apps that build the same main package.
@@ -136,12 +141,27 @@ func (l *langCache) goAnalyzer(tests bool) (*golang.Analyzer, error) {
 	if a, ok := l.goA[tests]; ok {
 		return a, nil
 	}
-	a, err := golang.NewAnalyzer(l.root, golang.WithTests(tests), golang.WithCache(l.cache, l.blobs), golang.WithFS(l.fs))
+	opts := []golang.Option{golang.WithTests(tests), golang.WithCache(l.cache, l.blobs), golang.WithFS(l.fs)}
+	if l.traceOn {
+		opts = append(opts, golang.WithClosureCache(l.traceSince, l.traceIndex))
+	}
+	a, err := golang.NewAnalyzer(l.root, opts...)
 	if err != nil {
 		return nil, err
 	}
 	l.goA[tests] = a
 	return a, nil
+}
+
+// saveClosures puts the Go closures of this Load into the cache for the next run.
+func (l *langCache) saveClosures() {
+	l.goMu.Lock()
+	defer l.goMu.Unlock()
+	for _, tests := range []bool{false, true} {
+		if a := l.goA[tests]; a != nil {
+			a.SaveClosures()
+		}
+	}
 }
 
 // goInfo is what an app narrowed by Go analysis keeps for go.mod/go.sum changes.

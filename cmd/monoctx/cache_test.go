@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 
@@ -23,8 +24,14 @@ import (
 // exit fails the test.
 func run(t *testing.T, dir string, env map[string]string, args ...string) string {
 	t.Helper()
+	return runIn(t, dir, env, "", args...)
+}
+
+// runIn is run with stdin.
+func runIn(t *testing.T, dir string, env map[string]string, stdin string, args ...string) string {
+	t.Helper()
 	var out, errb bytes.Buffer
-	e := &cmd.Env{In: strings.NewReader(""), Out: &out, Err: &errb,
+	e := &cmd.Env{In: strings.NewReader(stdin), Out: &out, Err: &errb,
 		Getwd: func() (string, error) { return dir, nil },
 		Getenv: func(k string) string {
 			if v, ok := env[k]; ok {
@@ -242,9 +249,16 @@ func TestCachedRunsAnswerAsUncached(t *testing.T) {
 		{"affected", "--base", "HEAD~1", "--head", "HEAD", "--format", "json"},
 	}
 	off := map[string]string{"MONOCTX_NO_CACHE": "1"}
+	dirs := map[string]string{}
+	for _, fx := range fixtures {
+		dirs[fx.name] = fixtureRepo(t, fx.fill, fx.change)
+	}
+	// The Go closures are kept with a trace only of files changed over a second before the run
+	// began (see golang.WithClosureCache): past that, the first cached run keeps them too.
+	time.Sleep(1100 * time.Millisecond)
 	for _, fx := range fixtures {
 		t.Run(fx.name, func(t *testing.T) {
-			dir := fixtureRepo(t, fx.fill, fx.change)
+			dir := dirs[fx.name]
 			uncached := map[int]string{}
 			for i, args := range commands {
 				uncached[i] = run(t, dir, off, args...)
@@ -313,5 +327,64 @@ func TestConcurrentRunsShareTheCache(t *testing.T) {
 	}
 	if after := packs(t, dir); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Errorf("a run after the concurrent ones still wrote to the cache (%v → %v): they lost parses", before, after)
+	}
+}
+
+// TestKeptGoClosuresFollowEdits: the Go closures kept across runs answer as a fresh analysis after
+// an edit of the work tree, both right after it (the trace no longer holds) and once the edited
+// tree's closures are kept in turn.
+func TestKeptGoClosuresFollowEdits(t *testing.T) {
+	for k, v := range gittest.Vars() {
+		t.Setenv(k, v)
+	}
+	dir := fixtureRepo(t, func(dir string) {
+		copyTree(t, "../../graph/golang/testdata/mono", dir)
+		writeFiles(t, dir, map[string]string{
+			"cmd/a/Dockerfile": "FROM golang:1.26\nWORKDIR /src\nCOPY . .\nRUN go build ./cmd/a\n",
+			"cmd/b/Dockerfile": "FROM golang:1.26\nWORKDIR /src\nCOPY . .\nRUN go build ./cmd/b\n",
+		})
+	}, nil)
+	off := map[string]string{"MONOCTX_NO_CACHE": "1"}
+	args := []string{"affected", "--files", "-", "--format", "json"}
+	affected := func(env map[string]string) string {
+		t.Helper()
+		// internal/testonly is imported by a test of cmd/a only, until the edit below.
+		return runIn(t, dir, env, "internal/testonly/testonly.go\n", args...)
+	}
+	check := func(when string) string {
+		t.Helper()
+		want := affected(off)
+		for i := range 2 {
+			if got := affected(nil); got != want {
+				t.Fatalf("%s, cached run %d:\n%s\nwithout the cache:\n%s", when, i, got, want)
+			}
+		}
+		return want
+	}
+	time.Sleep(1100 * time.Millisecond)
+	before := check("before the edit")
+	kept := packs(t, dir)
+	if again := affected(nil); again != before || strings.Join(packs(t, dir), " ") != strings.Join(kept, " ") {
+		t.Errorf("a third run wrote to the cache: the closures were not kept (%v, then %v)", kept, packs(t, dir))
+	}
+	token := filepath.Join(dir, "pkg", "token", "token.go")
+	data, err := os.ReadFile(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "package token\n", "package token\n\nimport _ \"example.com/mono/internal/testonly\"\n", 1)
+	if edited == string(data) {
+		t.Fatalf("the fixture's token.go changed shape:\n%s", data)
+	}
+	if err := os.WriteFile(token, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after := check("right after the edit")
+	if after == before {
+		t.Fatalf("the edit does not change what is affected: the test shows nothing\n%s", after)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if got := check("a second after the edit"); got != after {
+		t.Errorf("a second after the edit:\n%s\nright after it:\n%s", got, after)
 	}
 }

@@ -281,11 +281,12 @@ func (c *Cache) load() {
 		c.packs = append(c.packs, p)
 		n += len(p.entries)
 	}
-	// The newest first. A key in two packs has the same value (the same parse of the same
-	// content), so which one the index keeps does not matter.
+	// The newest first. A key in two packs has the newest pack's value: for a parse of a blob
+	// both are the same, but a value that is replaced by writing its key again (the Go closures
+	// with the trace that vouches for them) must be the last one written, as merge keeps it.
 	slices.Reverse(c.packs)
 	c.index = make(map[key]ref, n)
-	for _, p := range c.packs {
+	for _, p := range slices.Backward(c.packs) {
 		for i := range p.entries {
 			c.index[p.entries[i].key] = ref{p, int32(i)}
 		}

@@ -412,3 +412,20 @@ func TestCodecRoundTrip(t *testing.T) {
 		t.Error("a trailing byte decoded")
 	}
 }
+
+// A key written again by a later run answers with the later value, before and after the packs are
+// merged: the Go closures are kept under one key and replaced when their trace no longer holds.
+func TestRewrittenKeyAnswersWithTheLastValue(t *testing.T) {
+	dir := t.TempDir()
+	for run := range maxPacks + 3 {
+		c := Open(dir, "v1")
+		want := fmt.Sprint(run - 1)
+		if v, ok := c.Get("k/1", "id", ""); run > 0 && (!ok || string(v) != want) {
+			t.Fatalf("run %d: got %q, %v; want %q, the value the run before wrote", run, v, ok, want)
+		}
+		c.Put("k/1", "id", "", []byte(fmt.Sprint(run)))
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

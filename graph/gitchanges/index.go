@@ -15,6 +15,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
+// IndexFile is the index file git uses for the work tree at root with git directory gitDir:
+// $GIT_INDEX_FILE, or GITDIR/index.
+func IndexFile(root, gitDir string) string { return indexPath(root, gitDir) }
+
 // indexPath is the index file git would use: $GIT_INDEX_FILE (which git
 // sets for pre-commit hooks of "git commit -a" and "git commit PATH") or
 // GITDIR/index.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -85,6 +86,9 @@ type config struct {
 	cache       *cache.Cache
 	blobs       cache.Blobs
 	fs          FS
+	traceOn     bool // WithClosureCache
+	traceSince  time.Time
+	traceIndex  string
 }
 
 // WithTests includes the _test.go files of the analysed package (not of its
@@ -186,10 +190,18 @@ type Analyzer struct {
 	closures map[string]*closureEntry
 
 	envLoads atomic.Int32 // module environments loaded, for tests: one per module
+
+	// WithClosureCache: what the analysis reads, the closures an earlier run kept (nil: none, or
+	// its trace does not hold), and whether this run computed any.
+	rec      *recorder
+	keptOnce sync.Once
+	kept     *closureSet
+	fresh    atomic.Bool
 }
 
 type closureEntry struct {
 	once sync.Once
+	done atomic.Bool // c and err are set
 	c    *Closure
 	err  error
 }
@@ -222,7 +234,7 @@ func NewAnalyzer(repoRoot string, opts ...Option) (*Analyzer, error) {
 	if cfg.fs == nil {
 		cfg.fs = osFS{}
 	}
-	return &Analyzer{
+	a := &Analyzer{
 		root:  abs,
 		fs:    cfg.fs,
 		cfg:   cfg,
@@ -230,7 +242,12 @@ func NewAnalyzer(repoRoot string, opts ...Option) (*Analyzer, error) {
 		dirs:  make(map[string]*dirEntry),
 		envs:  make(map[string]*envEntry),
 		stats: make(map[string]statResult),
-	}, nil
+	}
+	if cfg.traceOn && cfg.cache != nil && identSupported {
+		a.rec = newRecorder()
+		a.fs = tracedFS{FS: cfg.fs, rec: a.rec}
+	}
+	return a, nil
 }
 
 // Analyze returns the closure of the package in the repository-relative
@@ -264,7 +281,17 @@ func (a *Analyzer) Analyze(ctx context.Context, pkgDir string) (*Closure, error)
 		a.closures[dir] = e
 	}
 	a.mu.Unlock()
-	e.once.Do(func() { e.c, e.err = a.analyze(ctx, dir) })
+	e.once.Do(func() {
+		defer e.done.Store(true)
+		if c, err, ok := a.fromKept(dir); ok {
+			e.c, e.err = c, err
+			return
+		}
+		e.c, e.err = a.analyze(ctx, dir)
+		if a.rec != nil {
+			a.fresh.Store(true)
+		}
+	})
 	if e.err != nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 		// A cancelled run's error is not the directory's: the next caller analyses it again.
 		a.mu.Lock()

@@ -184,6 +184,9 @@ func (a *Analyzer) parseFile(abs, rel string) (imports, embeds []string, err err
 	if c == nil {
 		return parseGoFile(a.fs, abs, rel)
 	}
+	if a.rec != nil {
+		a.rec.add(obsRead, abs, 0) // the blob id may come from git's index, without a read
+	}
 	blobs := a.cfg.blobs
 	if filepath.IsAbs(rel) {
 		blobs = nil // a module cache file: not in the repository

@@ -1,0 +1,600 @@
+package golang
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/monoctx/monoctx/graph/cache"
+)
+
+// A warm run of a large repository spent half its time rebuilding closures that the per-file
+// cache had made cheap to read but not to assemble: ~2,000 directory listings and the walk of
+// every import. The closures themselves are kept across runs, with a trace of everything the
+// analysis read (each file's and directory's stat identity, each path it found missing); a run
+// whose trace still holds on disk takes the closures as they are. A trace is written only when
+// nothing it names changed since shortly before the run began (the racy-clean rule of git's
+// index, on ctime, which no tool can set back).
+
+// closuresKind is the cache kind of an Analyzer's closures with their trace.
+const closuresKind cache.Kind = "go-closures/1"
+
+// racySlack is how long before the run's start a change must be for the trace to vouch for it:
+// file times come from the kernel's coarse clock, which lags the one time.Now reads.
+const racySlack = time.Second
+
+// WithClosureCache keeps the closures the Analyzer computes in the cache WithCache gives, with a
+// trace of what they read, so that another run of an unchanged tree reads neither directories nor
+// files. It applies only to a repository the FS reads from disk (a work tree, not a commit).
+// since is when the run began: nothing read before it is trusted, and a trace that names a path
+// changed less than a second before it is not kept. indexFile, when not "", is git's index for a
+// work tree whose FS answers some paths from it (a sparse checkout): the trace then holds while
+// the index is unchanged too.
+func WithClosureCache(since time.Time, indexFile string) Option {
+	return func(c *config) { c.traceSince, c.traceIndex, c.traceOn = since, indexFile, true }
+}
+
+// obsKind is what the analysis learnt of a path.
+type obsKind uint8
+
+const (
+	obsRead  obsKind = iota + 1 // a file's content, following links
+	obsList                     // a directory's entries, following links
+	obsStat                     // Stat's answer: whether it exists and what it is
+	obsLstat                    // Lstat's answer
+	obsTree                     // every directory under it, not following links (WalkDir, Glob)
+)
+
+type obsKey struct {
+	kind obsKind
+	path string
+}
+
+// Observed types of a Stat or Lstat answer.
+const (
+	seenAbsent uint8 = iota
+	seenFile
+	seenDir
+	seenLink
+	seenOther
+	seenError // a stat that failed other than by the path missing: matches nothing
+)
+
+func seenOf(fi fs.FileInfo) uint8 {
+	switch m := fi.Mode(); {
+	case m.IsRegular():
+		return seenFile
+	case m.IsDir():
+		return seenDir
+	case m&fs.ModeSymlink != 0:
+		return seenLink
+	}
+	return seenOther
+}
+
+// recorder collects what an Analyzer read. A read that failed other than by the path not
+// existing makes the run untrustworthy: nothing is kept.
+type recorder struct {
+	mu        sync.Mutex
+	obs       map[obsKey]uint8
+	untrusted atomic.Bool
+}
+
+func newRecorder() *recorder { return &recorder{obs: map[obsKey]uint8{}} }
+
+func (r *recorder) add(kind obsKind, p string, seen uint8) {
+	r.mu.Lock()
+	r.obs[obsKey{kind, p}] = seen
+	r.mu.Unlock()
+}
+
+// result records a read's outcome: ok as kind, a missing path as an absent Stat.
+func (r *recorder) result(kind obsKind, p string, err error) {
+	switch {
+	case err == nil:
+		r.add(kind, p, 0)
+	case errors.Is(err, fs.ErrNotExist):
+		r.add(obsStat, p, seenAbsent)
+	default:
+		r.untrusted.Store(true)
+	}
+}
+
+// tracedFS is an FS that records what is read through it.
+type tracedFS struct {
+	FS
+	rec *recorder
+}
+
+func (t tracedFS) ReadFile(name string) ([]byte, error) {
+	b, err := t.FS.ReadFile(name)
+	t.rec.result(obsRead, name, err)
+	return b, err
+}
+
+func (t tracedFS) ReadFileHead(name string, buf []byte) (int, error) {
+	var n int
+	var err error
+	if h, ok := t.FS.(headReader); ok {
+		n, err = h.ReadFileHead(name, buf)
+	} else {
+		var b []byte
+		b, err = t.FS.ReadFile(name)
+		n = copy(buf, b)
+	}
+	t.rec.result(obsRead, name, err)
+	return n, err
+}
+
+func (t tracedFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	ents, err := t.FS.ReadDir(name)
+	t.rec.result(obsList, name, err)
+	return ents, err
+}
+
+func (t tracedFS) Stat(name string) (fs.FileInfo, error) {
+	fi, err := t.FS.Stat(name)
+	t.stat(obsStat, name, fi, err)
+	return fi, err
+}
+
+func (t tracedFS) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := t.FS.Lstat(name)
+	t.stat(obsLstat, name, fi, err)
+	return fi, err
+}
+
+func (t tracedFS) stat(kind obsKind, name string, fi fs.FileInfo, err error) {
+	switch {
+	case err == nil:
+		t.rec.add(kind, name, seenOf(fi))
+	case errors.Is(err, fs.ErrNotExist):
+		t.rec.add(kind, name, seenAbsent)
+	default:
+		t.rec.untrusted.Store(true)
+	}
+}
+
+func (t tracedFS) WalkDir(root string, fn fs.WalkDirFunc) error {
+	t.rec.add(obsTree, root, 0)
+	return t.FS.WalkDir(root, fn)
+}
+
+func (t tracedFS) Glob(dir, pattern string) ([]string, error) {
+	t.rec.add(obsTree, dir, 0)
+	return t.FS.Glob(dir, pattern)
+}
+
+// traceEntry is one path's stat identity as the trace vouches for it; absent: it did not exist.
+type traceEntry struct {
+	path   string
+	follow bool
+	absent bool
+	id     ident
+}
+
+// errUntrusted says a trace cannot be kept: something it names changed during the run, or was
+// read from somewhere other than the disk.
+var errUntrusted = errors.New("the trace cannot vouch for what the run read")
+
+// entries turns the recorded reads into stat identities taken now, or errUntrusted.
+func (r *recorder) entries(since time.Time, indexFile string) ([]traceEntry, error) {
+	if r.untrusted.Load() || !identSupported {
+		return nil, errUntrusted
+	}
+	r.mu.Lock()
+	keys := make([]obsKey, 0, len(r.obs))
+	for k := range r.obs {
+		keys = append(keys, k)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(keys, func(a, b obsKey) int {
+		if c := strings.Compare(a.path, b.path); c != 0 {
+			return c
+		}
+		return int(a.kind) - int(b.kind)
+	})
+	racy := since.Add(-racySlack).UnixNano()
+	var out []traceEntry
+	add := func(p string, follow bool, want uint8, id ident, seen uint8) error {
+		if seen != want {
+			return errUntrusted // changed since it was read, or not read from the disk
+		}
+		if seen != seenAbsent && (id.ctime >= racy || id.mtime >= racy) {
+			return errUntrusted
+		}
+		out = append(out, traceEntry{path: p, follow: follow, absent: seen == seenAbsent, id: id})
+		return nil
+	}
+	if indexFile != "" {
+		id, seen := statIdent(indexFile, true)
+		if err := add(indexFile, true, seenFile, id, seen); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range keys {
+		want := r.obs[k]
+		var err error
+		switch k.kind {
+		case obsRead:
+			id, seen := statIdent(k.path, true)
+			err = add(k.path, true, seenFile, id, seen)
+		case obsList:
+			id, seen := statIdent(k.path, true)
+			err = add(k.path, true, seenDir, id, seen)
+		case obsStat:
+			id, seen := statIdent(k.path, true)
+			err = add(k.path, true, want, id, seen)
+		case obsLstat:
+			id, seen := statIdent(k.path, false)
+			err = add(k.path, false, want, id, seen)
+		case obsTree:
+			err = treeEntries(k.path, add)
+		}
+		if err != nil {
+			if indexFile != "" {
+				// Answered from the index (a sparse checkout's missing paths): what it says holds
+				// while the index is unchanged, but the disk must say the same as now.
+				if err = r.sparseEntries(k, add); err == nil {
+					continue
+				}
+			}
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// sparseEntries is a path the FS answered although the disk lacks it: the trace holds it absent.
+func (r *recorder) sparseEntries(k obsKey, add func(string, bool, uint8, ident, uint8) error) error {
+	id, seen := statIdent(k.path, k.kind != obsLstat)
+	if seen != seenAbsent {
+		return errUntrusted
+	}
+	return add(k.path, k.kind != obsLstat, seenAbsent, id, seen)
+}
+
+// treeEntries adds the directories under root, walked without following links; a link under it
+// (which a glob may follow) leaves the trace untrusted.
+func treeEntries(root string, add func(string, bool, uint8, ident, uint8) error) error {
+	id, seen := statIdent(root, false)
+	if seen != seenDir {
+		return errUntrusted
+	}
+	if err := add(root, false, seenDir, id, seen); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return errUntrusted
+	}
+	for _, e := range ents {
+		switch {
+		case e.Type()&fs.ModeSymlink != 0:
+			return errUntrusted
+		case e.IsDir():
+			if err := treeEntries(filepath.Join(root, e.Name()), add); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// holds reports whether every entry's path has the identity the trace gives it, statting them on
+// every core.
+func holds(entries []traceEntry) bool {
+	if !identSupported {
+		return false
+	}
+	n := runtime.GOMAXPROCS(0)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	chunk := (len(entries) + n - 1) / n
+	for i := 0; i < len(entries); i += chunk {
+		part := entries[i:min(i+chunk, len(entries))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, e := range part {
+				if failed.Load() {
+					return
+				}
+				id, seen := statIdent(e.path, e.follow)
+				if (seen == seenAbsent) != e.absent || (!e.absent && id != e.id) {
+					failed.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return !failed.Load()
+}
+
+// closureSet is what an Analyzer keeps across runs: its closures, the directories whose analysis
+// failed (with the message), and the trace that vouches for them.
+type closureSet struct {
+	closures map[string]*Closure
+	failed   map[string]cachedError
+	trace    []traceEntry
+}
+
+// cachedError is an analysis error kept across runs: the same message, and still a missing path
+// where it was one.
+type cachedError struct {
+	msg      string
+	notExist bool
+}
+
+func (e *cachedError) Error() string { return e.msg }
+
+func (e *cachedError) Is(target error) bool { return e.notExist && target == fs.ErrNotExist }
+
+// closureCacheID names an Analyzer's closures in the cache: the repository and every option that
+// changes what a closure holds.
+func (a *Analyzer) closureCacheID() string {
+	return fmt.Sprintf("%s\x00tests=%v\x00vendor=%d\x00work=%s\x00modcache=%s\x00index=%s",
+		a.root, a.cfg.tests, a.cfg.vendor, a.cfg.goWork, a.cfg.modCache, a.cfg.traceIndex)
+}
+
+func encodeClosureSet(s *closureSet) []byte {
+	// A table of every string: closures share most paths and chains.
+	var e cache.Encoder
+	ids := map[string]uint64{}
+	var table []string
+	str := func(s string) uint64 {
+		if i, ok := ids[s]; ok {
+			return i
+		}
+		ids[s] = uint64(len(table))
+		table = append(table, s)
+		return ids[s]
+	}
+	var body cache.Encoder
+	strs := func(list []string) { // n+1, 0 for nil, as cache.Encoder.Strings
+		if list == nil {
+			body.Uint(0)
+			return
+		}
+		body.Uint(uint64(len(list)) + 1)
+		for _, s := range list {
+			body.Uint(str(s))
+		}
+	}
+	body.Uint(uint64(len(s.trace)))
+	for _, t := range s.trace {
+		body.Uint(str(t.path))
+		body.Bool(t.follow)
+		body.Bool(t.absent)
+		if !t.absent {
+			body.Uint(t.id.dev)
+			body.Uint(t.id.ino)
+			body.Uint(uint64(t.id.mode))
+			body.Uint(t.id.size)
+			body.Uint(uint64(t.id.mtime))
+			body.Uint(uint64(t.id.ctime))
+		}
+	}
+	dirs := slices.Sorted(maps.Keys(s.closures))
+	body.Uint(uint64(len(dirs)))
+	for _, d := range dirs {
+		c := s.closures[d]
+		body.Uint(str(d))
+		body.Uint(str(c.MainDir))
+		body.Uint(str(c.Module))
+		body.Uint(str(c.ModuleDir))
+		body.Bool(c.ExternalComplete)
+		strs(c.ExternalModules)
+		strs(c.Packages)
+		// Files of one package share its chain: each chain once, by the address of its first
+		// element.
+		chains := map[*string]uint64{}
+		var chainList [][]string
+		body.Uint(uint64(len(c.Files)))
+		for _, f := range c.Files {
+			body.Uint(str(f.Path))
+			if len(f.Why) == 0 {
+				body.Uint(0)
+				continue
+			}
+			k := &f.Why[0]
+			i, ok := chains[k]
+			if !ok || len(chainList[i]) != len(f.Why) {
+				i = uint64(len(chainList))
+				chains[k] = i
+				chainList = append(chainList, f.Why)
+			}
+			body.Uint(i + 1)
+		}
+		body.Uint(uint64(len(chainList)))
+		for _, ch := range chainList {
+			strs(ch)
+		}
+	}
+	fails := slices.Sorted(maps.Keys(s.failed))
+	body.Uint(uint64(len(fails)))
+	for _, d := range fails {
+		body.Uint(str(d))
+		body.String(s.failed[d].msg)
+		body.Bool(s.failed[d].notExist)
+	}
+	e.Strings(table)
+	b := e.Bytes()
+	return append(b, body.Bytes()...)
+}
+
+func decodeClosureSet(b []byte) (*closureSet, bool) {
+	d := cache.NewDecoder(b)
+	table := d.Strings()
+	bad := false
+	str := func() string {
+		i := d.Uint()
+		if i >= uint64(len(table)) {
+			bad = true
+			return ""
+		}
+		return table[i]
+	}
+	count := func() int {
+		n := d.Uint()
+		if n > uint64(len(b)) {
+			bad = true
+			return 0
+		}
+		return int(n)
+	}
+	strs := func() []string {
+		n := count()
+		if n == 0 {
+			return nil
+		}
+		out := make([]string, n-1)
+		for i := range out {
+			out[i] = str()
+		}
+		return out
+	}
+	s := &closureSet{closures: map[string]*Closure{}, failed: map[string]cachedError{}}
+	s.trace = make([]traceEntry, count())
+	for i := range s.trace {
+		t := &s.trace[i]
+		t.path, t.follow, t.absent = str(), d.Bool(), d.Bool()
+		if !t.absent {
+			t.id = ident{dev: d.Uint(), ino: d.Uint(), mode: uint32(d.Uint()), size: d.Uint(), mtime: int64(d.Uint()), ctime: int64(d.Uint())}
+		}
+	}
+	for range count() {
+		dir := str()
+		c := &Closure{MainDir: str(), Module: str(), ModuleDir: str(), ExternalComplete: d.Bool()}
+		c.ExternalModules, c.Packages = strs(), strs()
+		files := make([]Input, count())
+		chainOf := make([]uint64, len(files))
+		for i := range files {
+			files[i].Path = str()
+			chainOf[i] = d.Uint()
+		}
+		chains := make([][]string, count())
+		for i := range chains {
+			chains[i] = strs()
+		}
+		for i, ch := range chainOf {
+			switch {
+			case ch == 0:
+			case ch > uint64(len(chains)):
+				bad = true
+			default:
+				files[i].Why = chains[ch-1]
+			}
+		}
+		if len(files) > 0 {
+			c.Files = files
+		}
+		s.closures[dir] = c
+	}
+	for range count() {
+		dir := str()
+		s.failed[dir] = cachedError{msg: d.String(), notExist: d.Bool()}
+	}
+	if bad || d.Err() != nil {
+		return nil, false
+	}
+	return s, true
+}
+
+// fromKept answers Analyze from the closures an earlier run kept, when its trace holds.
+func (a *Analyzer) fromKept(dir string) (*Closure, error, bool) {
+	if a.rec == nil {
+		return nil, nil, false
+	}
+	a.keptOnce.Do(a.loadKept)
+	if a.kept == nil {
+		return nil, nil, false
+	}
+	if c, ok := a.kept.closures[dir]; ok {
+		return c, nil, true
+	}
+	if e, ok := a.kept.failed[dir]; ok {
+		return nil, &e, true
+	}
+	return nil, nil, false
+}
+
+func (a *Analyzer) loadKept() {
+	v, ok := a.cfg.cache.Get(closuresKind, a.closureCacheID(), "")
+	if !ok {
+		return
+	}
+	s, ok := decodeClosureSet(v)
+	if !ok || !holds(s.trace) {
+		return
+	}
+	a.kept = s
+}
+
+// SaveClosures puts the closures this Analyzer computed, with those an earlier run kept, into the
+// cache for the next run, when the trace of what they read can vouch for them; it does nothing
+// without WithClosureCache or when every closure came from the cache. Call it once the analysis
+// is done, before the cache is flushed.
+func (a *Analyzer) SaveClosures() {
+	if a.rec == nil || !a.fresh.Load() {
+		return
+	}
+	a.keptOnce.Do(func() {}) // nothing loads the kept set after this
+	trace, err := a.rec.entries(a.cfg.traceSince, a.cfg.traceIndex)
+	if err != nil {
+		return
+	}
+	s := &closureSet{closures: map[string]*Closure{}, failed: map[string]cachedError{}}
+	if a.kept != nil {
+		maps.Copy(s.closures, a.kept.closures)
+		maps.Copy(s.failed, a.kept.failed)
+		seen := make(map[traceEntry]bool, len(trace))
+		for _, t := range trace {
+			seen[traceEntry{path: t.path, follow: t.follow}] = true
+		}
+		for _, t := range a.kept.trace {
+			if !seen[traceEntry{path: t.path, follow: t.follow}] {
+				trace = append(trace, t)
+			}
+		}
+		slices.SortFunc(trace, func(x, y traceEntry) int {
+			if c := strings.Compare(x.path, y.path); c != 0 {
+				return c
+			}
+			if x.follow == y.follow {
+				return 0
+			}
+			if x.follow {
+				return 1
+			}
+			return -1
+		})
+	}
+	s.trace = trace
+	a.mu.Lock()
+	entries := maps.Clone(a.closures)
+	a.mu.Unlock()
+	for dir, e := range entries {
+		if !e.done.Load() {
+			continue
+		}
+		switch {
+		case e.err == nil && e.c != nil:
+			s.closures[dir] = e.c
+		case e.err != nil && !errors.Is(e.err, context.Canceled) && !errors.Is(e.err, context.DeadlineExceeded):
+			s.failed[dir] = cachedError{msg: e.err.Error(), notExist: errors.Is(e.err, fs.ErrNotExist)}
+		}
+	}
+	a.cfg.cache.Put(closuresKind, a.closureCacheID(), "", encodeClosureSet(s))
+}
