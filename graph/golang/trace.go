@@ -176,6 +176,8 @@ func (t tracedFS) Glob(dir, pattern string) ([]string, error) {
 }
 
 // traceEntry is one path's stat identity as the trace vouches for it; absent: it did not exist.
+// path is relative to the repository root (statted from a descriptor of it, and sharing the
+// closures' strings in the encoding), or absolute outside it.
 type traceEntry struct {
 	path   string
 	follow bool
@@ -188,7 +190,7 @@ type traceEntry struct {
 var errUntrusted = errors.New("the trace cannot vouch for what the run read")
 
 // entries turns the recorded reads into stat identities taken now, or errUntrusted.
-func (r *recorder) entries(since time.Time, indexFile string) ([]traceEntry, error) {
+func (r *recorder) entries(root string, since time.Time, indexFile string) ([]traceEntry, error) {
 	if r.untrusted.Load() || !identSupported {
 		return nil, errUntrusted
 	}
@@ -213,7 +215,7 @@ func (r *recorder) entries(since time.Time, indexFile string) ([]traceEntry, err
 		if seen != seenAbsent && (id.ctime >= racy || id.mtime >= racy) {
 			return errUntrusted
 		}
-		out = append(out, traceEntry{path: p, follow: follow, absent: seen == seenAbsent, id: id})
+		out = append(out, traceEntry{path: relToRoot(root, p), follow: follow, absent: seen == seenAbsent, id: id})
 		return nil
 	}
 	if indexFile != "" {
@@ -291,12 +293,28 @@ func treeEntries(root string, add func(string, bool, uint8, ident, uint8) error)
 	return nil
 }
 
+// relToRoot is p relative to root when it is under it, else p.
+func relToRoot(root, p string) string {
+	if p == root {
+		return "."
+	}
+	if rel, ok := strings.CutPrefix(p, root+string(filepath.Separator)); ok {
+		return rel
+	}
+	return p
+}
+
 // holds reports whether every entry's path has the identity the trace gives it, statting them on
 // every core.
-func holds(entries []traceEntry) bool {
+func holds(root string, entries []traceEntry) bool {
 	if !identSupported {
 		return false
 	}
+	dir, err := openRoot(root)
+	if err != nil {
+		return false
+	}
+	defer dir.close()
 	n := runtime.GOMAXPROCS(0)
 	var failed atomic.Bool
 	var wg sync.WaitGroup
@@ -310,7 +328,7 @@ func holds(entries []traceEntry) bool {
 				if failed.Load() {
 					return
 				}
-				id, seen := statIdent(e.path, e.follow)
+				id, seen := dir.statIdent(e.path, e.follow)
 				if (seen == seenAbsent) != e.absent || (!e.absent && id != e.id) {
 					failed.Store(true)
 					return
@@ -429,15 +447,43 @@ func encodeClosureSet(s *closureSet) []byte {
 		body.String(s.failed[d].msg)
 		body.Bool(s.failed[d].notExist)
 	}
-	e.Strings(table)
+	// The table is its lengths, then its bytes: decoded as one string, sliced.
+	e.Uint(uint64(len(table)))
+	n := 0
+	for _, t := range table {
+		e.Uint(uint64(len(t)))
+		n += len(t)
+	}
+	all := make([]byte, 0, n)
+	for _, t := range table {
+		all = append(all, t...)
+	}
+	e.String(string(all))
 	b := e.Bytes()
 	return append(b, body.Bytes()...)
 }
 
 func decodeClosureSet(b []byte) (*closureSet, bool) {
 	d := cache.NewDecoder(b)
-	table := d.Strings()
 	bad := false
+	nt := d.Uint()
+	if nt > uint64(len(b)) {
+		return nil, false
+	}
+	lens := make([]uint64, nt)
+	for i := range lens {
+		lens[i] = d.Uint()
+	}
+	all := d.String()
+	table := make([]string, nt)
+	off := uint64(0)
+	for i, n := range lens {
+		if n > uint64(len(all))-off {
+			return nil, false
+		}
+		table[i] = all[off : off+n]
+		off += n
+	}
 	str := func() string {
 		i := d.Uint()
 		if i >= uint64(len(table)) {
@@ -536,7 +582,7 @@ func (a *Analyzer) loadKept() {
 		return
 	}
 	s, ok := decodeClosureSet(v)
-	if !ok || !holds(s.trace) {
+	if !ok || !holds(a.root, s.trace) {
 		return
 	}
 	a.kept = s
@@ -551,7 +597,7 @@ func (a *Analyzer) SaveClosures() {
 		return
 	}
 	a.keptOnce.Do(func() {}) // nothing loads the kept set after this
-	trace, err := a.rec.entries(a.cfg.traceSince, a.cfg.traceIndex)
+	trace, err := a.rec.entries(a.root, a.cfg.traceSince, a.cfg.traceIndex)
 	if err != nil {
 		return
 	}

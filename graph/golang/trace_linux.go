@@ -1,6 +1,6 @@
 package golang
 
-import "syscall"
+import "golang.org/x/sys/unix"
 
 // ident is a path's stat identity: what changes when its content, its entries (a directory) or
 // the file it names (a link followed) change.
@@ -12,35 +12,80 @@ type ident struct {
 
 const identSupported = true
 
+// rootDir is a descriptor of the repository root, for stats of paths relative to it: a warm run
+// checks thousands, and the root's own components need not be looked up for each.
+type rootDir struct{ fd int }
+
+func openRoot(root string) (rootDir, error) {
+	for {
+		fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		return rootDir{fd}, err
+	}
+}
+
+func (d rootDir) close() { unix.Close(d.fd) }
+
+// statIdent is statIdent of p, relative to the root unless it is absolute.
+func (d rootDir) statIdent(p string, follow bool) (ident, uint8) {
+	if len(p) > 0 && p[0] == '/' {
+		return statIdent(p, follow)
+	}
+	flags := 0
+	if !follow {
+		flags = unix.AT_SYMLINK_NOFOLLOW
+	}
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(d.fd, p, &st, flags)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return ident{}, errSeen(err)
+		}
+		return identOf(&st)
+	}
+}
+
+func errSeen(err error) uint8 {
+	if err == unix.ENOENT || err == unix.ENOTDIR {
+		return seenAbsent
+	}
+	return seenError
+}
+
 // statIdent stats p (following links when follow) into a Stat_t, without the FileInfo os.Stat
 // allocates: a warm run checks every file of its closures.
 func statIdent(p string, follow bool) (ident, uint8) {
-	var st syscall.Stat_t
+	var st unix.Stat_t
 	for {
 		var err error
 		if follow {
-			err = syscall.Stat(p, &st)
+			err = unix.Stat(p, &st)
 		} else {
-			err = syscall.Lstat(p, &st)
+			err = unix.Lstat(p, &st)
 		}
-		if err == syscall.EINTR {
+		if err == unix.EINTR {
 			continue
 		}
-		if err == syscall.ENOENT || err == syscall.ENOTDIR {
-			return ident{}, seenAbsent
-		}
 		if err != nil {
-			return ident{}, seenError
+			return ident{}, errSeen(err)
 		}
-		break
+		return identOf(&st)
 	}
+}
+
+func identOf(st *unix.Stat_t) (ident, uint8) {
 	seen := seenOther
-	switch st.Mode & syscall.S_IFMT {
-	case syscall.S_IFREG:
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
 		seen = seenFile
-	case syscall.S_IFDIR:
+	case unix.S_IFDIR:
 		seen = seenDir
-	case syscall.S_IFLNK:
+	case unix.S_IFLNK:
 		seen = seenLink
 	}
 	return ident{dev: uint64(st.Dev), ino: st.Ino, size: uint64(st.Size), mode: st.Mode,

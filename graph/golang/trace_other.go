@@ -13,3 +13,11 @@ type ident struct {
 const identSupported = false
 
 func statIdent(string, bool) (ident, uint8) { return ident{}, seenAbsent }
+
+type rootDir struct{}
+
+func openRoot(string) (rootDir, error) { return rootDir{}, nil }
+
+func (rootDir) close() {}
+
+func (rootDir) statIdent(string, bool) (ident, uint8) { return ident{}, seenAbsent }
