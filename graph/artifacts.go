@@ -200,20 +200,8 @@ func (l *langCache) addArtifactGo(ctx context.Context, a *App, s artifactSource,
 		return false, nil
 	}
 	// Apps that COPY the same artifact from the same line share the closure's inputs as one run.
-	r := l.run(runKey{closure: c, where: s.where, text: text}, func() []Input {
-		ins := make([]Input, 0, len(c.Files))
-		why := whyTexts{prefix: text + " → Go: "}
-		for _, f := range c.Files {
-			kind := "artifact"
-			switch path.Base(f.Path) {
-			case "go.mod", "go.sum", "go.work", "go.work.sum":
-				kind = "go-mod"
-			}
-			ins = append(ins, Input{Path: f.Path, Match: "path",
-				Rule: Rule{Kind: kind, Where: s.where, Text: why.text(f.Why)}})
-		}
-		return ins
-	})
+	r := l.genRun(runKey{closure: c, where: s.where, text: text},
+		&genInputs{files: c.Files, prefix: text + " → Go: ", kind: "artifact", where: s.where})
 	a.addInputs(r)
 	// go.mod and go.sum changes are narrowed to the modules the closure imports, as for an app
 	// narrowed by Go analysis; a second module's files always count.

@@ -495,8 +495,8 @@ func (a *App) explainWith(p string, only []int, memo ignoreDecisions) Explanatio
 		if only != nil {
 			i = only[k]
 		}
-		in, where := a.inputAt(i)
-		if !in.matches(p) {
+		in, where := a.inputCovering(i, p)
+		if in == nil || !in.matches(p) {
 			continue
 		}
 		if in.Context {

@@ -99,6 +99,17 @@ func (l *langCache) run(k runKey, build func() []Input) *runEntry {
 	return e
 }
 
+// genRun is run of the inputs g makes, without making them unless they cannot be a run.
+func (l *langCache) genRun(k runKey, g *genInputs) *runEntry {
+	e := entryOf(&l.runMu, l.runs, k)
+	e.once.Do(func() {
+		if e.run = newGenRun(g); e.run == nil {
+			e.ins = newGenRunUnchecked(g).all()
+		}
+	})
+	return e
+}
+
 // addInputs adds a run's inputs to the app: shared, or copied when they cannot be a run.
 func (a *App) addInputs(e *runEntry) {
 	if e.run != nil {
@@ -189,7 +200,8 @@ type BuiltPackage struct {
 // closure is one language closure a narrowed input set is made of.
 type closure struct {
 	inputs []Input
-	what   string // for the Narrowed rule: "the Go import closure of cmd/a"
+	gen    *genInputs // instead of inputs: a Go closure's, made when asked for
+	what   string     // for the Narrowed rule: "the Go import closure of cmd/a"
 	goInfo *goInfo
 	jsWS   *jsdeps.Workspace
 	jsPkgs []string
@@ -367,18 +379,9 @@ func (l *langCache) goClosureUncached(ctx context.Context, tests bool, pkgDir st
 	for _, m := range c.ExternalModules {
 		info.external[m] = true
 	}
-	out := closure{goInfo: info, what: "the Go import closure of " + pkgDir, inputs: make([]Input, 0, len(c.Files))}
-	why := whyTexts{prefix: "Go: "}
-	for _, f := range c.Files {
-		kind := "go"
-		base := path.Base(f.Path)
-		if base == "go.mod" || base == "go.sum" || base == "go.work" || base == "go.work.sum" {
-			kind = "go-mod"
-		}
-		out.inputs = append(out.inputs, Input{Path: f.Path, Match: "path", Context: true,
-			Rule: Rule{Kind: kind, Text: why.text(f.Why)}})
-	}
-	return out, nil
+	// The inputs are made when asked for: a run shared by the apps needs only the files.
+	gen := &genInputs{files: c.Files, prefix: "Go: ", kind: "go", context: true}
+	return closure{goInfo: info, what: "the Go import closure of " + pkgDir, gen: gen}, nil
 }
 
 // whyTexts joins the import chains of a closure's files into rule texts, once per chain: the
@@ -412,8 +415,11 @@ func (l *langCache) apply(a *App, cs []closure) error {
 	a.dropWhole()
 	var what []string
 	n := 0
-	for _, c := range cs {
-		n += len(c.inputs)
+	for i := range cs {
+		if g := cs[i].gen; g != nil {
+			n += len(g.files)
+		}
+		n += len(cs[i].inputs)
 	}
 	// One Go closure lists each file once, and the apps that narrow the same Dockerfile line to
 	// it share its inputs as a run. Several closures are copied, without the files they share.
@@ -425,10 +431,10 @@ func (l *langCache) apply(a *App, cs []closure) error {
 	for _, c := range cs {
 		what = append(what, c.what)
 		switch {
-		case seen == nil && len(c.inputs) > 0:
+		case seen == nil && c.gen != nil && len(c.gen.files) > 0:
 			// The closure's inputs are shared by every app of the Load that narrows to it, whichever
-			// line copies it: the address of the first is the closure's identity.
-			e := l.run(runKey{closure: &c.inputs[0]}, func() []Input { return c.inputs })
+			// line copies it: its files are the closure's identity.
+			e := l.genRun(runKey{closure: &c.gen.files[0]}, c.gen)
 			if e.run != nil {
 				a.addRun(e.run, whole.Where)
 				break
@@ -438,7 +444,11 @@ func (l *langCache) apply(a *App, cs []closure) error {
 				a.inputs = append(a.inputs, in)
 			}
 		case seen != nil:
-			for _, in := range c.inputs {
+			ins := c.inputs
+			if c.gen != nil {
+				ins = newGenRunUnchecked(c.gen).all()
+			}
+			for _, in := range ins {
 				if seen[in.Path] {
 					continue
 				}

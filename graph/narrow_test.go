@@ -262,3 +262,49 @@ func TestAppsOfOneBuildShareOneDockerfileAnalysis(t *testing.T) {
 		t.Error("the args of each build do not decide its sources")
 	}
 }
+
+// The inputs of a Go closure shared by two apps are made when asked for: Explain and Inputs give
+// each file's rule (the import chain, the line that copies it) for either app, and only the
+// closure's files.
+func TestSharedGoClosureInputsAgreeWithExplain(t *testing.T) {
+	files := map[string]string{
+		"go.mod":          "module ex\n\ngo 1.22\n",
+		"cmd/api/main.go": "package main\n\nimport _ \"ex/lib\"\n\nfunc main() {}\n",
+		"lib/lib.go":      "package lib\n\nimport _ \"ex/lib/deep\"\n",
+		"lib/deep/d.go":   "package deep\n",
+		"other/o.go":      "package other\n",
+		"Dockerfile":      "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build ./cmd/api\n",
+		"compose.yaml":    "services:\n  one:\n    build: .\n  two:\n    build: .\n",
+	}
+	g := mustLoad(t, newTree(t, files))
+	for _, name := range []string{"one", "two"} {
+		a := mustApp(t, g, name)
+		if a.Narrowed == nil {
+			t.Fatalf("%s is not narrowed", name)
+		}
+		rules := map[string]Rule{}
+		for _, in := range a.Inputs() {
+			if in.Rule.Kind == "go" || in.Rule.Kind == "go-mod" {
+				rules[in.Path] = in.Rule
+			}
+		}
+		want := map[string]string{"cmd/api/main.go": "Go: cmd/api", "lib/lib.go": "Go: cmd/api → lib",
+			"lib/deep/d.go": "Go: cmd/api → lib → lib/deep", "go.mod": "Go: go.mod of module ex"}
+		for p, text := range want {
+			r, ok := rules[p]
+			if !ok || r.Text != text || r.Where != "Dockerfile:3" {
+				t.Errorf("%s: Inputs() rule of %s is %+v (%v); want %q at Dockerfile:3", name, p, r, ok, text)
+			}
+			ex := a.Explain(p)
+			if !ex.Input || !slices.Contains(ex.Rules, r) {
+				t.Errorf("%s: Explain(%s) = %+v; want it to hold %+v", name, p, ex, r)
+			}
+		}
+		if len(rules) != len(want) {
+			t.Errorf("%s: closure inputs %v; want those of %v", name, rules, want)
+		}
+		if ex := a.Explain("other/o.go"); ex.Input {
+			t.Errorf("%s: other/o.go is an input: %+v", name, ex)
+		}
+	}
+}
