@@ -59,7 +59,8 @@ type options struct {
 // trace of what computing them read (see golang.WithClosureCache): a run whose trace still holds
 // on disk reads none of their directories and files. since is when the run began; indexFile is
 // git's index where the view answers paths a sparse checkout leaves out, else "". It applies to
-// a view of the work tree on disk (the walk, or the sparse work tree), not to a commit's.
+// a view of the work tree on disk (the walk, or the sparse work tree), and to a commit's tree
+// read by its object id (kept under the id, see golang.WithCommitClosureCache); not to the index.
 func WithClosureCache(since time.Time, indexFile string) Option {
 	return func(o *options) { o.traceOn, o.traceSince, o.traceIndex = true, since, indexFile }
 }
@@ -151,8 +152,14 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	}
 	lang := newLangCache(root, fsys)
 	lang.cache, lang.blobs = o.cache, o.blobs
-	if o.traceOn && o.cache != nil && onDisk(v, root) {
-		lang.traceOn, lang.traceSince, lang.traceIndex = true, o.traceSince, o.traceIndex
+	if o.traceOn && o.cache != nil {
+		if c, ok := v.(*tree.Commit); ok && c.Root() == root {
+			if id, ok := c.ID(); ok {
+				lang.traceOn, lang.traceSince, lang.traceCommit = true, o.traceSince, id
+			}
+		} else if onDisk(v, root) {
+			lang.traceOn, lang.traceSince, lang.traceIndex = true, o.traceSince, o.traceIndex
+		}
 	}
 	if lang.blobs == nil {
 		lang.blobs = v // git's blob ids, where the view knows them

@@ -45,9 +45,10 @@ type langCache struct {
 	cache *cache.Cache // parse results across runs (nil: none)
 	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
 
-	traceOn    bool // Go closures kept across runs (see WithClosureCache)
-	traceSince time.Time
-	traceIndex string
+	traceOn     bool // Go closures kept across runs (see WithClosureCache)
+	traceSince  time.Time
+	traceIndex  string
+	traceCommit string // the commit the view reads, by object id: its paths need no trace
 }
 
 // goEntry is one Go closure, shared by the apps that build the same main package.
@@ -153,7 +154,10 @@ func (l *langCache) goAnalyzer(tests bool) (*golang.Analyzer, error) {
 		return a, nil
 	}
 	opts := []golang.Option{golang.WithTests(tests), golang.WithCache(l.cache, l.blobs), golang.WithFS(l.fs)}
-	if l.traceOn {
+	switch {
+	case l.traceOn && l.traceCommit != "":
+		opts = append(opts, golang.WithCommitClosureCache(l.traceSince, l.traceCommit))
+	case l.traceOn:
 		opts = append(opts, golang.WithClosureCache(l.traceSince, l.traceIndex))
 	}
 	a, err := golang.NewAnalyzer(l.root, opts...)

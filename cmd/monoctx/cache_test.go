@@ -388,4 +388,46 @@ func TestKeptGoClosuresFollowEdits(t *testing.T) {
 	if got := check("a second after the edit"); got != after {
 		t.Errorf("a second after the edit:\n%s\nright after it:\n%s", got, after)
 	}
+
+	// In commits: C1 changes internal/testonly (only a test of cmd/a imports it), C2 makes
+	// token import it, C3 changes it again. --head C1 reads C1's tree (its closures kept under its
+	// id), --head HEAD the work tree (C3): neither may answer with the other's closures.
+	testonly := filepath.Join(dir, "internal", "testonly", "testonly.go")
+	touch := func(msg string) {
+		t.Helper()
+		f, err := os.OpenFile(testonly, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString("// " + msg + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		git(t, dir, "commit", "-q", "-m", msg, "--", testonly)
+	}
+	if err := os.WriteFile(token, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touch("C1")
+	if err := os.WriteFile(token, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, dir, "commit", "-q", "-am", "C2")
+	touch("C3")
+	time.Sleep(1100 * time.Millisecond)
+	ranges := map[string][]string{"C1": {"--base", "HEAD~3", "--head", "HEAD~2"}, "C3": {"--base", "HEAD~1", "--head", "HEAD"}}
+	got := map[string]string{}
+	for name, r := range ranges {
+		args := append([]string{"affected"}, r...)
+		want := run(t, dir, off, args...)
+		for i := range 3 {
+			if out := run(t, dir, nil, args...); out != want {
+				t.Errorf("%s, cached run %d:\n%s\nwithout the cache:\n%s", name, i, out, want)
+			}
+		}
+		got[name] = want
+	}
+	if strings.Contains(got["C1"], "a\n") || !strings.Contains(got["C3"], "a\n") {
+		t.Errorf("C1 affects %q, C3 %q: want a affected by C3 only (its token imports testonly)", got["C1"], got["C3"])
+	}
 }

@@ -89,6 +89,7 @@ type config struct {
 	traceOn     bool // WithClosureCache
 	traceSince  time.Time
 	traceIndex  string
+	traceCommit string // WithCommitClosureCache
 }
 
 // WithTests includes the _test.go files of the analysed package (not of its

@@ -44,6 +44,13 @@ func WithClosureCache(since time.Time, indexFile string) Option {
 	return func(c *config) { c.traceSince, c.traceIndex, c.traceOn = since, indexFile, true }
 }
 
+// WithCommitClosureCache is WithClosureCache for an FS that reads the repository from the commit
+// with object id commit: what is under the root never changes, so the trace holds only the paths
+// outside it (a replaced module's directory), and the closures are kept under the commit's id.
+func WithCommitClosureCache(since time.Time, commit string) Option {
+	return func(c *config) { c.traceSince, c.traceCommit, c.traceOn = since, commit, true }
+}
+
 // obsKind is what the analysis learnt of a path.
 type obsKind uint8
 
@@ -190,7 +197,7 @@ type traceEntry struct {
 var errUntrusted = errors.New("the trace cannot vouch for what the run read")
 
 // entries turns the recorded reads into stat identities taken now, or errUntrusted.
-func (r *recorder) entries(root string, since time.Time, indexFile string) ([]traceEntry, error) {
+func (r *recorder) entries(root string, since time.Time, indexFile string, commit bool) ([]traceEntry, error) {
 	if r.untrusted.Load() || !identSupported {
 		return nil, errUntrusted
 	}
@@ -225,6 +232,9 @@ func (r *recorder) entries(root string, since time.Time, indexFile string) ([]tr
 		}
 	}
 	for _, k := range keys {
+		if commit && (k.path == root || strings.HasPrefix(k.path, root+string(filepath.Separator))) {
+			continue // the commit's: it cannot change
+		}
 		want := r.obs[k]
 		var err error
 		switch k.kind {
@@ -362,8 +372,8 @@ func (e *cachedError) Is(target error) bool { return e.notExist && target == fs.
 // closureCacheID names an Analyzer's closures in the cache: the repository and every option that
 // changes what a closure holds.
 func (a *Analyzer) closureCacheID() string {
-	return fmt.Sprintf("%s\x00tests=%v\x00vendor=%d\x00work=%s\x00modcache=%s\x00index=%s",
-		a.root, a.cfg.tests, a.cfg.vendor, a.cfg.goWork, a.cfg.modCache, a.cfg.traceIndex)
+	return fmt.Sprintf("%s\x00tests=%v\x00vendor=%d\x00work=%s\x00modcache=%s\x00index=%s\x00commit=%s",
+		a.root, a.cfg.tests, a.cfg.vendor, a.cfg.goWork, a.cfg.modCache, a.cfg.traceIndex, a.cfg.traceCommit)
 }
 
 func encodeClosureSet(s *closureSet) []byte {
@@ -597,7 +607,7 @@ func (a *Analyzer) SaveClosures() {
 		return
 	}
 	a.keptOnce.Do(func() {}) // nothing loads the kept set after this
-	trace, err := a.rec.entries(a.root, a.cfg.traceSince, a.cfg.traceIndex)
+	trace, err := a.rec.entries(a.root, a.cfg.traceSince, a.cfg.traceIndex, a.cfg.traceCommit != "")
 	if err != nil {
 		return
 	}

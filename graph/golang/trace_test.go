@@ -291,3 +291,43 @@ func TestClosureSetEncoding(t *testing.T) {
 		}
 	}
 }
+
+// A commit's closures are kept under its id, with nothing under the root in the trace: the same id
+// reads nothing even where the disk changed (a commit's tree cannot), another id analyses afresh.
+func TestCommitClosuresAreKeptByID(t *testing.T) {
+	root := writeRepo(t, traceRepo)
+	want := uncached(t, root, nil)
+	cacheDir := t.TempDir()
+	run := func(commit string) traceRun {
+		t.Helper()
+		c := cache.Open(cacheDir, "test")
+		var n atomic.Int64
+		a, err := NewAnalyzer(root, WithCache(c, nil), WithFS(countingFS{&n, nil}), WithCommitClosureCache(time.Now(), commit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := a.Analyze(context.Background(), "cmd/app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.SaveClosures()
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		return traceRun{c: cl, reads: n.Load()}
+	}
+	const c1, c2 = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	// The files are brand new: a work tree's trace would be racy, a commit's holds nothing of them.
+	if r := run(c1); r.reads == 0 || !reflect.DeepEqual(r.c, want) {
+		t.Fatalf("first run: %d reads, %+v", r.reads, r.c)
+	}
+	if err := os.WriteFile(filepath.Join(root, "lib", "extra.go"), []byte("package lib\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(c1); r.reads != 0 || !reflect.DeepEqual(r.c, want) {
+		t.Errorf("the same commit again: %d reads, %+v; want none and the first closure", r.reads, r.c)
+	}
+	if r := run(c2); r.reads == 0 || reflect.DeepEqual(r.c, want) {
+		t.Errorf("another commit: %d reads, %+v; want a fresh analysis of the tree it reads", r.reads, r.c)
+	}
+}

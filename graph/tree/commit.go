@@ -115,6 +115,20 @@ func (c *Commit) onDisk(r string) bool {
 }
 
 func (c *Commit) Root() string { return c.root }
+
+// ID is the commit's object id when the view was made from one (not from a ref or the index),
+// and so always reads the same tree.
+func (c *Commit) ID() (string, bool) {
+	if len(c.rev) != 40 && len(c.rev) != 64 {
+		return "", false
+	}
+	for _, r := range c.rev {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return "", false
+		}
+	}
+	return c.rev, true
+}
 func (c *Commit) Close() error { return c.blobs.b.close() }
 
 func (c *Commit) List(ctx context.Context, skip func(string) bool) ([]string, error) {
