@@ -209,44 +209,45 @@ func (a *App) numInputs() int {
 // inputAt is a.Inputs()[i] without building it, but for its Rule.Where: where, when it is not "",
 // replaces the input's (ruleAt applies it). Inputs of runs are shared: never modify them.
 func (a *App) inputAt(i int) (in *Input, where string) {
-	prev := 0
-	for _, r := range a.runs {
-		if own := r.at - prev; i < own {
-			return &a.inputs[prev+i], ""
-		} else {
-			i -= own
-		}
-		prev = r.at
-		if i < r.run.len() {
-			return r.run.at(i), r.where
-		}
-		i -= r.run.len()
+	own, r, j := a.locate(i)
+	if r == nil {
+		return own, ""
 	}
-	return &a.inputs[prev+i], ""
+	return r.run.at(j), r.where
 }
 
 // inputCovering is inputAt(i) when that input may cover p, else nil: the input of a generated
 // run is made only when its path covers p (Explain tests every input of an app).
 func (a *App) inputCovering(i int, p string) (in *Input, where string) {
+	own, r, j := a.locate(i)
+	if r == nil {
+		return own, ""
+	}
+	if r.run.gen != nil {
+		if q := r.run.path(j); p != q && !strings.HasPrefix(p, q+"/") {
+			return nil, ""
+		}
+	}
+	return r.run.at(j), r.where
+}
+
+// locate finds a.Inputs()[i]: an own input, or input j of the run r.
+func (a *App) locate(i int) (own *Input, r *runAt, j int) {
 	prev := 0
-	for _, r := range a.runs {
-		if own := r.at - prev; i < own {
-			return &a.inputs[prev+i], ""
+	for k := range a.runs {
+		r := &a.runs[k]
+		if n := r.at - prev; i < n {
+			return &a.inputs[prev+i], nil, 0
 		} else {
-			i -= own
+			i -= n
 		}
 		prev = r.at
 		if i < r.run.len() {
-			if r.run.gen != nil {
-				if q := r.run.path(i); p != q && !strings.HasPrefix(p, q+"/") {
-					return nil, ""
-				}
-			}
-			return r.run.at(i), r.where
+			return nil, r, i
 		}
 		i -= r.run.len()
 	}
-	return &a.inputs[prev+i], ""
+	return &a.inputs[prev+i], nil, 0
 }
 
 // ruleAt is a.Inputs()[i].Rule.

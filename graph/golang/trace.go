@@ -235,23 +235,20 @@ func (r *recorder) entries(root string, since time.Time, indexFile string, commi
 		if commit && (k.path == root || strings.HasPrefix(k.path, root+string(filepath.Separator))) {
 			continue // the commit's: it cannot change
 		}
-		want := r.obs[k]
 		var err error
-		switch k.kind {
-		case obsRead:
-			id, seen := statIdent(k.path, true)
-			err = add(k.path, true, seenFile, id, seen)
-		case obsList:
-			id, seen := statIdent(k.path, true)
-			err = add(k.path, true, seenDir, id, seen)
-		case obsStat:
-			id, seen := statIdent(k.path, true)
-			err = add(k.path, true, want, id, seen)
-		case obsLstat:
-			id, seen := statIdent(k.path, false)
-			err = add(k.path, false, want, id, seen)
-		case obsTree:
+		if k.kind == obsTree {
 			err = treeEntries(k.path, add)
+		} else {
+			want := r.obs[k] // what Stat or Lstat answered; a read or a listing found a file, a directory
+			switch k.kind {
+			case obsRead:
+				want = seenFile
+			case obsList:
+				want = seenDir
+			}
+			follow := k.kind != obsLstat
+			id, seen := statIdent(k.path, follow)
+			err = add(k.path, follow, want, id, seen)
 		}
 		if err != nil {
 			if indexFile != "" {

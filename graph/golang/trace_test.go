@@ -89,21 +89,6 @@ var traceRepo = map[string]string{
 	"other/o.go":           "package other\n",
 }
 
-func writeRepo(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, data := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 // traceRun is one run with the closure cache in cacheDir: the closure of cmd/app, the error of a
 // directory that does not exist, and how many reads the analysis made.
 type traceRun struct {
@@ -147,7 +132,7 @@ func old() time.Time { return time.Now().Add(racySlack + time.Second) }
 
 // A run whose trace holds reads nothing and answers as the analysis does, errors included.
 func TestKeptClosuresReadNothing(t *testing.T) {
-	root := writeRepo(t, traceRepo)
+	root := writeTree(t, traceRepo)
 	want := uncached(t, root, nil)
 	_, wantErr := Analyze(context.Background(), root, "nope")
 	cacheDir := t.TempDir()
@@ -199,7 +184,7 @@ func TestKeptClosuresFollowChanges(t *testing.T) {
 		{"go.mod renames the module", write("go.mod", "module example.com/n\n\ngo 1.22\n")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := writeRepo(t, traceRepo)
+			root := writeTree(t, traceRepo)
 			cacheDir := t.TempDir()
 			before := runTraced(t, root, cacheDir, old(), "", nil)
 			if err := tc.change(root); err != nil {
@@ -224,7 +209,7 @@ func TestKeptClosuresFollowChanges(t *testing.T) {
 // A trace naming a path changed less than the racy slack before the run began is not kept: the
 // change may have come after the read.
 func TestRacyTraceIsNotKept(t *testing.T) {
-	root := writeRepo(t, traceRepo)
+	root := writeTree(t, traceRepo)
 	cacheDir := t.TempDir()
 	runTraced(t, root, cacheDir, time.Now(), "", nil) // the files are brand new
 	if r := runTraced(t, root, cacheDir, old(), "", nil); r.reads == 0 {
@@ -235,7 +220,7 @@ func TestRacyTraceIsNotKept(t *testing.T) {
 // A path the FS answers that the disk lacks (a sparse checkout's, from git's index) is kept only
 // with the index in the trace, and a changed index drops it.
 func TestPathsFromTheIndexNeedTheIndex(t *testing.T) {
-	root := writeRepo(t, traceRepo)
+	root := writeTree(t, traceRepo)
 	if err := os.Remove(filepath.Join(root, "lib", "lib2.go")); err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +260,7 @@ func pathsOf(c *Closure) []string {
 
 // A kept set decodes to what was encoded, and a damaged one is refused, never half-read.
 func TestClosureSetEncoding(t *testing.T) {
-	root := writeRepo(t, traceRepo)
+	root := writeTree(t, traceRepo)
 	c := uncached(t, root, nil)
 	s := &closureSet{closures: map[string]*Closure{"cmd/app": c},
 		failed: map[string]cachedError{"nope": {msg: "analyzing \"nope\": file does not exist", notExist: true}},
@@ -295,7 +280,7 @@ func TestClosureSetEncoding(t *testing.T) {
 // A commit's closures are kept under its id, with nothing under the root in the trace: the same id
 // reads nothing even where the disk changed (a commit's tree cannot), another id analyses afresh.
 func TestCommitClosuresAreKeptByID(t *testing.T) {
-	root := writeRepo(t, traceRepo)
+	root := writeTree(t, traceRepo)
 	want := uncached(t, root, nil)
 	cacheDir := t.TempDir()
 	run := func(commit string) traceRun {
