@@ -82,6 +82,9 @@ func (d *Decoder) Err() error {
 	return d.err
 }
 
+// Failed reports whether a read failed so far (Err, at the end, also counts bytes left over).
+func (d *Decoder) Failed() bool { return d.err != nil }
+
 // Uint reads an unsigned integer.
 func (d *Decoder) Uint() uint64 {
 	if d.err != nil {

@@ -27,7 +27,7 @@ import (
 // index, on ctime, which no tool can set back).
 
 // closuresKind is the cache kind of an Analyzer's closures with their trace.
-const closuresKind cache.Kind = "go-closures/1"
+const closuresKind cache.Kind = "go-closures/3"
 
 // racySlack is how long before the run's start a change must be for the trace to vouch for it:
 // file times come from the kernel's coarse clock, which lags the one time.Now reads.
@@ -231,8 +231,21 @@ func (r *recorder) entries(root string, since time.Time, indexFile string, commi
 			return nil, err
 		}
 	}
-	for _, k := range keys {
-		if commit && (k.path == root || strings.HasPrefix(k.path, root+string(filepath.Separator))) {
+	underRoot := func(p string) bool { return p == root || strings.HasPrefix(p, root+string(filepath.Separator)) }
+	// The stats first, on every core: a large repository's trace is tens of thousands.
+	type stated struct {
+		id   ident
+		seen uint8
+	}
+	stats := make([]stated, len(keys))
+	parallel(len(keys), func(i int) bool {
+		if k := keys[i]; k.kind != obsTree && !(commit && underRoot(k.path)) {
+			stats[i].id, stats[i].seen = statIdent(k.path, k.kind != obsLstat)
+		}
+		return true
+	})
+	for i, k := range keys {
+		if commit && underRoot(k.path) {
 			continue // the commit's: it cannot change
 		}
 		var err error
@@ -246,9 +259,7 @@ func (r *recorder) entries(root string, since time.Time, indexFile string, commi
 			case obsList:
 				want = seenDir
 			}
-			follow := k.kind != obsLstat
-			id, seen := statIdent(k.path, follow)
-			err = add(k.path, follow, want, id, seen)
+			err = add(k.path, k.kind != obsLstat, want, stats[i].id, stats[i].seen)
 		}
 		if err != nil {
 			if indexFile != "" {
@@ -322,29 +333,56 @@ func holds(root string, entries []traceEntry) bool {
 		return false
 	}
 	defer dir.close()
-	n := runtime.GOMAXPROCS(0)
+	return parallel(len(entries), func(i int) bool {
+		e := &entries[i]
+		id, seen := dir.statIdent(e.path, e.follow)
+		return (seen == seenAbsent) == e.absent && (e.absent || id == e.id)
+	})
+}
+
+// parallel calls f for 0 ≤ i < n on every core, each taking every procs-th index from its own
+// start (so the first indices are done first), until one returns false; it reports whether none
+// did.
+func parallel(n int, f func(i int) bool) bool {
+	procs := min(runtime.GOMAXPROCS(0), max(n, 1))
 	var failed atomic.Bool
 	var wg sync.WaitGroup
-	chunk := (len(entries) + n - 1) / n
-	for i := 0; i < len(entries); i += chunk {
-		part := entries[i:min(i+chunk, len(entries))]
+	for g := range procs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, e := range part {
-				if failed.Load() {
-					return
-				}
-				id, seen := dir.statIdent(e.path, e.follow)
-				if (seen == seenAbsent) != e.absent || (!e.absent && id != e.id) {
+			for i := g; i < n && !failed.Load(); i += procs {
+				if !f(i) {
 					failed.Store(true)
-					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	return !failed.Load()
+}
+
+// sortTrace orders a trace newest first (by mtime, then path): a path changed lately is the one
+// most likely to have changed again, and holds stops at the first that has.
+func sortTrace(trace []traceEntry) {
+	slices.SortFunc(trace, func(x, y traceEntry) int {
+		if x.id.mtime != y.id.mtime {
+			if x.id.mtime > y.id.mtime {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(x.path, y.path); c != 0 {
+			return c
+		}
+		switch {
+		case x.follow == y.follow:
+			return 0
+		case x.follow:
+			return 1
+		}
+		return -1
+	})
 }
 
 // closureSet is what an Analyzer keeps across runs: its closures, the directories whose analysis
@@ -374,61 +412,66 @@ func (a *Analyzer) closureCacheID() string {
 }
 
 func encodeClosureSet(s *closureSet) []byte {
-	// A table of every string: closures share most paths and chains.
-	var e cache.Encoder
-	ids := map[string]uint64{}
-	var table []string
-	str := func(s string) uint64 {
-		if i, ok := ids[s]; ok {
-			return i
-		}
-		ids[s] = uint64(len(table))
-		table = append(table, s)
-		return ids[s]
+	e := newSetEncoder()
+	e.closures(s)
+	e.trace(s.trace)
+	return e.bytes()
+}
+
+// setEncoder writes a closureSet: its closures (which SaveClosures encodes while the trace's stats
+// are taken), then the trace (which goes before them in the bytes), over one table of every string (closures share most paths and
+// chains, and the trace's paths are theirs).
+type setEncoder struct {
+	ids   map[string]uint64
+	table []string
+	body  cache.Encoder // the closures
+	tr    cache.Encoder // the trace, written before them
+}
+
+func newSetEncoder() *setEncoder { return &setEncoder{ids: map[string]uint64{}} }
+
+func (e *setEncoder) str(s string) uint64 {
+	if i, ok := e.ids[s]; ok {
+		return i
 	}
-	var body cache.Encoder
-	strs := func(list []string) { // n+1, 0 for nil, as cache.Encoder.Strings
-		if list == nil {
-			body.Uint(0)
-			return
-		}
-		body.Uint(uint64(len(list)) + 1)
-		for _, s := range list {
-			body.Uint(str(s))
-		}
+	i := uint64(len(e.table))
+	e.ids[s] = i
+	e.table = append(e.table, s)
+	return i
+}
+
+// strs writes n+1 (0 for nil, as cache.Encoder.Strings), then the strings' table ids.
+func (e *setEncoder) strs(list []string) {
+	if list == nil {
+		e.body.Uint(0)
+		return
 	}
-	body.Uint(uint64(len(s.trace)))
-	for _, t := range s.trace {
-		body.Uint(str(t.path))
-		body.Bool(t.follow)
-		body.Bool(t.absent)
-		if !t.absent {
-			body.Uint(t.id.dev)
-			body.Uint(t.id.ino)
-			body.Uint(uint64(t.id.mode))
-			body.Uint(t.id.size)
-			body.Uint(uint64(t.id.mtime))
-			body.Uint(uint64(t.id.ctime))
-		}
+	e.body.Uint(uint64(len(list)) + 1)
+	for _, s := range list {
+		e.body.Uint(e.str(s))
 	}
+}
+
+func (e *setEncoder) closures(s *closureSet) {
+	body := &e.body
 	dirs := slices.Sorted(maps.Keys(s.closures))
 	body.Uint(uint64(len(dirs)))
 	for _, d := range dirs {
 		c := s.closures[d]
-		body.Uint(str(d))
-		body.Uint(str(c.MainDir))
-		body.Uint(str(c.Module))
-		body.Uint(str(c.ModuleDir))
+		body.Uint(e.str(d))
+		body.Uint(e.str(c.MainDir))
+		body.Uint(e.str(c.Module))
+		body.Uint(e.str(c.ModuleDir))
 		body.Bool(c.ExternalComplete)
-		strs(c.ExternalModules)
-		strs(c.Packages)
+		e.strs(c.ExternalModules)
+		e.strs(c.Packages)
 		// Files of one package share its chain: each chain once, by the address of its first
 		// element.
 		chains := map[*string]uint64{}
 		var chainList [][]string
 		body.Uint(uint64(len(c.Files)))
 		for _, f := range c.Files {
-			body.Uint(str(f.Path))
+			body.Uint(e.str(f.Path))
 			if len(f.Why) == 0 {
 				body.Uint(0)
 				continue
@@ -444,108 +487,168 @@ func encodeClosureSet(s *closureSet) []byte {
 		}
 		body.Uint(uint64(len(chainList)))
 		for _, ch := range chainList {
-			strs(ch)
+			e.strs(ch)
 		}
 	}
 	fails := slices.Sorted(maps.Keys(s.failed))
 	body.Uint(uint64(len(fails)))
 	for _, d := range fails {
-		body.Uint(str(d))
+		body.Uint(e.str(d))
 		body.String(s.failed[d].msg)
 		body.Bool(s.failed[d].notExist)
 	}
-	// The table is its lengths, then its bytes: decoded as one string, sliced.
-	e.Uint(uint64(len(table)))
+}
+
+func (e *setEncoder) trace(trace []traceEntry) {
+	body := &e.tr
+	body.Uint(uint64(len(trace)))
+	for _, t := range trace {
+		body.Uint(e.str(t.path))
+		body.Bool(t.follow)
+		body.Bool(t.absent)
+		if !t.absent {
+			body.Uint(t.id.dev)
+			body.Uint(t.id.ino)
+			body.Uint(uint64(t.id.mode))
+			body.Uint(t.id.size)
+			body.Uint(uint64(t.id.mtime))
+			body.Uint(uint64(t.id.ctime))
+		}
+	}
+}
+
+// bytes is the table (its lengths, then its bytes: decoded as one string, sliced), the trace, then
+// the closures.
+func (e *setEncoder) bytes() []byte {
+	var out cache.Encoder
+	out.Uint(uint64(len(e.table)))
 	n := 0
-	for _, t := range table {
-		e.Uint(uint64(len(t)))
+	for _, t := range e.table {
+		out.Uint(uint64(len(t)))
 		n += len(t)
 	}
 	all := make([]byte, 0, n)
-	for _, t := range table {
+	for _, t := range e.table {
 		all = append(all, t...)
 	}
-	e.String(string(all))
-	b := e.Bytes()
-	return append(b, body.Bytes()...)
+	out.String(string(all))
+	return append(append(out.Bytes(), e.tr.Bytes()...), e.body.Bytes()...)
 }
 
 func decodeClosureSet(b []byte) (*closureSet, bool) {
-	d := cache.NewDecoder(b)
-	bad := false
-	nt := d.Uint()
+	x, ok := newSetDecoder(b)
+	if !ok {
+		return nil, false
+	}
+	s := &closureSet{trace: x.trace()}
+	x.closures(s)
+	if !x.done() {
+		return nil, false
+	}
+	return s, true
+}
+
+// setDecoder reads what setEncoder wrote: the table, the trace, then the closures, so that a run
+// whose trace no longer holds does not decode them.
+type setDecoder struct {
+	d     *cache.Decoder
+	size  int
+	table []string
+	bad   bool
+}
+
+func newSetDecoder(b []byte) (*setDecoder, bool) {
+	x := &setDecoder{d: cache.NewDecoder(b), size: len(b)}
+	nt := x.d.Uint()
 	if nt > uint64(len(b)) {
 		return nil, false
 	}
 	lens := make([]uint64, nt)
 	for i := range lens {
-		lens[i] = d.Uint()
+		lens[i] = x.d.Uint()
 	}
-	all := d.String()
-	table := make([]string, nt)
+	all := x.d.String()
+	x.table = make([]string, nt)
 	off := uint64(0)
 	for i, n := range lens {
 		if n > uint64(len(all))-off {
 			return nil, false
 		}
-		table[i] = all[off : off+n]
+		x.table[i] = all[off : off+n]
 		off += n
 	}
-	str := func() string {
-		i := d.Uint()
-		if i >= uint64(len(table)) {
-			bad = true
-			return ""
-		}
-		return table[i]
+	return x, !x.d.Failed()
+}
+
+// ok reports whether nothing failed so far; done, whether the whole value decoded.
+func (x *setDecoder) ok() bool   { return !x.bad && !x.d.Failed() }
+func (x *setDecoder) done() bool { return !x.bad && x.d.Err() == nil }
+
+func (x *setDecoder) str() string {
+	i := x.d.Uint()
+	if i >= uint64(len(x.table)) {
+		x.bad = true
+		return ""
 	}
-	count := func() int {
-		n := d.Uint()
-		if n > uint64(len(b)) {
-			bad = true
-			return 0
-		}
-		return int(n)
+	return x.table[i]
+}
+
+func (x *setDecoder) count() int {
+	n := x.d.Uint()
+	if n > uint64(x.size) {
+		x.bad = true
+		return 0
 	}
-	strs := func() []string {
-		n := count()
-		if n == 0 {
-			return nil
-		}
-		out := make([]string, n-1)
-		for i := range out {
-			out[i] = str()
-		}
-		return out
+	return int(n)
+}
+
+func (x *setDecoder) strs() []string {
+	n := x.count()
+	if n == 0 {
+		return nil
 	}
-	s := &closureSet{closures: map[string]*Closure{}, failed: map[string]cachedError{}}
-	s.trace = make([]traceEntry, count())
-	for i := range s.trace {
-		t := &s.trace[i]
-		t.path, t.follow, t.absent = str(), d.Bool(), d.Bool()
+	out := make([]string, n-1)
+	for i := range out {
+		out[i] = x.str()
+	}
+	return out
+}
+
+func (x *setDecoder) trace() []traceEntry {
+	d := x.d
+	trace := make([]traceEntry, x.count())
+	for i := range trace {
+		t := &trace[i]
+		t.path, t.follow, t.absent = x.str(), d.Bool(), d.Bool()
 		if !t.absent {
 			t.id = ident{dev: d.Uint(), ino: d.Uint(), mode: uint32(d.Uint()), size: d.Uint(), mtime: int64(d.Uint()), ctime: int64(d.Uint())}
 		}
 	}
-	for range count() {
-		dir := str()
-		c := &Closure{MainDir: str(), Module: str(), ModuleDir: str(), ExternalComplete: d.Bool()}
-		c.ExternalModules, c.Packages = strs(), strs()
-		files := make([]Input, count())
+	return trace
+}
+
+func (x *setDecoder) closures(s *closureSet) {
+	d := x.d
+	s.closures, s.failed = map[string]*Closure{}, map[string]cachedError{}
+	for range x.count() {
+		dir := x.str()
+		c := &Closure{MainDir: x.str(), Module: x.str(), ModuleDir: x.str(), ExternalComplete: d.Bool()}
+		c.ExternalModules, c.Packages = x.strs(), x.strs()
+		files := make([]Input, x.count())
 		chainOf := make([]uint64, len(files))
 		for i := range files {
-			files[i].Path = str()
+			files[i].Path = x.str()
 			chainOf[i] = d.Uint()
 		}
-		chains := make([][]string, count())
+		chains := make([][]string, x.count())
 		for i := range chains {
-			chains[i] = strs()
+			chains[i] = x.strs()
 		}
 		for i, ch := range chainOf {
 			switch {
 			case ch == 0:
 			case ch > uint64(len(chains)):
-				bad = true
+				x.bad = true
 			default:
 				files[i].Why = chains[ch-1]
 			}
@@ -555,14 +658,10 @@ func decodeClosureSet(b []byte) (*closureSet, bool) {
 		}
 		s.closures[dir] = c
 	}
-	for range count() {
-		dir := str()
+	for range x.count() {
+		dir := x.str()
 		s.failed[dir] = cachedError{msg: d.String(), notExist: d.Bool()}
 	}
-	if bad || d.Err() != nil {
-		return nil, false
-	}
-	return s, true
 }
 
 // fromKept answers Analyze from the closures an earlier run kept, when its trace holds.
@@ -588,11 +687,18 @@ func (a *Analyzer) loadKept() {
 	if !ok {
 		return
 	}
-	s, ok := decodeClosureSet(v)
-	if !ok || !holds(a.root, s.trace) {
+	x, ok := newSetDecoder(v)
+	if !ok {
 		return
 	}
-	a.kept = s
+	s := &closureSet{trace: x.trace()}
+	if !x.ok() || !holds(a.root, s.trace) {
+		return
+	}
+	x.closures(s)
+	if x.done() {
+		a.kept = s
+	}
 }
 
 // SaveClosures puts the closures this Analyzer computed, with those an earlier run kept, into the
@@ -604,37 +710,11 @@ func (a *Analyzer) SaveClosures() {
 		return
 	}
 	a.keptOnce.Do(func() {}) // nothing loads the kept set after this
-	trace, err := a.rec.entries(a.root, a.cfg.traceSince, a.cfg.traceIndex, a.cfg.traceCommit != "")
-	if err != nil {
-		return
-	}
 	s := &closureSet{closures: map[string]*Closure{}, failed: map[string]cachedError{}}
 	if a.kept != nil {
 		maps.Copy(s.closures, a.kept.closures)
 		maps.Copy(s.failed, a.kept.failed)
-		seen := make(map[traceEntry]bool, len(trace))
-		for _, t := range trace {
-			seen[traceEntry{path: t.path, follow: t.follow}] = true
-		}
-		for _, t := range a.kept.trace {
-			if !seen[traceEntry{path: t.path, follow: t.follow}] {
-				trace = append(trace, t)
-			}
-		}
-		slices.SortFunc(trace, func(x, y traceEntry) int {
-			if c := strings.Compare(x.path, y.path); c != 0 {
-				return c
-			}
-			if x.follow == y.follow {
-				return 0
-			}
-			if x.follow {
-				return 1
-			}
-			return -1
-		})
 	}
-	s.trace = trace
 	a.mu.Lock()
 	entries := maps.Clone(a.closures)
 	a.mu.Unlock()
@@ -649,5 +729,30 @@ func (a *Analyzer) SaveClosures() {
 			s.failed[dir] = cachedError{msg: e.err.Error(), notExist: errors.Is(e.err, fs.ErrNotExist)}
 		}
 	}
-	a.cfg.cache.Put(closuresKind, a.closureCacheID(), "", encodeClosureSet(s))
+	// The closures are encoded while the trace's stats are taken.
+	encoded := make(chan *setEncoder, 1)
+	go func() {
+		e := newSetEncoder()
+		e.closures(s)
+		encoded <- e
+	}()
+	trace, err := a.rec.entries(a.root, a.cfg.traceSince, a.cfg.traceIndex, a.cfg.traceCommit != "")
+	enc := <-encoded
+	if err != nil {
+		return
+	}
+	if a.kept != nil {
+		seen := make(map[traceEntry]bool, len(trace))
+		for _, t := range trace {
+			seen[traceEntry{path: t.path, follow: t.follow}] = true
+		}
+		for _, t := range a.kept.trace {
+			if !seen[traceEntry{path: t.path, follow: t.follow}] {
+				trace = append(trace, t)
+			}
+		}
+	}
+	sortTrace(trace)
+	enc.trace(trace)
+	a.cfg.cache.Put(closuresKind, a.closureCacheID(), "", enc.bytes())
 }
