@@ -100,7 +100,9 @@ type Cache struct {
 	scratch string
 
 	loadOnce sync.Once
-	index    map[key]ref // every entry of the packs read, built once; never modified after
+	// loadedPacks is the number of packs of this version the load found.
+	loadedPacks int
+	index       map[key]ref // every entry of the packs read, built once; never modified after
 
 	mu      sync.Mutex // guards what follows, used by Put and Flush
 	packs   []*pack    // of this version, newest first: read on the first Get, or written
@@ -177,6 +179,20 @@ func (c *Cache) Put(kind Kind, id, extra string, val []byte) {
 	}
 	c.added[k] = bytes.Clone(val)
 	c.mu.Unlock()
+}
+
+// Warm reports whether the cache held values of this version when the run began (it reads the
+// directory, as the first Get does): values that only a later run can use, and that cost the
+// run writing them (the Go closures with their trace), are worth writing when a run before this
+// one left a cache, not in a fresh clone that no run will see again.
+func (c *Cache) Warm() bool {
+	if c == nil {
+		return false
+	}
+	c.loadOnce.Do(c.load)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loadedPacks > 0
 }
 
 // Stats returns the number of hits and misses of Get so far.
@@ -279,6 +295,7 @@ func (c *Cache) load() {
 		}
 		p.name = pn
 		c.packs = append(c.packs, p)
+		c.loadedPacks++
 		n += len(p.entries)
 	}
 	// The newest first. A key in two packs has the newest pack's value: for a parse of a blob

@@ -429,3 +429,32 @@ func TestRewrittenKeyAnswersWithTheLastValue(t *testing.T) {
 		}
 	}
 }
+
+// Warm says whether a run before left values of this version: not for an empty directory, nor
+// for another version's packs.
+func TestWarmIsAPackOfThisVersion(t *testing.T) {
+	dir := t.TempDir()
+	if Open(dir, "v1").Warm() {
+		t.Error("an empty cache is warm")
+	}
+	other := Open(dir, "v0")
+	other.Put("k/1", "id", "", []byte("x"))
+	if err := other.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if Open(dir, "v1").Warm() {
+		t.Error("another version's pack makes the cache warm")
+	}
+	c := Open(dir, "v1")
+	c.Put("k/1", "id", "", []byte("y"))
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !Open(dir, "v1").Warm() {
+		t.Error("the cache is not warm after a run of this version wrote to it")
+	}
+	var off *Cache
+	if off.Warm() {
+		t.Error("a nil cache is warm")
+	}
+}

@@ -95,11 +95,15 @@ type recorder struct {
 	mu        sync.Mutex
 	obs       map[obsKey]uint8
 	untrusted atomic.Bool
+	off       atomic.Bool // nothing is recorded or kept: no run before left a cache (see loadKept)
 }
 
 func newRecorder() *recorder { return &recorder{obs: map[obsKey]uint8{}} }
 
 func (r *recorder) add(kind obsKind, p string, seen uint8) {
+	if r.off.Load() {
+		return
+	}
 	r.mu.Lock()
 	r.obs[obsKey{kind, p}] = seen
 	r.mu.Unlock()
@@ -683,6 +687,12 @@ func (a *Analyzer) fromKept(dir string) (*Closure, error, bool) {
 }
 
 func (a *Analyzer) loadKept() {
+	if !a.cfg.cache.Warm() {
+		// A fresh clone (a CI job) whose cache no later run may see: recording the trace and
+		// writing the closures would cost this run a tenth, for nothing. The next run keeps them.
+		a.rec.off.Store(true)
+		return
+	}
 	v, ok := a.cfg.cache.Get(closuresKind, a.closureCacheID(), "")
 	if !ok {
 		return
@@ -710,6 +720,9 @@ func (a *Analyzer) SaveClosures() {
 		return
 	}
 	a.keptOnce.Do(func() {}) // nothing loads the kept set after this
+	if a.rec.off.Load() {
+		return
+	}
 	s := &closureSet{closures: map[string]*Closure{}, failed: map[string]cachedError{}}
 	if a.kept != nil {
 		maps.Copy(s.closures, a.kept.closures)

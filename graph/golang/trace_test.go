@@ -127,6 +127,38 @@ func uncached(t *testing.T, root string, extra map[string]string) *Closure {
 	return c
 }
 
+// warmCache is a cache directory a run without WithClosureCache has written to: closures are kept
+// only where a run before left a cache (see TestAFreshCacheKeepsNoClosures).
+func warmCache(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	c := cache.Open(dir, "test")
+	if _, err := Analyze(context.Background(), root, "cmd/app", WithCache(c, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if !cache.Open(dir, "test").Warm() {
+		t.Fatal("the cache is not warm after a run wrote to it")
+	}
+	return dir
+}
+
+// In a fresh clone's empty cache the first run keeps no closures (a CI job would pay for them and
+// never read them); the run after keeps them, and the third reads nothing.
+func TestAFreshCacheKeepsNoClosures(t *testing.T) {
+	root := writeTree(t, traceRepo)
+	want := uncached(t, root, nil)
+	cacheDir := t.TempDir()
+	for i, wantReads := range []bool{true, true, false} {
+		r := runTraced(t, root, cacheDir, old(), "", nil)
+		if (r.reads > 0) != wantReads || !reflect.DeepEqual(r.c, want) {
+			t.Errorf("run %d: %d reads, %+v; want reads: %v", i, r.reads, r.c, wantReads)
+		}
+	}
+}
+
 // old is a run start after the files were written, by more than the racy slack.
 func old() time.Time { return time.Now().Add(racySlack + time.Second) }
 
@@ -135,7 +167,7 @@ func TestKeptClosuresReadNothing(t *testing.T) {
 	root := writeTree(t, traceRepo)
 	want := uncached(t, root, nil)
 	_, wantErr := Analyze(context.Background(), root, "nope")
-	cacheDir := t.TempDir()
+	cacheDir := warmCache(t, root)
 	first := runTraced(t, root, cacheDir, old(), "", nil)
 	if !reflect.DeepEqual(first.c, want) || first.reads == 0 {
 		t.Fatalf("first run: %d reads, closure %+v\nwant %+v", first.reads, first.c, want)
@@ -185,7 +217,7 @@ func TestKeptClosuresFollowChanges(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := writeTree(t, traceRepo)
-			cacheDir := t.TempDir()
+			cacheDir := warmCache(t, root)
 			before := runTraced(t, root, cacheDir, old(), "", nil)
 			if err := tc.change(root); err != nil {
 				t.Fatal(err)
@@ -210,7 +242,7 @@ func TestKeptClosuresFollowChanges(t *testing.T) {
 // change may have come after the read.
 func TestRacyTraceIsNotKept(t *testing.T) {
 	root := writeTree(t, traceRepo)
-	cacheDir := t.TempDir()
+	cacheDir := warmCache(t, root)
 	runTraced(t, root, cacheDir, time.Now(), "", nil) // the files are brand new
 	if r := runTraced(t, root, cacheDir, old(), "", nil); r.reads == 0 {
 		t.Errorf("the run after a racy one read nothing: its trace was kept")
@@ -229,7 +261,7 @@ func TestPathsFromTheIndexNeedTheIndex(t *testing.T) {
 	if !strings.Contains(strings.Join(pathsOf(want), " "), "lib/lib2.go") {
 		t.Fatalf("the FS's extra file is not in the closure: %v", pathsOf(want))
 	}
-	cacheDir := t.TempDir()
+	cacheDir := warmCache(t, root)
 	runTraced(t, root, cacheDir, old(), "", extra)
 	if r := runTraced(t, root, cacheDir, old(), "", extra); r.reads == 0 {
 		t.Errorf("without the index, a trace of a path the disk lacks was kept")
@@ -282,7 +314,7 @@ func TestClosureSetEncoding(t *testing.T) {
 func TestCommitClosuresAreKeptByID(t *testing.T) {
 	root := writeTree(t, traceRepo)
 	want := uncached(t, root, nil)
-	cacheDir := t.TempDir()
+	cacheDir := warmCache(t, root)
 	run := func(commit string) traceRun {
 		t.Helper()
 		c := cache.Open(cacheDir, "test")
