@@ -276,6 +276,48 @@ func (r *recorder) entries(root string, since time.Time, indexFile string, commi
 			return nil, err
 		}
 	}
+	return compactTrace(out)
+}
+
+// compactTrace drops what another entry of the trace vouches for: the same path statted twice
+// (a package directory is statted and listed; both must agree, or it changed during the run), and
+// a missing path whose parent directory is in the trace (creating it changes the parent's mtime:
+// the go.mod looked for in every imported package's directory). Each was checked before it is
+// dropped, and a parent changed since the run began is racy, so the trace is not kept.
+func compactTrace(out []traceEntry) ([]traceEntry, error) {
+	slices.SortFunc(out, func(x, y traceEntry) int {
+		if c := strings.Compare(x.path, y.path); c != 0 {
+			return c
+		}
+		switch {
+		case x.follow == y.follow:
+			return 0
+		case x.follow:
+			return 1
+		}
+		return -1
+	})
+	dirs := map[string]bool{}
+	kept := out[:0]
+	for i, t := range out {
+		if i > 0 && out[i-1].path == t.path && out[i-1].follow == t.follow {
+			if out[i-1] != t {
+				return nil, errUntrusted
+			}
+			continue
+		}
+		if !t.absent && t.id.isDir() {
+			dirs[t.path] = true
+		}
+		kept = append(kept, t)
+	}
+	out = kept[:0]
+	for _, t := range kept {
+		if t.absent && dirs[filepath.Dir(t.path)] {
+			continue
+		}
+		out = append(out, t)
+	}
 	return out, nil
 }
 

@@ -12,6 +12,8 @@ type ident struct {
 
 const identSupported = true
 
+func (id ident) isDir() bool { return id.mode&unix.S_IFMT == unix.S_IFDIR }
+
 // rootDir is a descriptor of the repository root, for stats of paths relative to it: a warm run
 // checks thousands, and the root's own components need not be looked up for each.
 type rootDir struct{ fd int }

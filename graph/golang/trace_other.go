@@ -12,6 +12,8 @@ type ident struct {
 
 const identSupported = false
 
+func (ident) isDir() bool { return false }
+
 func statIdent(string, bool) (ident, uint8) { return ident{}, seenAbsent }
 
 type rootDir struct{}

@@ -348,3 +348,30 @@ func TestCommitClosuresAreKeptByID(t *testing.T) {
 		t.Errorf("another commit: %d reads, %+v; want a fresh analysis of the tree it reads", r.reads, r.c)
 	}
 }
+
+// compactTrace keeps one of two equal entries, refuses two that disagree, and drops a missing
+// path only where its parent directory is in the trace.
+func TestCompactTrace(t *testing.T) {
+	dir := ident{ino: 1, mode: 0o040755, mtime: 1, ctime: 1}
+	file := ident{ino: 2, mode: 0o100644, mtime: 1, ctime: 1}
+	got, err := compactTrace([]traceEntry{
+		{path: "lib/go.mod", follow: true, absent: true},
+		{path: "lib", follow: true, id: dir},
+		{path: "lib", follow: true, id: dir},
+		{path: "lib/a.go", follow: true, id: file},
+		{path: "gone/go.mod", follow: true, absent: true},
+	})
+	want := []traceEntry{
+		{path: "gone/go.mod", follow: true, absent: true},
+		{path: "lib", follow: true, id: dir},
+		{path: "lib/a.go", follow: true, id: file},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, %v\nwant %+v", got, err, want)
+	}
+	changed := file
+	changed.ctime++
+	if _, err := compactTrace([]traceEntry{{path: "a.go", follow: true, id: file}, {path: "a.go", follow: true, id: changed}}); err == nil {
+		t.Error("two stats of a.go that disagree were kept")
+	}
+}
