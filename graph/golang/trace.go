@@ -1,6 +1,7 @@
 package golang
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -285,18 +286,7 @@ func (r *recorder) entries(root string, since time.Time, indexFile string, commi
 // the go.mod looked for in every imported package's directory). Each was checked before it is
 // dropped, and a parent changed since the run began is racy, so the trace is not kept.
 func compactTrace(out []traceEntry) ([]traceEntry, error) {
-	slices.SortFunc(out, func(x, y traceEntry) int {
-		if c := strings.Compare(x.path, y.path); c != 0 {
-			return c
-		}
-		switch {
-		case x.follow == y.follow:
-			return 0
-		case x.follow:
-			return 1
-		}
-		return -1
-	})
+	slices.SortFunc(out, byPath)
 	dirs := map[string]bool{}
 	kept := out[:0]
 	for i, t := range out {
@@ -412,23 +402,25 @@ func parallel(n int, f func(i int) bool) bool {
 // most likely to have changed again, and holds stops at the first that has.
 func sortTrace(trace []traceEntry) {
 	slices.SortFunc(trace, func(x, y traceEntry) int {
-		if x.id.mtime != y.id.mtime {
-			if x.id.mtime > y.id.mtime {
-				return -1
-			}
-			return 1
-		}
-		if c := strings.Compare(x.path, y.path); c != 0 {
+		if c := cmp.Compare(y.id.mtime, x.id.mtime); c != 0 {
 			return c
 		}
-		switch {
-		case x.follow == y.follow:
-			return 0
-		case x.follow:
-			return 1
-		}
-		return -1
+		return byPath(x, y)
 	})
+}
+
+// byPath orders trace entries by path, an Lstat's before a Stat's.
+func byPath(x, y traceEntry) int {
+	if c := strings.Compare(x.path, y.path); c != 0 {
+		return c
+	}
+	switch {
+	case x.follow == y.follow:
+		return 0
+	case x.follow:
+		return 1
+	}
+	return -1
 }
 
 // closureSet is what an Analyzer keeps across runs: its closures, the directories whose analysis
