@@ -36,8 +36,9 @@ const racySlack = time.Second
 
 // WithClosureCache keeps the closures the Analyzer computes in the cache WithCache gives, with a
 // trace of what they read, so that another run of an unchanged tree reads neither directories nor
-// files. It applies only to a repository the FS reads from disk (a work tree, not a commit).
-// since is when the run began: nothing read before it is trusted, and a trace that names a path
+// files. It is for an FS that reads the repository from disk (a work tree; a commit's tree is
+// WithCommitClosureCache's), on Linux; it needs WithCache. Closures are kept from the second run
+// of a cache on (cache.Warm), not by a fresh clone's first. since is when the run began: nothing read before it is trusted, and a trace that names a path
 // changed less than a second before it is not kept. indexFile, when not "", is git's index for a
 // work tree whose FS answers some paths from it (a sparse checkout): the trace then holds while
 // the index is unchanged too.
