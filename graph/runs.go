@@ -30,23 +30,35 @@ type genInputs struct {
 	kind    string         // the rule kind of files that are not go.mod, go.sum, go.work or go.work.sum
 	where   string
 	context bool
+
+	textsOnce sync.Once
+	texts     []string // each file's rule text, made once for every app that lists them all
 }
 
-// input is the Input of file i; why joins chains, memoized by the caller when it makes many.
-func (g *genInputs) input(i int, why *whyTexts) Input {
+// input is the Input of file i with the rule text given.
+func (g *genInputs) input(i int, text string) Input {
 	f := g.files[i]
 	kind := g.kind
 	switch path.Base(f.Path) {
 	case "go.mod", "go.sum", "go.work", "go.work.sum":
 		kind = "go-mod"
 	}
-	text := ""
-	if why != nil {
-		text = why.text(f.Why)
-	} else {
-		text = g.prefix + strings.Join(f.Why, " → ")
-	}
 	return Input{Path: f.Path, Match: "path", Context: g.context, Rule: Rule{Kind: kind, Where: g.where, Text: text}}
+}
+
+// text is file i's rule text, joined for the caller.
+func (g *genInputs) text(i int) string { return g.prefix + strings.Join(g.files[i].Why, " → ") }
+
+// allTexts are every file's rule texts, joined once per chain and kept for the run's other apps.
+func (g *genInputs) allTexts() []string {
+	g.textsOnce.Do(func() {
+		why := whyTexts{prefix: g.prefix}
+		g.texts = make([]string, len(g.files))
+		for i, f := range g.files {
+			g.texts[i] = why.text(f.Why)
+		}
+	})
+	return g.texts
 }
 
 // newInputRun makes a run of ins, or returns nil when they cannot be one (a pattern, a path out
@@ -93,9 +105,9 @@ func (r *inputRun) appendTo(dst []Input) []Input {
 	if r.gen == nil {
 		return append(dst, r.inputs...)
 	}
-	why := whyTexts{prefix: r.gen.prefix}
+	texts := r.gen.allTexts()
 	for i := range r.gen.files {
-		dst = append(dst, r.gen.input(i, &why))
+		dst = append(dst, r.gen.input(i, texts[i]))
 	}
 	return dst
 }
@@ -117,7 +129,7 @@ func (r *inputRun) path(i int) string {
 // at is input i: the run's own, or one made for the caller.
 func (r *inputRun) at(i int) *Input {
 	if r.gen != nil {
-		in := r.gen.input(i, nil)
+		in := r.gen.input(i, r.gen.text(i))
 		return &in
 	}
 	return &r.inputs[i]
