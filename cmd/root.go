@@ -419,10 +419,7 @@ func (s *session) readGraph(ctx context.Context, g *globalOptions, dir string, v
 	}
 	if s.cache != nil {
 		opts = append(opts, graph.WithCache(s.cache, nil))
-		switch v.(type) {
-		case *tree.Dir, *tree.Commit: // a commit's only when read by its id (not the index's)
-			opts = append(opts, graph.WithClosureCache(s.started, ""))
-		case *tree.WorkTree: // paths the sparse checkout leaves out are read from the index
+		if s.repo != nil { // Load decides by the view whether closures are kept, and the index's part
 			opts = append(opts, graph.WithClosureCache(s.started, gitchanges.IndexFile(s.root, s.repo.GitDir())))
 		}
 	}

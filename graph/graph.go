@@ -58,9 +58,10 @@ type options struct {
 // WithClosureCache keeps the Go closures of the apps in the cache (WithCache) across runs, with a
 // trace of what computing them read (see golang.WithClosureCache): a run whose trace still holds
 // on disk reads none of their directories and files. since is when the run began; indexFile is
-// git's index where the view answers paths a sparse checkout leaves out, else "". It applies to
-// a view of the work tree on disk (the walk, or the sparse work tree), and to a commit's tree
-// read by its object id (kept under the id, see golang.WithCommitClosureCache); not to the index.
+// git's index, which the trace holds where the view answers paths a sparse checkout leaves out
+// from it (a tree.WorkTree). It applies to a view of the work tree on disk (the walk, or the
+// sparse work tree), and to a commit's tree read by its object id (kept under the id, see
+// golang.WithCommitClosureCache); not to the index's tree.
 func WithClosureCache(since time.Time, indexFile string) Option {
 	return func(o *options) { o.traceOn, o.traceSince, o.traceIndex = true, since, indexFile }
 }
@@ -153,13 +154,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	lang := newLangCache(root, fsys)
 	lang.cache, lang.blobs = o.cache, o.blobs
 	if o.traceOn && o.cache != nil {
-		if c, ok := v.(*tree.Commit); ok && c.Root() == root {
-			if id, ok := c.ID(); ok {
-				lang.traceOn, lang.traceSince, lang.traceCommit = true, o.traceSince, id
-			}
-		} else if onDisk(v, root) {
-			lang.traceOn, lang.traceSince, lang.traceIndex = true, o.traceSince, o.traceIndex
-		}
+		lang.keepClosures(v, root, o.traceSince, o.traceIndex)
 	}
 	if lang.blobs == nil {
 		lang.blobs = v // git's blob ids, where the view knows them
@@ -242,18 +237,6 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	g.Apps = apps
 	g.lang = lang
 	return g, nil
-}
-
-// onDisk reports whether v reads the work tree at root from the disk (where paths a sparse
-// checkout leaves out may come from git's index).
-func onDisk(v tree.View, root string) bool {
-	switch v := v.(type) {
-	case *tree.Dir:
-		return v.Root() == root
-	case *tree.WorkTree:
-		return v.Root() == root
-	}
-	return false
 }
 
 // appNamed is the app of that exact name, or nil.

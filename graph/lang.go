@@ -16,6 +16,7 @@ import (
 	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/golang"
 	"github.com/monoctx/monoctx/graph/jsdeps"
+	"github.com/monoctx/monoctx/graph/tree"
 )
 
 // langCache shares the language analyzers between the apps of one Load.
@@ -166,6 +167,26 @@ func (l *langCache) goAnalyzer(tests bool) (*golang.Analyzer, error) {
 	}
 	l.goA[tests] = a
 	return a, nil
+}
+
+// keepClosures turns on keeping the Go closures across runs where the view v of root allows it:
+// the work tree on disk (with git's index in the trace where a sparse checkout reads from it), or a
+// commit read by its id.
+func (l *langCache) keepClosures(v tree.View, root string, since time.Time, indexFile string) {
+	switch v := v.(type) {
+	case *tree.Commit:
+		if id, ok := v.ID(); ok && v.Root() == root {
+			l.traceOn, l.traceSince, l.traceCommit = true, since, id
+		}
+	case *tree.Dir:
+		if v.Root() == root {
+			l.traceOn, l.traceSince = true, since
+		}
+	case *tree.WorkTree:
+		if v.Root() == root {
+			l.traceOn, l.traceSince, l.traceIndex = true, since, indexFile
+		}
+	}
 }
 
 // saveClosures puts the Go closures of this Load into the cache for the next run.
@@ -399,7 +420,7 @@ type whyTexts struct {
 
 func (w *whyTexts) text(chain []string) string {
 	if w.last == nil || !slices.Equal(w.last, chain) {
-		w.last, w.joined = chain, w.prefix+strings.Join(chain, " → ")
+		w.last, w.joined = chain, joinWhy(w.prefix, chain)
 	}
 	return w.joined
 }

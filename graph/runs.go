@@ -47,7 +47,7 @@ func (g *genInputs) input(i int, text string) Input {
 }
 
 // text is file i's rule text, joined for the caller.
-func (g *genInputs) text(i int) string { return g.prefix + strings.Join(g.files[i].Why, " → ") }
+func (g *genInputs) text(i int) string { return joinWhy(g.prefix, g.files[i].Why) }
 
 // allTexts are every file's rule texts, joined once per chain and kept for the run's other apps.
 func (g *genInputs) allTexts() []string {

@@ -31,50 +31,29 @@ func openRoot(root string) (rootDir, error) {
 func (d rootDir) close() { unix.Close(d.fd) }
 
 // statIdent is statIdent of p, relative to the root unless it is absolute.
-func (d rootDir) statIdent(p string, follow bool) (ident, uint8) {
-	if len(p) > 0 && p[0] == '/' {
-		return statIdent(p, follow)
-	}
+func (d rootDir) statIdent(p string, follow bool) (ident, uint8) { return statIdentAt(d.fd, p, follow) }
+
+// statIdent stats p (following links when follow) into a Stat_t, without the FileInfo os.Stat
+// allocates: a warm run checks every file of its closures.
+func statIdent(p string, follow bool) (ident, uint8) { return statIdentAt(unix.AT_FDCWD, p, follow) }
+
+// statIdentAt is fstatat of p relative to dirfd (ignored when p is absolute).
+func statIdentAt(dirfd int, p string, follow bool) (ident, uint8) {
 	flags := 0
 	if !follow {
 		flags = unix.AT_SYMLINK_NOFOLLOW
 	}
 	var st unix.Stat_t
 	for {
-		err := unix.Fstatat(d.fd, p, &st, flags)
+		err := unix.Fstatat(dirfd, p, &st, flags)
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil {
-			return ident{}, errSeen(err)
-		}
-		return identOf(&st)
-	}
-}
-
-func errSeen(err error) uint8 {
-	if err == unix.ENOENT || err == unix.ENOTDIR {
-		return seenAbsent
-	}
-	return seenError
-}
-
-// statIdent stats p (following links when follow) into a Stat_t, without the FileInfo os.Stat
-// allocates: a warm run checks every file of its closures.
-func statIdent(p string, follow bool) (ident, uint8) {
-	var st unix.Stat_t
-	for {
-		var err error
-		if follow {
-			err = unix.Stat(p, &st)
-		} else {
-			err = unix.Lstat(p, &st)
-		}
-		if err == unix.EINTR {
-			continue
+		if err == unix.ENOENT || err == unix.ENOTDIR {
+			return ident{}, seenAbsent
 		}
 		if err != nil {
-			return ident{}, errSeen(err)
+			return ident{}, seenError
 		}
 		return identOf(&st)
 	}
