@@ -12,6 +12,8 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/monoctx/monoctx/graph/yamlcache"
 )
 
 // buildLine is one `go build -o OUT PKG` found in a Makefile, a shell script or a GitHub workflow.
@@ -469,8 +471,9 @@ var workflowExprRE = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 // workflowBuildLines reads the run: steps of a GitHub workflow, from the repository root or the
 // step's literal working-directory.
 func workflowBuildLines(fsys files, root, file string, data []byte) []buildLine {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+	// Discovery parsed the same workflow: the nodes come from memory.
+	doc, err := yamlcache.Document(nil, data)
+	if err != nil || len(doc.Content) == 0 {
 		return nil
 	}
 	var out []buildLine
@@ -507,7 +510,7 @@ func workflowBuildLines(fsys files, root, file string, data []byte) []buildLine 
 			}
 		}
 	}
-	walk(&doc)
+	walk(doc)
 	return out
 }
 

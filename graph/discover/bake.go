@@ -16,8 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	"gopkg.in/yaml.v3"
 
+	"github.com/monoctx/monoctx/graph/yamlcache"
 	"github.com/monoctx/monoctx/internal/textdist"
 )
 
@@ -214,8 +214,8 @@ func (f *finder) bakeActionFiles() []bakeSet {
 		if err != nil || !strings.Contains(string(data), "docker/bake-action") {
 			continue
 		}
-		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		doc, err := yamlcache.Document(f.opts.Cache, data)
+		if err != nil || len(doc.Content) == 0 {
 			continue // the workflow source reports it
 		}
 		jobs := mapValue(doc.Content[0], "jobs")

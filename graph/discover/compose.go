@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"path"
 	"path/filepath"
@@ -21,7 +20,9 @@ import (
 	"golang.org/x/sync/errgroup"
 	"gopkg.in/yaml.v3"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/tree"
+	"github.com/monoctx/monoctx/graph/yamlcache"
 )
 
 // composeBases are the names docker compose reads in a directory, in its order, each with the
@@ -197,14 +198,12 @@ func (f *finder) mayBuild(files []string) bool {
 		if err != nil {
 			return true
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(data)) // every document: compose reads them all
-		for {
-			var doc yaml.Node
-			err := dec.Decode(&doc)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil || hasBuildKey(&doc) {
+		docs, err := yamlcache.Documents(f.opts.Cache, data) // every document: compose reads them all
+		if err != nil {
+			return true
+		}
+		for _, doc := range docs {
+			if hasBuildKey(doc) {
 				return true
 			}
 		}
@@ -260,7 +259,7 @@ func (f *finder) composeServices(p string) map[string]bool {
 	}
 	out := map[string]bool{}
 	data, err := f.readFile(p)
-	if err == nil && yaml.Unmarshal(data, &doc) == nil {
+	if err == nil && decodeYAML(f.opts.Cache, data, &doc) == nil {
 		for name, svc := range doc.Services {
 			b := &svc.Build
 			out[name] = b.Kind == yaml.ScalarNode && b.Value != "" || mapValue(b, "context") != nil || mapValue(b, "dockerfile") != nil
@@ -281,8 +280,7 @@ func (f *finder) composeDoc(p string) *yaml.Node {
 	}
 	var top *yaml.Node
 	if data, err := f.readFile(p); err == nil {
-		var doc yaml.Node
-		if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) > 0 {
+		if doc, err := yamlcache.Document(f.opts.Cache, data); err == nil && len(doc.Content) > 0 {
 			top = doc.Content[0]
 		}
 	}
@@ -555,4 +553,14 @@ func (f *finder) composeError(files []string, err error) error {
 	e := YAMLError(file, data, errors.New(msg))
 	e.Err = err
 	return e
+}
+
+// decodeYAML is yaml.Unmarshal(data, out) from the nodes yamlcache keeps: yaml.v3 decodes a node
+// tree as Unmarshal does once it has parsed one (duplicate keys, merges and aliases alike).
+func decodeYAML(c *cache.Cache, data []byte, out any) error {
+	doc, err := yamlcache.Document(c, data)
+	if err != nil || doc.Kind == 0 {
+		return err // an empty input decodes to nothing
+	}
+	return doc.Decode(out)
 }

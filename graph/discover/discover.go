@@ -209,7 +209,7 @@ func Find(ctx context.Context, root string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	f := &finder{root: root, view: v, opts: opts, tree: t, res: &Result{tree: t}, files: map[string]bool{}}
-	f.workflowDocs = parseWorkflows(ctx, v, t.workflows)
+	f.workflowDocs = parseWorkflows(ctx, v, f.opts.Cache, t.workflows)
 	defer f.workflowDocs() // nothing reads the view once Find returns
 	for _, src := range []func(context.Context) []Build{
 		f.compose, f.bake, f.skaffold, f.workflows, f.makefiles, f.scripts, f.devcontainers,

@@ -12,7 +12,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/tree"
+	"github.com/monoctx/monoctx/graph/yamlcache"
 )
 
 // workflows reads GitHub Actions workflows: docker/build-push-action steps (context, file,
@@ -80,7 +82,7 @@ type workflowDoc struct {
 // parseWorkflows reads and parses the workflow files while discovery reads the other sources (a
 // large repository's workflows are a fifth of its discovery, which is otherwise sequential); the
 // function returned waits for them, in the order of files.
-func parseWorkflows(ctx context.Context, v tree.View, files []string) func() []workflowDoc {
+func parseWorkflows(ctx context.Context, v tree.View, c *cache.Cache, files []string) func() []workflowDoc {
 	docs := make([]workflowDoc, len(files))
 	if len(files) == 0 {
 		return func() []workflowDoc { return docs }
@@ -103,10 +105,7 @@ func parseWorkflows(ctx context.Context, v tree.View, files []string) func() []w
 				if d.data, d.err = v.ReadFile(files[i]); d.err != nil {
 					continue
 				}
-				var doc yaml.Node
-				if d.yamlErr = yaml.Unmarshal(d.data, &doc); d.yamlErr == nil {
-					d.doc = &doc
-				}
+				d.doc, d.yamlErr = yamlcache.Document(c, d.data)
 			}
 		}()
 	}
