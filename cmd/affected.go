@@ -85,15 +85,17 @@ func affectedRun(ctx context.Context, env *Env, g *globalOptions, o *affectedOpt
 	if err != nil {
 		return err
 	}
-	res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, o.Files, o.NUL, o.OnMissingBase)
+	// Only JSON prints every reason; the other formats name the apps.
+	res, err := computeAffected(ctx, env, g, s, o.Base, o.Head, o.Files, o.NUL, o.OnMissingBase, o.Format == "json")
 	if err != nil {
 		return err
 	}
 	return writeAffected(env, o.Format, res)
 }
 
-// computeAffected resolves the range, reads the changes and loads the graph at head.
-func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session, base, head, files string, nul bool, onMissing string) (*affectedResult, error) {
+// computeAffected resolves the range, reads the changes and loads the graph at head. Without
+// reasons, each app has its first reason only (graph.AffectedApps).
+func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session, base, head, files string, nul bool, onMissing string, reasons bool) (*affectedResult, error) {
 	res := &affectedResult{}
 	var changes []graph.Change
 	var reader graph.BaseReader
@@ -146,7 +148,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			return c, nil
 		}
 		if s.repo.Engine() == gitchanges.EngineGit {
-			return affectedBesideGit(ctx, env, g, s, base, headSHA, lateHead, openView, onMissing)
+			return affectedBesideGit(ctx, env, g, s, base, headSHA, lateHead, openView, onMissing, reasons)
 		}
 		var err error
 		if view, err = openView(); err != nil {
@@ -200,7 +202,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 	if loadErr != nil {
 		return nil, loadErr
 	}
-	apps, err := s.g.Affected(ctx, changes, reader)
+	apps, err := affectedOf(ctx, s.g, changes, reader, reasons)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +216,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 // comes out as in the sequential order: an error in resolving the range alone, a failed diff after
 // the graph's warnings. With lateHead, headSHA is resolved here, from HEAD, as the first step of the
 // range.
-func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, lateHead bool, openView func() (tree.View, error), onMissing string) (*affectedResult, error) {
+func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, lateHead bool, openView func() (tree.View, error), onMissing string, reasons bool) (*affectedResult, error) {
 	type gitRange struct {
 		headSHA string
 		baseSHA string
@@ -299,11 +301,19 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 	if loadErr != nil {
 		return nil, loadErr
 	}
-	apps, err := s.g.Affected(ctx, r.changes, rev)
+	apps, err := affectedOf(ctx, s.g, r.changes, rev, reasons)
 	if err != nil {
 		return nil, err
 	}
 	return &affectedResult{Base: r.baseSHA, Head: headOrWorktree(r.headSHA), Apps: apps}, nil
+}
+
+// affectedOf is g.Affected, or g.AffectedApps without reasons.
+func affectedOf(ctx context.Context, g *graph.Graph, changes []graph.Change, base graph.BaseReader, reasons bool) ([]graph.Affected, error) {
+	if reasons {
+		return g.Affected(ctx, changes, base)
+	}
+	return g.AffectedApps(ctx, changes, base)
 }
 
 // laterRev is the base's reader before the base is known: its reads wait until it is.

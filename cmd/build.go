@@ -231,7 +231,7 @@ func selectApps(ctx context.Context, env *Env, g *globalOptions, names []string,
 	}
 	var apps []*graph.App
 	if affected {
-		res, err := computeAffected(ctx, env, g, s, base, head, "", false, onMissing)
+		res, err := computeAffected(ctx, env, g, s, base, head, "", false, onMissing, false)
 		if err != nil {
 			return nil, nil, err
 		}

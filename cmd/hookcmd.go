@@ -325,7 +325,7 @@ func prePushRun(ctx context.Context, env *Env, g *globalOptions, s *session, arg
 			fmt.Fprintf(env.Err, "monoctx: %s: %v\n", r.RemoteRef, err)
 			continue
 		}
-		res, err := computeAffected(ctx, env, g, s, base, r.LocalSHA, "", false, "error")
+		res, err := computeAffected(ctx, env, g, s, base, r.LocalSHA, "", false, "error", false)
 		if err != nil {
 			fmt.Fprintf(env.Err, "monoctx: %s: %v\n", r.RemoteRef, err)
 			continue
@@ -380,7 +380,7 @@ func preCommitPlans(ctx context.Context, env *Env, g *globalOptions, s *session,
 	if err := s.loadGraphView(ctx, env, g, dir, view); err != nil {
 		return nil, err
 	}
-	affected, err := s.g.Affected(ctx, changes, nil)
+	affected, err := s.g.AffectedApps(ctx, changes, nil)
 	if err != nil {
 		return nil, err
 	}

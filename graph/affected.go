@@ -53,8 +53,19 @@ const (
 
 // Affected returns the apps whose input set contains a changed path, apps whose definition changed
 // (compose, skaffold, bake, monoctx.yaml, compared with base when base is not nil) and apps whose
-// Dockerfile is gone (status "removed"). Sorted by name.
+// Dockerfile is gone (status "removed"), each with every reason. Sorted by name.
 func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader) ([]Affected, error) {
+	return g.affected(ctx, changes, base, true)
+}
+
+// AffectedApps returns the apps Affected returns, each with one reason: the first that selects it
+// (changes in the order given, then definitions). For output that names the apps: once an app is
+// selected, its later changes are not explained (on a long range, most of Affected's work).
+func (g *Graph) AffectedApps(ctx context.Context, changes []Change, base BaseReader) ([]Affected, error) {
+	return g.affected(ctx, changes, base, false)
+}
+
+func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader, every bool) ([]Affected, error) {
 	hits := map[string]*Affected{}
 	hit := func(a *App, status string, r Reason) {
 		h, ok := hits[a.Name]
@@ -62,7 +73,17 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 			h = &Affected{Name: a.Name, Dockerfile: a.Dockerfile, Context: a.Context, Status: status}
 			hits[a.Name] = h
 		}
-		h.Reasons = append(h.Reasons, r)
+		if every || len(h.Reasons) == 0 {
+			h.Reasons = append(h.Reasons, r)
+		}
+	}
+	selected := func(a *App) bool {
+		_, ok := hits[a.Name]
+		return !every && ok
+	}
+	var skip func(int) bool // the apps already selected, when one reason is enough
+	if !every {
+		skip = func(i int) bool { return selected(g.Apps[i]) }
 	}
 	modCache := map[string]modDiff{}
 	lockCache := map[string]lockDiff{}
@@ -83,6 +104,9 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if !every && len(hits) == len(g.Apps) {
+			break // every app is selected: no change can add one
+		}
 		if _, ok := g.Config.excluded(c.Path); ok {
 			continue // an excluded path never counts, for any app
 		}
@@ -92,9 +116,12 @@ func (g *Graph) Affected(ctx context.Context, changes []Change, base BaseReader)
 			}
 			continue
 		}
-		cands := ix.candidates(cleanPath(c.Path))
-		inside := ix.beneath(cleanPath(c.Path))
+		cands := ix.candidates(cleanPath(c.Path), skip)
+		inside := ix.beneath(cleanPath(c.Path), skip)
 		for ai, a := range g.Apps {
+			if selected(a) {
+				continue
+			}
 			only, ok := cands[ai]
 			if !ok {
 				if a.Always == nil && !hasKey(inside, ai) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -395,5 +396,34 @@ func TestAffectedWithBasePrefetchedDefinitions(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("with a prefetch of other changes:\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestAffectedAppsGivesTheFirstChangeThatSelects(t *testing.T) {
+	r := newRepo(t, monorepo())
+	base := r.head()
+	r.edit(map[string]string{"libs/auth/token.txt": "token2\n", "libs/proto/api.proto": "syntax = \"proto3\"; // v2\n"})
+	r.commit("change")
+	g := mustLoad(t, r.dir)
+	changes := r.changes(base)
+	reversed := slices.Clone(changes)
+	slices.Reverse(reversed)
+	for _, order := range [][]Change{changes, reversed} {
+		got, err := g.AffectedApps(context.Background(), order, gitBase{dir: r.dir, commit: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := summary(got); !reflect.DeepEqual(s, []string{"api:affected", "billing:affected"}) {
+			t.Fatalf("AffectedApps = %q", s)
+		}
+		var billing []Reason
+		for _, a := range got {
+			if a.Name == "billing" {
+				billing = a.Reasons
+			}
+		}
+		if len(billing) != 1 || billing[0].Path != order[0].Path {
+			t.Errorf("changes %v: billing's reasons are %+v; want the first change's", order, billing)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -200,7 +201,30 @@ func (r *repo) affected(base string) []Affected {
 	if err != nil {
 		r.t.Fatalf("Affected: %v", err)
 	}
+	checkAffectedApps(r.t, got, g, r.changes(base), gitBase{dir: r.dir, commit: base})
 	return got
+}
+
+// checkAffectedApps checks AffectedApps against Affected's answer all: the same apps in the same
+// order and statuses, each with one of its reasons.
+func checkAffectedApps(t testing.TB, all []Affected, g *Graph, changes []Change, base BaseReader) {
+	t.Helper()
+	apps, err := g.AffectedApps(context.Background(), changes, base)
+	if err != nil {
+		t.Fatalf("AffectedApps: %v", err)
+	}
+	if len(apps) != len(all) {
+		t.Fatalf("AffectedApps: %q; Affected: %q", summary(apps), summary(all))
+	}
+	for i, a := range apps {
+		b := all[i]
+		if a.Name != b.Name || a.Status != b.Status || a.Dockerfile != b.Dockerfile || a.Context != b.Context {
+			t.Fatalf("AffectedApps[%d] = %+v; Affected has %+v", i, a, b)
+		}
+		if len(a.Reasons) != 1 || !slices.Contains(b.Reasons, a.Reasons[0]) {
+			t.Errorf("AffectedApps: %s has reasons %+v; want one of %+v", a.Name, a.Reasons, b.Reasons)
+		}
+	}
 }
 
 // summary renders affected apps as "name:status" in order, for compact comparisons.

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -67,19 +68,27 @@ func (g *Graph) inputIndex() *inputIndex {
 }
 
 // candidates returns, per app index, the sorted indices of the inputs that may cover p.
-func (ix *inputIndex) candidates(p string) map[int][]int {
+// Apps for which skip (when not nil) is true are left out.
+func (ix *inputIndex) candidates(p string, skip func(app int) bool) map[int][]int {
 	out := map[int][]int{}
 	add := func(l []appInput) {
 		for _, x := range l {
-			out[x.app] = append(out[x.app], x.in)
+			if skip == nil || !skip(x.app) {
+				out[x.app] = append(out[x.app], x.in)
+			}
 		}
 	}
 	for a := p; ; a = path.Dir(a) {
 		add(ix.byPrefix[a])
 		for _, r := range ix.runs {
+			if skip != nil && !slices.ContainsFunc(r.apps, func(x appInput) bool { return !skip(x.app) }) {
+				continue // a long range selects a shared closure's apps early: its search is spared
+			}
 			if i := r.run.find(a); i >= 0 {
 				for _, x := range r.apps {
-					out[x.app] = append(out[x.app], x.in+i)
+					if skip == nil || !skip(x.app) {
+						out[x.app] = append(out[x.app], x.in+i)
+					}
 				}
 			}
 		}
@@ -98,13 +107,17 @@ func (ix *inputIndex) candidates(p string) map[int][]int {
 // beneath returns, per app index, its first input (in input order) filed strictly under directory
 // p. git reports a changed submodule as the one path of its directory, which covers every input
 // inside it; a changed path with inputs beneath it is such a directory.
-func (ix *inputIndex) beneath(p string) map[int]int {
+// Apps for which skip (when not nil) is true are left out.
+func (ix *inputIndex) beneath(p string, skip func(app int) bool) map[int]int {
 	if p == "." {
 		return nil // the root holds every input; a change is never the root itself
 	}
 	prefix := p + "/"
 	out := map[int]int{}
 	first := func(x appInput) {
+		if skip != nil && skip(x.app) {
+			return
+		}
 		if in, ok := out[x.app]; !ok || x.in < in {
 			out[x.app] = x.in
 		}
@@ -115,6 +128,9 @@ func (ix *inputIndex) beneath(p string) map[int]int {
 		}
 	}
 	for _, r := range ix.runs {
+		if skip != nil && !slices.ContainsFunc(r.apps, func(x appInput) bool { return !skip(x.app) }) {
+			continue
+		}
 		if i := r.run.firstBeneath(p); i >= 0 {
 			for _, x := range r.apps {
 				first(appInput{x.app, x.in + i})

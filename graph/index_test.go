@@ -32,7 +32,7 @@ func TestInputIndexGivesTheSameExplanationAsEveryInput(t *testing.T) {
 		"services/web/index.html", "services/web/a.tmp", "monoctx.yaml", "README.md", "services/api/Dockerfile.dockerignore"}
 	ix := g.inputIndex()
 	for _, p := range paths {
-		cands := ix.candidates(cleanPath(p))
+		cands := ix.candidates(cleanPath(p), nil)
 		for ai, a := range g.Apps {
 			want := a.Explain(p)
 			only, ok := cands[ai]

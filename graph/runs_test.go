@@ -166,7 +166,7 @@ func TestInputIndexWithRunsIsEveryInput(t *testing.T) {
 	}
 	for _, p := range paths {
 		cp := cleanPath(p)
-		cands, inside := ix.candidates(cp), ix.beneath(cp)
+		cands, inside := ix.candidates(cp, nil), ix.beneath(cp, nil)
 		for ai, a := range g.Apps {
 			want := a.Explain(p)
 			got := a.explain(p, cands[ai])
