@@ -137,6 +137,18 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	}
 	g := &Graph{Root: root, Config: cfg, fs: fsys, cache: o.cache}
 	warn := func(s string) { g.Warnings = append(g.Warnings, s) }
+	lang := newLangCache(root, fsys)
+	lang.cache, lang.blobs = o.cache, o.blobs
+	if o.traceOn && o.cache != nil {
+		lang.keepClosures(v, root, o.traceSince, o.traceIndex)
+	}
+	if lang.blobs == nil {
+		lang.blobs = v // git's blob ids, where the view knows them
+	}
+	// The Go closures an earlier run kept are checked (a stat of every file they read) beside
+	// discovery, which is sequential: on a large repository each is a tenth of a warm run.
+	kept := lang.loadKeptClosures()
+	defer kept()
 	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict, o.cache)
 	if err != nil {
 		return nil, err
@@ -150,14 +162,6 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 				<-g.pre.done // a failed Load leaves nothing running
 			}
 		}()
-	}
-	lang := newLangCache(root, fsys)
-	lang.cache, lang.blobs = o.cache, o.blobs
-	if o.traceOn && o.cache != nil {
-		lang.keepClosures(v, root, o.traceSince, o.traceIndex)
-	}
-	if lang.blobs == nil {
-		lang.blobs = v // git's blob ids, where the view knows them
 	}
 	lang.art.tracked = o.tracked
 	if d.result != nil {

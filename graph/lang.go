@@ -189,6 +189,22 @@ func (l *langCache) keepClosures(v tree.View, root string, since time.Time, inde
 	}
 }
 
+// loadKeptClosures starts loading the Go closures an earlier run kept (nothing when keeping is
+// off); the function returned waits for it.
+func (l *langCache) loadKeptClosures() (wait func()) {
+	if !l.traceOn {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if a, err := l.goAnalyzer(false); err == nil {
+			a.LoadKept()
+		}
+	}()
+	return func() { <-done }
+}
+
 // saveClosures puts the Go closures of this Load into the cache for the next run.
 func (l *langCache) saveClosures() {
 	l.goMu.Lock()

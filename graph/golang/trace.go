@@ -468,6 +468,15 @@ func (a *Analyzer) fromKept(dir string) (*Closure, error, bool) {
 	return nil, nil, false
 }
 
+// LoadKept loads the closures an earlier run kept (WithClosureCache), checking its trace, as the
+// first Analyze does: a caller may start it beside other work. It does nothing without a closure
+// cache, or once it has been done.
+func (a *Analyzer) LoadKept() {
+	if a.rec != nil {
+		a.keptOnce.Do(a.loadKept)
+	}
+}
+
 func (a *Analyzer) loadKept() {
 	if !a.cfg.cache.Warm() {
 		// A fresh clone (a CI job) whose cache no later run may see: recording the trace and

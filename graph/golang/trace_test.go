@@ -184,6 +184,38 @@ func TestKeptClosuresReadNothing(t *testing.T) {
 	}
 }
 
+// LoadKept does the first Analyze's check ahead of it: Analyze then answers from the kept set,
+// reading nothing; without a closure cache it does nothing.
+func TestLoadKeptAheadOfAnalyze(t *testing.T) {
+	root := writeTree(t, traceRepo)
+	want := uncached(t, root, nil)
+	cacheDir := warmCache(t, root)
+	runTraced(t, root, cacheDir, old(), "", nil)
+	var n atomic.Int64
+	a, err := NewAnalyzer(root, WithCache(cache.Open(cacheDir, "test"), nil), WithFS(countingFS{&n, nil}), WithClosureCache(old(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { a.LoadKept(); close(done) }()
+	<-done
+	if a.kept == nil {
+		t.Fatal("LoadKept kept nothing")
+	}
+	got, err := a.Analyze(context.Background(), "cmd/app")
+	if err != nil || !reflect.DeepEqual(got, want) || n.Load() != 0 {
+		t.Errorf("Analyze after LoadKept: %d reads, %v, %+v; want no read and %+v", n.Load(), err, got, want)
+	}
+	plain, err := NewAnalyzer(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.LoadKept()
+	if plain.kept != nil {
+		t.Error("LoadKept without a closure cache kept something")
+	}
+}
+
 // Every change the closure depends on is seen by the trace, even one that keeps the file's size and
 // modification time.
 func TestKeptClosuresFollowChanges(t *testing.T) {
