@@ -89,8 +89,18 @@ func newGenRun(g *genInputs) *inputRun {
 // newGenRunUnchecked is the run of g's inputs, for making them (all).
 func newGenRunUnchecked(g *genInputs) *inputRun { return &inputRun{gen: g} }
 
-// plainPath reports whether p is a literal path, not a pattern.
-func plainPath(p string) bool { return !hasGlob(p) && !strings.Contains(p, "{") }
+// plainPath reports whether p is a literal path, not a pattern: a byte table, as newGenRun asks
+// it of every file of every Go closure (loki: 83k).
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if patternByte[p[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+var patternByte = [256]bool{'*': true, '?': true, '[': true, '{': true}
 
 // all returns the run's inputs, made afresh for a generated run.
 func (r *inputRun) all() []Input {

@@ -3,6 +3,7 @@ package discover
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +31,20 @@ func TestScanLooksUpFilesAndDirectories(t *testing.T) {
 		if got := ft.isDir(p); got != want {
 			t.Errorf("isDir(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+func TestParseShellOncePerProgram(t *testing.T) {
+	a, err := parseShell("docker build -t x .\n", "Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := parseShell("docker build -t x .\n", "Makefile")
+	c, _ := parseShell("docker build -t y .\n", "Makefile")
+	if a != b || a == c {
+		t.Errorf("parses: same program %p %p, other program %p; want one tree per program", a, b, c)
+	}
+	if _, err := parseShell("if then\n", "Makefile"); err == nil || !strings.Contains(err.Error(), "Makefile") {
+		t.Errorf("a broken program: %v; want the parser's error naming the file", err)
 	}
 }

@@ -211,6 +211,10 @@ func (f *finder) inCheckout(bc buildCommand, dir word, cos []checkout, src, wf s
 
 func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[string]string, jobDir string, cos []checkout) []Build {
 	uses := mapString(step, "uses")
+	run := mapValue(step, "run")
+	if !strings.HasPrefix(uses, "docker/build-push-action@") && (run == nil || !mentionsBuild([]byte(run.Value))) {
+		return nil // most steps: their environment is not made
+	}
 	with := mapValue(step, "with")
 	stepEnv := maps.Clone(env)
 	maps.Copy(stepEnv, literalMap(mapValue(step, "env")))
@@ -244,12 +248,8 @@ func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[
 			bc.platforms = append(bc.platforms, ghWord(l))
 		}
 		return f.inCheckout(bc, litWord("."), cos, SourceWorkflow, wf, step.Line, group, nil)
-	case mapValue(step, "run") != nil:
-		run := mapValue(step, "run")
+	case run != nil:
 		script := run.Value
-		if !mentionsBuild([]byte(script)) {
-			return nil
-		}
 		dir := mapString(step, "working-directory")
 		if dir == "" {
 			dir = jobDir
