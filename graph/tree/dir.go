@@ -79,6 +79,16 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 	return readFile(p)
 }
 
+// ReadFileHead reads the start of the file name into buf: n < len(buf) is the whole file. It is
+// ReadFile's start without the rest of a large file (Go analysis reads a file up to its imports).
+func (d *Dir) ReadFileHead(name string, buf []byte) (int, error) {
+	p, err := d.abs("open", name)
+	if err != nil {
+		return 0, err
+	}
+	return ReadHead(p, buf)
+}
+
 func (d *Dir) ReadDir(name string) ([]fs.DirEntry, error) {
 	p, err := d.abs("open", name)
 	if err != nil {

@@ -131,6 +131,32 @@ func TestDirReadFileIsOSReadFile(t *testing.T) {
 	}
 }
 
+// ReadFileHead is ReadFile's start: the whole file when it is shorter than the buffer, and the
+// same errors.
+func TestDirReadFileHeadIsReadFilesStart(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 100, 8192, 100_000} {
+		name := "f" + itoa(n)
+		write(t, dir, name, strings.Repeat("ab", n)[:n])
+		want, _ := NewDir(dir).ReadFile(name)
+		for _, size := range []int{1, 8192, 200_000} {
+			buf := make([]byte, size)
+			k, err := NewDir(dir).ReadFileHead(name, buf)
+			if err != nil || string(buf[:k]) != string(want[:min(size, len(want))]) {
+				t.Errorf("ReadFileHead(%s, %d): got %d bytes, %v; want the first %d of %d", name, size, k, err, min(size, len(want)), len(want))
+			}
+		}
+	}
+	write(t, dir, "d/x", "")
+	for _, name := range []string{"missing", "d", "d/x/y", "../escape"} {
+		_, err := NewDir(dir).ReadFileHead(name, make([]byte, 16))
+		_, want := NewDir(dir).ReadFile(name)
+		if err == nil || want == nil || err.Error() != want.Error() {
+			t.Errorf("ReadFileHead(%s): got error %v, want ReadFile's %v", name, err, want)
+		}
+	}
+}
+
 // A Dir is one reading of the tree: it answers Stat and Lstat again as it first did, and a new
 // Dir sees the change.
 func TestDirRemembersItsStats(t *testing.T) {
