@@ -43,6 +43,9 @@ type langCache struct {
 	runMu sync.Mutex
 	runs  map[runKey]*runEntry // the input runs apps share
 
+	mkMu sync.Mutex
+	mk   map[string]*mkEntry // the include lines of the Makefiles RUN make reads, by path
+
 	cache *cache.Cache // parse results across runs (nil: none)
 	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
 
@@ -60,7 +63,7 @@ type goEntry struct {
 }
 
 func newLangCache(root string, fsys files) *langCache {
-	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}}
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}, mk: map[string]*mkEntry{}}
 }
 
 // entryOf returns m's entry for k, a new one the first time; mu guards m. The entries memoize
@@ -565,16 +568,9 @@ func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input 
 	if depth > 8 {
 		return nil
 	}
-	data, err := l.fs.ReadFile(filepath.Join(l.root, filepath.FromSlash(mk)))
-	if err != nil {
-		return nil
-	}
 	var out []Input
-	for i, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) < 2 || (fields[0] != "include" && fields[0] != "-include" && fields[0] != "sinclude") {
-			continue
-		}
+	for _, inc := range l.makeIncludeLines(mk) {
+		i, line, fields := inc.line, inc.text, inc.fields
 		for _, f := range fields[1:] {
 			if strings.HasPrefix(f, "#") {
 				break
@@ -597,6 +593,38 @@ func (l *langCache) makeIncludes(a *App, mk, makeDir string, depth int) []Input 
 		}
 	}
 	return out
+}
+
+// mkEntry is a Makefile's include lines, read once for every app whose RUN make reads it.
+type mkEntry struct {
+	once  sync.Once
+	lines []mkInclude
+}
+
+type mkInclude struct {
+	line   int // 0-based
+	text   string
+	fields []string
+}
+
+// makeIncludeLines returns the include, -include and sinclude lines of the Makefile mk (none when
+// it cannot be read).
+func (l *langCache) makeIncludeLines(mk string) []mkInclude {
+	e := entryOf(&l.mkMu, l.mk, mk)
+	e.once.Do(func() {
+		data, err := l.fs.ReadFile(filepath.Join(l.root, filepath.FromSlash(mk)))
+		if err != nil {
+			return
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 2 || (fields[0] != "include" && fields[0] != "-include" && fields[0] != "sinclude") {
+				continue
+			}
+			e.lines = append(e.lines, mkInclude{line: i, text: line, fields: fields})
+		}
+	})
+	return e.lines
 }
 
 // dropWhole removes the whole-context input once a language closure replaces it.

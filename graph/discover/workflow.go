@@ -291,6 +291,9 @@ var ghExprRE = regexp.MustCompile(`\$\{\{\s*([^}]*?)\s*\}\}`)
 // ghExpand replaces the expressions whose value is known: matrix values and literal env values.
 // The others stay as written, for ghWord and ghShell to mark unknown.
 func ghExpand(s string, combo, env map[string]string) string {
+	if !strings.Contains(s, "${{") {
+		return s // most values: the expression scan is a regexp's
+	}
 	return ghExprRE.ReplaceAllStringFunc(s, func(m string) string {
 		expr := ghExprRE.FindStringSubmatch(m)[1]
 		if k, ok := strings.CutPrefix(expr, "matrix."); ok {
