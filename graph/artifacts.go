@@ -23,6 +23,7 @@ type artifactState struct {
 	fs         files
 	mu         sync.Mutex
 	gitignores map[string][]gitPattern // by repo-relative directory
+	ignoredMem map[ignoredKey]bool     // ignored's answers: apps built from one template ask alike
 	tracked    TrackedFunc             // nil: see isTracked
 
 	linesOnce sync.Once
@@ -348,6 +349,29 @@ func (st *artifactState) untrackedOrAbsent(ctx context.Context, root, p string, 
 // ignored applies the .gitignore files of p's ancestors, as git does: a path under an ignored
 // directory is ignored whatever comes later.
 func (st *artifactState) ignored(root, p string, isDir bool) bool {
+	k := ignoredKey{root, p, isDir}
+	st.mu.Lock()
+	v, ok := st.ignoredMem[k]
+	st.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = st.ignoredUncached(root, p, isDir)
+	st.mu.Lock()
+	if st.ignoredMem == nil {
+		st.ignoredMem = map[ignoredKey]bool{}
+	}
+	st.ignoredMem[k] = v
+	st.mu.Unlock()
+	return v
+}
+
+type ignoredKey struct {
+	root, p string
+	isDir   bool
+}
+
+func (st *artifactState) ignoredUncached(root, p string, isDir bool) bool {
 	parts := strings.Split(p, "/")
 	var ps []gitPattern
 	for i := 0; i < len(parts); i++ {
