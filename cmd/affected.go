@@ -203,6 +203,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 		return nil, loadErr
 	}
 	apps, err := affectedOf(ctx, s.g, changes, reader, reasons)
+	s.flushCache(env) // the definitions at base, read after the load's flush
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +246,9 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 			ranged <- gitRange{headSHA: headSHA, err: err}
 			return
 		}
-		rev.set(tree.NewRev(ctx, s.root, baseSHA), nil) // one git process for every read at base
+		base := tree.NewRev(ctx, s.root, baseSHA) // one git process for every read at base
+		go base.Start()                           // while git lists the changes
+		rev.set(base, nil)
 		cs, err := s.repo.Changes(ctx, baseSHA, headSHA)
 		r := gitRange{headSHA: headSHA, baseSHA: baseSHA, err: err, diffErr: err != nil}
 		for _, c := range cs {
@@ -302,6 +305,7 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 		return nil, loadErr
 	}
 	apps, err := affectedOf(ctx, s.g, r.changes, rev, reasons)
+	s.flushCache(env) // the definitions at base, read after the load's flush
 	if err != nil {
 		return nil, err
 	}
@@ -338,6 +342,27 @@ func (l *laterRev) ReadFile(ctx context.Context, p string) ([]byte, error) {
 		return nil, l.err
 	}
 	return l.rev.ReadFile(ctx, p)
+}
+
+// ReadFiles is tree.Rev's, once the base is known.
+func (l *laterRev) ReadFiles(ctx context.Context, paths []string) ([][]byte, []error) {
+	select {
+	case <-l.ready:
+	case <-ctx.Done():
+		return nil, fill(len(paths), ctx.Err())
+	}
+	if l.err != nil {
+		return nil, fill(len(paths), l.err)
+	}
+	return l.rev.ReadFiles(ctx, paths)
+}
+
+func fill(n int, err error) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // close closes the reader once the base is known (or not).

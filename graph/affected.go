@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -29,6 +30,12 @@ type Change struct {
 // fs.ErrNotExist for a path absent at base.
 type BaseReader interface {
 	ReadFile(ctx context.Context, path string) ([]byte, error)
+}
+
+// batchReader is a BaseReader that reads many files at once (tree.Rev): ReadFiles answers as
+// ReadFile would for each path.
+type batchReader interface {
+	ReadFiles(ctx context.Context, paths []string) ([][]byte, []error)
 }
 
 // Affected is one app a change affects.
@@ -467,6 +474,41 @@ func (g *Graph) loadBaseDefinitions(ctx context.Context, base BaseReader, change
 // loadBaseDefinitionsOf is loadBaseDefinitions with the head's apps given: it reads only their
 // Dockerfiles' names.
 func (g *Graph) loadBaseDefinitionsOf(ctx context.Context, base BaseReader, changes []Change, apps []*App) (map[string]*App, error) {
+	contents, list, err := g.baseDefinitionFiles(ctx, base, changes, apps)
+	if err != nil {
+		return nil, err
+	}
+	// What discovery finds at base is kept by the content it reads: a CI job's base (the branch a
+	// pull request targets) is the same for every push.
+	env := os.Environ()
+	id := ""
+	if g.cache != nil {
+		id = baseDefsKey(g.Root, g.Config.file, contents, list, env)
+	}
+	if apps, ok := g.keptBaseDefinitions(id); ok {
+		return apps, nil
+	}
+	v := tree.NewMem(g.Root, contents, list)
+	cfg, err := loadConfig(files{tree.AbsOf(v)}.ReadFile, g.Root, g.Config.file, false)
+	if err != nil {
+		return nil, fmt.Errorf("at base: %w", err)
+	}
+	d, err := discoverWith(ctx, g.Root, cfg, func(string) {}, false, discover.Options{Files: list, View: v, Cache: g.cache, Env: env}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("at base: %w", err)
+	}
+	found := map[string]*App{}
+	for _, a := range d.apps {
+		found[a.Name] = a
+	}
+	kept := toBaseApps(found)
+	g.keepBaseDefinitions(id, kept)
+	return fromBaseApps(kept), nil
+}
+
+// baseDefinitionFiles reads the definition files at base (the head's, the config, and the changed
+// ones), by path, with nil for each head app's Dockerfile, and the tree's list of paths at base.
+func (g *Graph) baseDefinitionFiles(ctx context.Context, base BaseReader, changes []Change, apps []*App) (map[string][]byte, []string, error) {
 	var defs []string
 	if !filepath.IsAbs(g.Config.file) { // a config outside the repository is read as it is
 		defs = append(defs, g.Config.file)
@@ -491,17 +533,32 @@ func (g *Graph) loadBaseDefinitionsOf(ctx context.Context, base BaseReader, chan
 	}
 	contents := map[string][]byte{}
 	seen := map[string]bool{}
+	var unique []string
 	for _, f := range defs {
-		if seen[f] {
-			continue
+		if !seen[f] {
+			seen[f] = true
+			unique = append(unique, f)
 		}
-		seen[f] = true
-		data, err := base.ReadFile(ctx, f)
+	}
+	read := func(i int) ([]byte, error) { return base.ReadFile(ctx, unique[i]) }
+	if b, ok := base.(batchReader); ok {
+		// Every definition file in one round trip to git: one by one, they were a fifth of loki's
+		// warm run, waited for at its end.
+		all, errs := b.ReadFiles(ctx, unique)
+		read = func(i int) ([]byte, error) {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			return all[i], nil
+		}
+	}
+	for i, f := range unique {
+		data, err := read(i)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return nil, fmt.Errorf("reading %s at base: %w", f, err)
+			return nil, nil, fmt.Errorf("reading %s at base: %w", f, err)
 		}
 		contents[path.Clean(f)] = data
 	}
@@ -511,20 +568,7 @@ func (g *Graph) loadBaseDefinitionsOf(ctx context.Context, base BaseReader, chan
 			contents[a.Dockerfile] = nil
 		}
 	}
-	v := tree.NewMem(g.Root, contents, list)
-	cfg, err := loadConfig(files{tree.AbsOf(v)}.ReadFile, g.Root, g.Config.file, false)
-	if err != nil {
-		return nil, fmt.Errorf("at base: %w", err)
-	}
-	d, err := discoverWith(ctx, g.Root, cfg, func(string) {}, false, discover.Options{Files: list, View: v, Cache: g.cache}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("at base: %w", err)
-	}
-	out := map[string]*App{}
-	for _, a := range d.apps {
-		out[a.Name] = a
-	}
-	return out, nil
+	return contents, list, nil
 }
 
 // globalsChanged reports whether the global or exclude globs differ between base and head.

@@ -119,6 +119,11 @@ func (b *batch) requestType(verb, id string) (typ string, size int64, missing bo
 	if _, err := io.WriteString(b.in, verb+" "+id+"\n"); err != nil {
 		return fail(err)
 	}
+	return b.readHeader(fail)
+}
+
+// readHeader reads the answer's header line of one request.
+func (b *batch) readHeader(fail func(error) (string, int64, bool, error)) (typ string, size int64, missing bool, err error) {
 	header, err := b.out.ReadString('\n')
 	if err != nil {
 		return fail(err)
@@ -170,6 +175,9 @@ func (b *batch) close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.cmd == nil {
+		if b.err == nil {
+			b.err = errors.New("the view is closed") // a Start after Close starts nothing
+		}
 		return nil
 	}
 	cerr := b.in.Close() // git exits at the end of its input
@@ -328,6 +336,106 @@ func (r *Rev) ReadFile(ctx context.Context, p string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: errIsDir}
 	}
 	return data, nil
+}
+
+// Start starts the git process, which the first read would: a caller that knows reads will come
+// starts it beside other work. A failure is the first read's error.
+func (r *Rev) Start() {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	if r.b.cmd == nil && r.b.err == nil {
+		r.b.err = r.b.start()
+	}
+}
+
+// ReadFiles is ReadFile of each path, with every request sent before the first answer is read:
+// one round trip to git for all of them (the definition files at a base commit) instead of one
+// each. data[i] and errs[i] are ReadFile's answer for paths[i].
+func (r *Rev) ReadFiles(ctx context.Context, paths []string) (data [][]byte, errs []error) {
+	data, errs = make([][]byte, len(paths)), make([]error, len(paths))
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return data, errs
+	}
+	names := make([]string, len(paths))
+	var reqs strings.Builder
+	for i, p := range paths {
+		n, err := clean("open", p)
+		if err != nil || n == "." || strings.ContainsAny(n, "\n") {
+			errs[i] = &fs.PathError{Op: "open", Path: p, Err: fs.ErrInvalid}
+			continue
+		}
+		names[i] = n
+		reqs.WriteString("contents " + r.rev + ":" + n + "\n")
+	}
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil && b.cmd == nil {
+		b.err = b.start()
+	}
+	failAll := func(err error) ([][]byte, []error) {
+		for i := range errs {
+			if errs[i] == nil && data[i] == nil {
+				errs[i] = err
+			}
+		}
+		return data, errs
+	}
+	if b.err != nil {
+		return failAll(b.err)
+	}
+	fail := func(err error) (string, int64, bool, error) {
+		if b.ctx.Err() != nil {
+			err = b.ctx.Err()
+		} else if s := strings.TrimSpace(b.stderr.String()); s != "" {
+			err = fmt.Errorf("%w: %s", err, s)
+		}
+		b.err = fmt.Errorf("git cat-file: %w", err)
+		return "", 0, false, b.err
+	}
+	// Written beside the reads: git answers as it reads, and a pipe holds only so much.
+	written := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(b.in, reqs.String())
+		written <- err
+	}()
+	for i, n := range names {
+		if n == "" {
+			continue
+		}
+		typ, size, missing, err := b.readHeader(fail)
+		if err != nil {
+			break
+		}
+		switch {
+		case missing:
+			errs[i] = &fs.PathError{Op: "open", Path: paths[i], Err: fs.ErrNotExist}
+			continue
+		}
+		buf := make([]byte, size+1) // the content and git's newline after it
+		if _, err := io.ReadFull(b.out, buf); err != nil {
+			fail(fmt.Errorf("reading %s: %w", n, err))
+			break
+		}
+		if typ != "blob" {
+			errs[i] = &fs.PathError{Op: "read", Path: paths[i], Err: errIsDir}
+			continue
+		}
+		data[i] = buf[:size]
+	}
+	if b.err != nil && b.cmd != nil && b.cmd.Process != nil {
+		b.cmd.Process.Kill() // unread answers would hold git, and the requests behind them
+	}
+	if werr := <-written; werr != nil && b.err == nil {
+		fail(werr)
+	}
+	if b.err != nil {
+		return failAll(b.err)
+	}
+	return data, errs
 }
 
 // Close ends the git process.

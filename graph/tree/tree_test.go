@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -400,6 +402,50 @@ func TestRevReadsFilesOfACommit(t *testing.T) {
 	}
 	if b, err := r.ReadFile(ctx, "link"); err != nil || string(b) != "a/b.txt" {
 		t.Errorf("link: got %q, %v; want its target", b, err)
+	}
+}
+
+// ReadFiles answers as ReadFile does for every path, sent at once: more requests than a pipe
+// holds, missing paths, a directory, a symlink, names that are no path; and after Close, nothing.
+func TestRevReadFilesIsReadFileOfEach(t *testing.T) {
+	dir := fixture(t)
+	for i := range 300 {
+		write(t, dir, fmt.Sprintf("many/%s/file-%03d.txt", strings.Repeat("deep", 20), i), fmt.Sprintf("content %d\n", i))
+	}
+	write(t, dir, "empty", "")
+	git(t, dir, "add", "-A")
+	git(t, dir, "commit", "-q", "-m", "many")
+	head := git(t, dir, "rev-parse", "HEAD")
+	paths := []string{"a/b.txt", "no such file", "a", "link", "empty", "../out", "a\nb", ".", "sp ace.txt"}
+	for i := range 300 {
+		paths = append(paths, fmt.Sprintf("many/%s/file-%03d.txt", strings.Repeat("deep", 20), i), fmt.Sprintf("many/missing-%d", i))
+	}
+	ctx := context.Background()
+	one := NewRev(ctx, dir, head)
+	defer one.Close()
+	all := NewRev(ctx, dir, head)
+	all.Start()
+	data, errs := all.ReadFiles(ctx, paths)
+	for i, p := range paths {
+		want, werr := one.ReadFile(ctx, p)
+		if (werr == nil) != (errs[i] == nil) || werr != nil && (werr.Error() != errs[i].Error() || errors.Is(werr, fs.ErrNotExist) != errors.Is(errs[i], fs.ErrNotExist)) {
+			t.Errorf("ReadFiles %q: error %v; ReadFile's %v", p, errs[i], werr)
+		}
+		if !bytes.Equal(data[i], want) || (want == nil) != (data[i] == nil) {
+			t.Errorf("ReadFiles %q: %q; ReadFile's %q", p, data[i], want)
+		}
+	}
+	if b, err := all.ReadFile(ctx, "a/b.txt"); err != nil || string(b) != "bee\n" {
+		t.Errorf("a read after ReadFiles: %q, %v", b, err)
+	}
+	if err := all.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed := NewRev(ctx, dir, head)
+	closed.Close()
+	closed.Start()
+	if _, errs := closed.ReadFiles(ctx, []string{"a/b.txt"}); errs[0] == nil {
+		t.Error("a Rev closed before it started read after Start")
 	}
 }
 
