@@ -231,6 +231,9 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 	go func() {
 		headSHA := headSHA
 		if lateHead {
+			if base != "" {
+				s.repo.Prime(ctx, "HEAD", base) // one rev-parse for both
+			}
 			sha, err := s.repo.Resolve(ctx, "HEAD")
 			if err != nil {
 				err = fmt.Errorf("--head: %w", err)

@@ -137,6 +137,29 @@ func (g *cliEngine) resolve(ctx context.Context, ref string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// resolveAll is resolve of each ref in one rev-parse; ok is false unless each gave one commit id
+// (rev-parse without --verify also takes ranges and paths: anything else is left to resolve).
+func (g *cliEngine) resolveAll(ctx context.Context, refs []string) ([]string, bool) {
+	args := []string{"rev-parse", "--revs-only"}
+	for _, ref := range refs {
+		args = append(args, ref+"^{commit}")
+	}
+	out, err := g.git(ctx, args...)
+	if err != nil {
+		return nil, false
+	}
+	shas := strings.Fields(string(out))
+	if len(shas) != len(refs) {
+		return nil, false
+	}
+	for _, s := range shas {
+		if (len(s) != 40 && len(s) != 64) || strings.Trim(s, "0123456789abcdef") != "" {
+			return nil, false
+		}
+	}
+	return shas, true
+}
+
 func (g *cliEngine) mergeBase(ctx context.Context, a, b string) (string, error) {
 	out, err := g.git(ctx, "merge-base", a, b)
 	if err != nil {

@@ -105,6 +105,8 @@ type Repo struct {
 	// commits are the commit ids Resolve returned: resolving one again (MergeBase is handed the
 	// ids of resolved refs) asks git nothing. A commit id names the same commit for good.
 	commits sync.Map
+	// primed are refs resolved together by Prime, by name: Resolve answers them without git.
+	primed sync.Map
 }
 
 // Open finds the git work tree containing dir (any subdirectory of a work
@@ -166,6 +168,9 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 	if _, ok := r.commits.Load(ref); ok {
 		return ref, nil
 	}
+	if sha, ok := r.primed.Load(ref); ok {
+		return sha.(string), nil
+	}
 	sha, err := r.eng.resolve(ctx, ref)
 	if errors.Is(err, errRefNotFound) {
 		if isHexPrefix(ref) {
@@ -193,6 +198,31 @@ func (r *Repo) Resolve(ctx context.Context, ref string) (string, error) {
 
 // precheckRef rejects, without asking git, refs that cannot name a commit:
 // empty ones, ones git would read as an option, and the all-zero hash.
+// Prime resolves refs in one git process, for the Resolve calls that follow (HEAD and a base are
+// three processes in a row otherwise, with the merge base). It remembers nothing unless every ref
+// names a commit: then Resolve asks git again, and says why one does not.
+func (r *Repo) Prime(ctx context.Context, refs ...string) {
+	m, ok := r.eng.(interface {
+		resolveAll(context.Context, []string) ([]string, bool)
+	})
+	if !ok || len(refs) < 2 {
+		return
+	}
+	for _, ref := range refs {
+		if precheckRef(ref) != nil {
+			return
+		}
+	}
+	shas, ok := m.resolveAll(ctx, refs)
+	if !ok {
+		return
+	}
+	for i, ref := range refs {
+		r.primed.Store(ref, shas[i])
+		r.commits.Store(shas[i], true)
+	}
+}
+
 func precheckRef(ref string) error {
 	if ref == "" || strings.HasPrefix(ref, "-") || strings.ContainsAny(ref, "\x00\n") {
 		return &UnknownRefError{Ref: ref}

@@ -595,3 +595,40 @@ func TestMergeConflictStateEnginesAgree(t *testing.T) {
 	assertChanges(t, changesAll(t, r.dir, base, ""), want("M c.txt", "M other.txt"))
 	assertChanges(t, stagedAll(t, r.dir), want("M c.txt"))
 }
+
+// Prime resolves refs together, and Resolve then answers them as git did then (without asking git
+// again: a commit made since does not move a primed HEAD); a ref that names no single commit
+// primes nothing, and Resolve says why as it would have.
+func TestPrimeAnswersResolveAsGitDid(t *testing.T) {
+	r := newRepo(t)
+	r.write("a", "a")
+	first := r.commitAll("one")
+	r.write("a", "b")
+	second := r.commitAll("two")
+	ctx := context.Background()
+	for _, e := range engines {
+		repo := open(t, r.dir, e)
+		repo.Prime(ctx, "HEAD", "HEAD~1")
+		h, err1 := repo.Resolve(ctx, "HEAD")
+		b, err2 := repo.Resolve(ctx, "HEAD~1")
+		if err1 != nil || err2 != nil || h != second || b != first {
+			t.Fatalf("%s: HEAD %s %v, HEAD~1 %s %v; want %s, %s", e, h, err1, b, err2, second, first)
+		}
+		for _, refs := range [][]string{{"HEAD", "no-such-branch"}, {"HEAD", "HEAD~1..HEAD"}, {"HEAD", "-x"}, {"HEAD", "HEAD~5"}} {
+			fresh := open(t, r.dir, e)
+			fresh.Prime(ctx, refs...)
+			_, err := fresh.Resolve(ctx, refs[1])
+			_, want := open(t, r.dir, e).Resolve(ctx, refs[1])
+			if err == nil || want == nil || err.Error() != want.Error() {
+				t.Errorf("%s: Prime%q then Resolve(%q): %v; want %v", e, refs, refs[1], err, want)
+			}
+		}
+	}
+	repo := open(t, r.dir, "git")
+	repo.Prime(ctx, "HEAD", "HEAD~1")
+	r.write("a", "c")
+	r.commitAll("three")
+	if h, err := repo.Resolve(ctx, "HEAD"); err != nil || h != second {
+		t.Errorf("a primed HEAD after a commit: %s, %v; want the primed %s", h, err, second)
+	}
+}
