@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -154,7 +155,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 		if view, err = openView(); err != nil {
 			return nil, err
 		}
-		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
+		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA, head == "" || head == "HEAD")
 		var mb *gitchanges.MissingBaseError
 		if errors.As(err, &mb) && onMissing == "all" {
 			if err := s.loadGraphView(ctx, env, g, s.root, view); err != nil {
@@ -243,7 +244,7 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 			}
 			headSHA = sha
 		}
-		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA)
+		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA, lateHead || headSHA == "")
 		if err != nil {
 			rev.set(nil, err)
 			ranged <- gitRange{headSHA: headSHA, err: err}
@@ -352,10 +353,10 @@ func (l *laterRev) ReadFiles(ctx context.Context, paths []string) ([][]byte, []e
 	select {
 	case <-l.ready:
 	case <-ctx.Done():
-		return nil, fill(len(paths), ctx.Err())
+		return make([][]byte, len(paths)), fill(len(paths), ctx.Err())
 	}
 	if l.err != nil {
-		return nil, fill(len(paths), l.err)
+		return make([][]byte, len(paths)), fill(len(paths), l.err)
 	}
 	return l.rev.ReadFiles(ctx, paths)
 }
@@ -384,7 +385,10 @@ func headOrWorktree(sha string) string {
 }
 
 // resolveBase is the merge-base of the base ref (default: the default branch) with head.
-func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA string) (string, error) {
+//
+// headIsHEAD says the head is HEAD's commit: a base written as HEAD's ancestor (HEAD~3, HEAD^2)
+// is then its own merge base, and git is not asked.
+func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA string, headIsHEAD bool) (string, error) {
 	h := headSHA
 	if h == "" {
 		var err error
@@ -406,8 +410,15 @@ func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA strin
 	if err != nil {
 		return "", err
 	}
+	if headIsHEAD && headAncestorRE.MatchString(base) {
+		return b, nil // an ancestor of the head is the merge base of the two
+	}
 	return repo.MergeBase(ctx, b, h)
 }
+
+// headAncestorRE matches a ref that names an ancestor of HEAD (or HEAD) by its syntax alone: parent
+// and first-parent steps (HEAD~3, HEAD^, HEAD^2~1), not the reflog or a peel.
+var headAncestorRE = regexp.MustCompile(`^HEAD([~^][0-9]*)*$`)
 
 type revReader struct {
 	repo *gitchanges.Repo

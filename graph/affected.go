@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -92,7 +93,7 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 	if !every {
 		skip = func(i int) bool { return selected(g.Apps[i]) }
 	}
-	modCache := map[string]modDiff{}
+	modCache := g.prefetchedModDiffs(ctx, base, changes)
 	lockCache := map[string]lockDiff{}
 	// A rule's text once: the files of one package share their rule, and a long range matches
 	// thousands of them (loki's 100 commits: 20,000 reasons).
@@ -403,6 +404,8 @@ type basePrefetch struct {
 	ran     bool // the definitions were read: changes named a definition file or a deleted Dockerfile
 	apps    map[string]*App
 	err     error
+	// mods are the module diffs of the changed go.mod and go.sum files, by module directory.
+	mods map[string]modDiff
 }
 
 // prefetchBase starts reading the definitions at base, once the changes are known, beside the
@@ -422,7 +425,39 @@ func (g *Graph) prefetchBase(ctx context.Context, apps []*App, base BaseReader, 
 			p.ran = true
 			p.apps, p.err = g.loadBaseDefinitionsOf(ctx, base, cs, apps)
 		}
+		// A changed go.mod or go.sum is compared at base for the Go apps of its module: read and
+		// parsed here, beside the analysis, rather than when affected meets it.
+		p.mods = map[string]modDiff{}
+		for _, c := range cs {
+			if n := path.Base(c.Path); n == "go.mod" || n == "go.sum" {
+				if dir := path.Dir(c.Path); !hasModDiff(p.mods, dir) {
+					p.mods[dir] = g.diffModule(ctx, dir, base)
+				}
+			}
+		}
 	}()
+}
+
+func hasModDiff(m map[string]modDiff, dir string) bool {
+	_, ok := m[dir]
+	return ok
+}
+
+// prefetchedModDiffs are the module diffs the prefetch computed, when it read the same base and
+// changes; affected computes the others as it meets them.
+func (g *Graph) prefetchedModDiffs(ctx context.Context, base BaseReader, changes []Change) map[string]modDiff {
+	out := map[string]modDiff{}
+	if p := g.pre; p != nil && p.base == base {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return out
+		}
+		if p.err == nil && slices.Equal(p.changes, changes) {
+			maps.Copy(out, p.mods)
+		}
+	}
+	return out
 }
 
 // baseDefinitions is loadBaseDefinitions, from the prefetch when it read the same base and changes.
@@ -716,9 +751,21 @@ func (g *Graph) diffModule(ctx context.Context, dir string, base BaseReader) mod
 	if base == nil {
 		return modDiff{why: "no base commit to compare with"}
 	}
+	atBase := map[string][]byte{}
+	atBaseErr := map[string]error{}
+	if b, ok := base.(batchReader); ok { // go.sum is large: both in one round trip
+		names := []string{joinRel(dir, "go.mod"), joinRel(dir, "go.sum")}
+		data, errs := b.ReadFiles(ctx, names)
+		for i, n := range names {
+			atBase[n], atBaseErr[n] = data[i], errs[i]
+		}
+	}
 	read := func(name string) ([]byte, []byte, error) {
 		p := joinRel(dir, name)
-		old, err := base.ReadFile(ctx, p)
+		old, err := atBase[p], atBaseErr[p]
+		if _, ok := atBase[p]; !ok {
+			old, err = base.ReadFile(ctx, p)
+		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
 		}

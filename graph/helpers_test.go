@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -202,6 +203,13 @@ func (r *repo) affected(base string) []Affected {
 		r.t.Fatalf("Affected: %v", err)
 	}
 	checkAffectedApps(r.t, got, g, r.changes(base), gitBase{dir: r.dir, commit: base})
+	// With the base read beside the load (the definitions, the module diffs), as the CLI does.
+	changes := r.changes(base)
+	gb := gitBase{dir: r.dir, commit: base}
+	pre, err := mustLoad(r.t, r.dir, WithBase(gb, func() ([]Change, error) { return changes, nil })).Affected(context.Background(), changes, gb)
+	if err != nil || !reflect.DeepEqual(pre, got) {
+		r.t.Fatalf("Affected with the base prefetched: %+v, %v\nwithout: %+v", pre, err, got)
+	}
 	return got
 }
 
