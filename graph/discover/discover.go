@@ -167,6 +167,47 @@ type finder struct {
 	workflowDocs func() []workflowDoc // the workflows, read and parsed beside the other sources
 }
 
+// sources are discovery's sources in authority order.
+var sources = []func(*finder, context.Context) []Build{
+	(*finder).compose, (*finder).bake, (*finder).skaffold, (*finder).workflows, (*finder).makefiles,
+	(*finder).scripts, (*finder).devcontainers,
+}
+
+// runSources runs every source at once, each on a finder of its own (its warnings, broken files
+// and files read; the compose parses it needs), and puts what they found together in source
+// order: the answer a run of one after the other gives. Discovery was a large repository's
+// longest sequential step.
+func (f *finder) runSources(ctx context.Context) error {
+	subs := make([]*finder, len(sources))
+	found := make([][]Build, len(sources))
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		sub := &finder{root: f.root, view: f.view, opts: f.opts, tree: f.tree, res: &Result{tree: f.tree},
+			files: map[string]bool{}, workflowDocs: f.workflowDocs}
+		subs[i] = sub
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if ctx.Err() == nil {
+				found[i] = src(sub, ctx)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i, sub := range subs {
+		f.res.Builds = append(f.res.Builds, found[i]...)
+		f.res.Warnings = append(f.res.Warnings, sub.res.Warnings...)
+		f.res.Broken = append(f.res.Broken, sub.res.Broken...)
+		for p := range sub.files {
+			f.files[p] = true
+		}
+	}
+	return nil
+}
+
 func (f *finder) warn(format string, args ...any) {
 	f.res.Warnings = append(f.res.Warnings, fmt.Sprintf(format, args...))
 }
@@ -211,13 +252,8 @@ func Find(ctx context.Context, root string, opts Options) (*Result, error) {
 	f := &finder{root: root, view: v, opts: opts, tree: t, res: &Result{tree: t}, files: map[string]bool{}}
 	f.workflowDocs = parseWorkflows(ctx, v, f.opts.Cache, t.workflows)
 	defer f.workflowDocs() // nothing reads the view once Find returns
-	for _, src := range []func(context.Context) []Build{
-		f.compose, f.bake, f.skaffold, f.workflows, f.makefiles, f.scripts, f.devcontainers,
-	} {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		f.res.Builds = append(f.res.Builds, src(ctx)...)
+	if err := f.runSources(ctx); err != nil {
+		return nil, err
 	}
 	if opts.Dockerfiles {
 		for _, df := range t.dockerfiles {

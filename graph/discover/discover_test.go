@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -264,6 +265,33 @@ func TestFindWarnsAndGoesOnWhereADefinitionCannotBeRead(t *testing.T) {
 	} {
 		if !strings.Contains(warned, w) {
 			t.Errorf("warnings %q lack %q", warned, w)
+		}
+	}
+}
+
+// The sources run at once, and their warnings come out in source order (compose, workflows,
+// Makefiles, scripts), the same on every run.
+func TestFindWarningsKeepTheSourcesOrder(t *testing.T) {
+	files := map[string]string{
+		"compose.yaml":             "services:\n  web:\n    build: {context: nowhere}\n",
+		".github/workflows/ci.yml": "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - run: docker build -f gone/Dockerfile .\n",
+		"Makefile":                 "img:\n\tdocker build -f missing/Dockerfile .\n",
+		"scripts/pipe.sh":          "generate | docker build -\n",
+		"web/Dockerfile":           scratch,
+	}
+	first := find(t, files)
+	order := []string{"compose.yaml", ".github/workflows/ci.yml", "Makefile:2", "scripts/pipe.sh"}
+	at := -1
+	for _, w := range order {
+		i := slices.IndexFunc(first.Warnings, func(s string) bool { return strings.HasPrefix(s, w) })
+		if i <= at {
+			t.Fatalf("warnings %q: %s is not after the warnings of the sources before it", first.Warnings, w)
+		}
+		at = i
+	}
+	for range 20 {
+		if again := find(t, files); !reflect.DeepEqual(again.Warnings, first.Warnings) || !reflect.DeepEqual(again.Files, first.Files) {
+			t.Fatalf("another run: %q, %q; first %q, %q", again.Warnings, again.Files, first.Warnings, first.Files)
 		}
 	}
 }
