@@ -120,6 +120,12 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 		// load, as the range is: resolving it first held the load back by a git start.
 		lateHead := head == "HEAD" && s.repo.Engine() == gitchanges.EngineGit
 		if head != "" && !lateHead {
+			// One rev-parse for the head, the base and HEAD (is the head checked out?).
+			if base != "" {
+				s.repo.Prime(ctx, head, base, "HEAD")
+			} else {
+				s.repo.Prime(ctx, head, "HEAD")
+			}
 			sha, err := s.repo.Resolve(ctx, head)
 			if err != nil {
 				return nil, fmt.Errorf("--head: %w", err)
@@ -141,7 +147,8 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			}
 			// The commit is read from git objects, lazily: a blob the clone lacks matters only to an
 			// app that reads it.
-			c, err := tree.NewCommit(ctx, s.root, headSHA, tree.WithWorkTreeIndex(gitchanges.IndexReader(s.repo.GitDir())))
+			c, err := tree.NewCommit(ctx, s.root, headSHA, tree.WithWorkTreeIndex(gitchanges.IndexReader(s.repo.GitDir())),
+				tree.WithIndexListing(gitchanges.IndexRecordsReader(s.repo.GitDir())))
 			if err != nil {
 				return nil, fmt.Errorf("reading the tree of --head %s: %w", head, err)
 			}
@@ -149,13 +156,13 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 			return c, nil
 		}
 		if s.repo.Engine() == gitchanges.EngineGit {
-			return affectedBesideGit(ctx, env, g, s, base, headSHA, lateHead, openView, onMissing, reasons)
+			return affectedBesideGit(ctx, env, g, s, base, head, headSHA, lateHead, openView, onMissing, reasons)
 		}
 		var err error
 		if view, err = openView(); err != nil {
 			return nil, err
 		}
-		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA, head == "" || head == "HEAD")
+		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA, headRefOr(head))
 		var mb *gitchanges.MissingBaseError
 		if errors.As(err, &mb) && onMissing == "all" {
 			if err := s.loadGraphView(ctx, env, g, s.root, view); err != nil {
@@ -218,7 +225,7 @@ func computeAffected(ctx context.Context, env *Env, g *globalOptions, s *session
 // comes out as in the sequential order: an error in resolving the range alone, a failed diff after
 // the graph's warnings. With lateHead, headSHA is resolved here, from HEAD, as the first step of the
 // range.
-func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headSHA string, lateHead bool, openView func() (tree.View, error), onMissing string, reasons bool) (*affectedResult, error) {
+func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *session, base, headArg, headSHA string, lateHead bool, openView func() (tree.View, error), onMissing string, reasons bool) (*affectedResult, error) {
 	type gitRange struct {
 		headSHA string
 		baseSHA string
@@ -244,7 +251,8 @@ func affectedBesideGit(ctx context.Context, env *Env, g *globalOptions, s *sessi
 			}
 			headSHA = sha
 		}
-		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA, lateHead || headSHA == "")
+		headRef := headRefOr(headArg)
+		baseSHA, err := resolveBase(ctx, s.repo, base, headSHA, headRef)
 		if err != nil {
 			rev.set(nil, err)
 			ranged <- gitRange{headSHA: headSHA, err: err}
@@ -386,9 +394,9 @@ func headOrWorktree(sha string) string {
 
 // resolveBase is the merge-base of the base ref (default: the default branch) with head.
 //
-// headIsHEAD says the head is HEAD's commit: a base written as HEAD's ancestor (HEAD~3, HEAD^2)
-// is then its own merge base, and git is not asked.
-func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA string, headIsHEAD bool) (string, error) {
+// headRef is the head as the user named it ("HEAD" for the work tree): a base written as its
+// ancestor (HEAD~3 of HEAD, <sha>^2 of <sha>) is its own merge base, and git is not asked.
+func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA, headRef string) (string, error) {
 	h := headSHA
 	if h == "" {
 		var err error
@@ -410,15 +418,23 @@ func resolveBase(ctx context.Context, repo *gitchanges.Repo, base, headSHA strin
 	if err != nil {
 		return "", err
 	}
-	if headIsHEAD && headAncestorRE.MatchString(base) {
+	if m := ancestorRE.FindStringSubmatch(base); m != nil && (m[1] == headRef || m[1] == h) {
 		return b, nil // an ancestor of the head is the merge base of the two
 	}
 	return repo.MergeBase(ctx, b, h)
 }
 
-// headAncestorRE matches a ref that names an ancestor of HEAD (or HEAD) by its syntax alone: parent
-// and first-parent steps (HEAD~3, HEAD^, HEAD^2~1), not the reflog or a peel.
-var headAncestorRE = regexp.MustCompile(`^HEAD([~^][0-9]*)*$`)
+// headRefOr is the head's name for resolveBase: the --head argument, "HEAD" without one.
+func headRefOr(head string) string {
+	if head == "" {
+		return "HEAD"
+	}
+	return head
+}
+
+// ancestorRE splits a ref that names an ancestor of another by its syntax alone: the other ref,
+// then parent and first-parent steps (HEAD~3, HEAD^, <sha>^2~1); not the reflog or a peel.
+var ancestorRE = regexp.MustCompile(`^([^~^@{}:]+)([~^][0-9]*)*$`)
 
 type revReader struct {
 	repo *gitchanges.Repo

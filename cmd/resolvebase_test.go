@@ -32,23 +32,30 @@ func TestResolveBaseOfHEADsAncestors(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := strings.TrimSpace(gittest.Git(t, dir, "rev-parse", "HEAD"))
-	for _, base := range []string{"HEAD", "HEAD~1", "HEAD^", "HEAD~1^2", "HEAD^^2", "HEAD~2", "side", "main~1", "HEAD@{1}"} {
+	side := strings.TrimSpace(gittest.Git(t, dir, "rev-parse", "side"))
+	for _, base := range []string{"HEAD", "HEAD~1", "HEAD^", "HEAD~1^2", "HEAD^^2", "HEAD~2", "side", "main~1", "HEAD@{1}",
+		head + "~1", head + "^^2", side + "~0", side, "side~1"} {
 		want := strings.TrimSpace(gittest.Git(t, dir, "merge-base", base, "HEAD"))
-		for _, headSHA := range []string{"", head} {
-			got, err := resolveBase(ctx, repo, base, headSHA, true)
+		for _, h := range [][2]string{{"", "HEAD"}, {head, "HEAD"}, {head, head}, {head, "main"}} {
+			got, err := resolveBase(ctx, repo, base, h[0], h[1])
 			if err != nil || got != want {
-				t.Errorf("resolveBase(%s, head %q): %s, %v; git's merge-base is %s", base, headSHA, got, err, want)
+				t.Errorf("resolveBase(%s, head %q named %s): %s, %v; git's merge-base is %s", base, h[0], h[1], got, err, want)
 			}
 		}
-	}
-	for _, ref := range []string{"HEAD~1", "HEAD^2", "HEAD", "HEAD~10^3"} {
-		if !headAncestorRE.MatchString(ref) {
-			t.Errorf("%s is HEAD's ancestor by its syntax", ref)
+		// Another head: side, whose merge base with most of these is not the base itself.
+		want = strings.TrimSpace(gittest.Git(t, dir, "merge-base", base, "side"))
+		if got, err := resolveBase(ctx, repo, base, side, "side"); err != nil || got != want {
+			t.Errorf("resolveBase(%s, head side): %s, %v; git's merge-base is %s", base, got, err, want)
 		}
 	}
-	for _, ref := range []string{"HEAD@{1}", "HEAD^{commit}", "main~1", "HEADS~1", "HEAD~1..HEAD", "xHEAD"} {
-		if headAncestorRE.MatchString(ref) {
-			t.Errorf("%s taken for HEAD's ancestor", ref)
+	for ref, other := range map[string]string{"HEAD~1": "HEAD", "HEAD^2": "HEAD", "HEAD": "HEAD", "HEAD~10^3": "HEAD", "abc123~2": "abc123", "main^": "main"} {
+		if m := ancestorRE.FindStringSubmatch(ref); m == nil || m[1] != other {
+			t.Errorf("%s: %q; want an ancestor of %s", ref, m, other)
+		}
+	}
+	for _, ref := range []string{"HEAD@{1}", "HEAD^{commit}", "HEAD~1:path", "@~1"} {
+		if ancestorRE.MatchString(ref) {
+			t.Errorf("%s taken for an ancestor by its syntax", ref)
 		}
 	}
 }

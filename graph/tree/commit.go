@@ -26,6 +26,8 @@ type Commit struct {
 	// disk, when set, tells the clean files lazily instead, from git's index and each file's
 	// stat data (see NewIndexedDir): no git process stats the whole work tree first.
 	disk *statIndex
+	// records, when set, reads the index's entries for the listing instead of `git ls-files`.
+	records IndexRecordsReader
 }
 
 // CommitOption configures NewCommit.
@@ -36,6 +38,13 @@ type CommitOption func(*Commit)
 // instead of asking git which files are modified before the first read.
 func WithWorkTreeIndex(read IndexReader) CommitOption {
 	return func(c *Commit) { c.disk = &statIndex{read: read} }
+}
+
+// WithIndexListing reads git's index for the commit's listing (its entries, with what `git
+// diff-index --cached` says differs put back) rather than starting `git ls-files` for it; where
+// read cannot (a split or sparse index), git is asked.
+func WithIndexListing(read IndexRecordsReader) CommitOption {
+	return func(c *Commit) { c.records = read }
 }
 
 // NewCommit lists the tree of rev in the repository at root. The git process it starts ends with
@@ -54,7 +63,7 @@ func NewCommit(ctx context.Context, root, rev string, opts ...CommitOption) (*Co
 		}
 	}()
 	x := newIndex()
-	err := listCommit(ctx, root, rev, x)
+	err := listCommit(ctx, root, rev, x, c.records)
 	<-done
 	if err != nil {
 		return nil, err

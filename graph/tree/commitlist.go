@@ -2,6 +2,7 @@ package tree
 
 import (
 	"context"
+	"strconv"
 	"strings"
 )
 
@@ -12,8 +13,8 @@ import (
 // workspace of 2,000 packages it made --head <sha> 1.5× the run at the same commit checked out.
 // Anything the index cannot say exactly (a conflict, a sparse directory entry, an unexpected
 // record) falls back to ls-tree.
-func listCommit(ctx context.Context, root, rev string, x *index) error {
-	if m, ok := commitFromIndex(ctx, root, rev); ok {
+func listCommit(ctx context.Context, root, rev string, x *index, readIndex IndexRecordsReader) error {
+	if m, ok := commitFromIndex(ctx, root, rev, readIndex); ok {
 		for p, e := range m {
 			x.add(p, e)
 		}
@@ -26,9 +27,33 @@ func listCommit(ctx context.Context, root, rev string, x *index) error {
 	return parseTree(out, x)
 }
 
+// indexListing is what `git ls-files -s --cached` lists, from the index file: false when read is
+// nil or cannot, or an entry is one ls-files's reader would refuse (a conflict, an odd mode).
+func indexListing(read IndexRecordsReader) (map[string]entry, bool) {
+	if read == nil {
+		return nil, false
+	}
+	_, recs, ok := read()
+	if !ok {
+		return nil, false
+	}
+	m := make(map[string]entry, len(recs))
+	for _, r := range recs {
+		if r.Stage != 0 {
+			return nil, false
+		}
+		e, ok := gitMode(strconv.FormatUint(uint64(r.Mode), 8), r.Entry.ID)
+		if !ok {
+			return nil, false
+		}
+		m[r.Path] = e
+	}
+	return m, true
+}
+
 // commitFromIndex is rev's tree from the index and `git diff-index --cached rev`; false when the
 // index cannot give it exactly.
-func commitFromIndex(ctx context.Context, root, rev string) (map[string]entry, bool) {
+func commitFromIndex(ctx context.Context, root, rev string, readIndex IndexRecordsReader) (map[string]entry, bool) {
 	var diff []byte
 	var derr error
 	done := make(chan struct{})
@@ -39,12 +64,21 @@ func commitFromIndex(ctx context.Context, root, rev string) (map[string]entry, b
 		diff, derr = gitOutput(ctx, root, "diff-index", "--cached", "-z", "--raw", "--no-renames", "--no-relative",
 			"--ita-visible-in-index", "--ignore-submodules=none", "--full-index", rev, "--")
 	}()
-	staged, err := gitOutput(ctx, root, "ls-files", "-z", "-s", "--cached")
+	m, ok := indexListing(readIndex)
+	var staged []byte
+	var err error
+	if !ok {
+		staged, err = gitOutput(ctx, root, "ls-files", "-z", "-s", "--cached")
+	}
 	<-done
 	if err != nil || derr != nil {
 		return nil, false
 	}
-	m := map[string]entry{}
+	if ok {
+		staged = nil // the index's entries are in m
+	} else {
+		m = map[string]entry{}
+	}
 	for rec := range records(staged) {
 		meta, p, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)

@@ -51,12 +51,15 @@ func TestCommitFromIndexIsLsTree(t *testing.T) {
 		step.do()
 		for _, rev := range []string{"HEAD", "HEAD~1"} {
 			want := lsTree(t, dir, rev)
-			got, ok := commitFromIndex(ctx, dir, rev)
-			if !ok {
-				t.Fatalf("step %d (%s), %s: commitFromIndex could not answer", i, step.what, rev)
-			}
-			if !maps.Equal(got, want) {
-				t.Errorf("step %d (%s), %s:\nfrom the index %v\nls-tree        %v", i, step.what, rev, got, want)
+			// The index's entries from git ls-files, and from the index file.
+			for _, read := range []IndexRecordsReader{nil, indexRecords(dir)} {
+				got, ok := commitFromIndex(ctx, dir, rev, read)
+				if !ok {
+					t.Fatalf("step %d (%s), %s (file reader %v): commitFromIndex could not answer", i, step.what, rev, read != nil)
+				}
+				if !maps.Equal(got, want) {
+					t.Errorf("step %d (%s), %s (file reader %v):\nfrom the index %v\nls-tree        %v", i, step.what, rev, read != nil, got, want)
+				}
 			}
 		}
 	}
@@ -76,8 +79,11 @@ func TestCommitFromIndexDeclinesAConflict(t *testing.T) {
 	if out, err := exec.Command("git", append([]string{"-C", dir}, append(id, "merge", "-q", "other")...)...).CombinedOutput(); err == nil {
 		t.Fatalf("the merge should conflict: %s", out)
 	}
-	if _, ok := commitFromIndex(ctx, dir, "HEAD"); ok {
+	if _, ok := commitFromIndex(ctx, dir, "HEAD", nil); ok {
 		t.Error("commitFromIndex answered with a conflict in the index")
+	}
+	if _, ok := commitFromIndex(ctx, dir, "HEAD", indexRecords(dir)); ok {
+		t.Error("commitFromIndex answered from the index file with a conflict in it")
 	}
 	c, err := NewCommit(ctx, dir, "HEAD")
 	if err != nil {
