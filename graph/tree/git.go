@@ -107,19 +107,23 @@ func (b *batch) requestType(verb, id string) (typ string, size int64, missing bo
 			return "", 0, false, b.err
 		}
 	}
-	fail := func(err error) (string, int64, bool, error) {
-		if b.ctx.Err() != nil {
-			err = b.ctx.Err()
-		} else if s := strings.TrimSpace(b.stderr.String()); s != "" {
-			err = fmt.Errorf("%w: %s", err, s)
-		}
-		b.err = fmt.Errorf("git cat-file: %w", err)
-		return "", 0, false, b.err
-	}
+	fail := func(err error) (string, int64, bool, error) { return "", 0, false, b.fail(err) }
 	if _, err := io.WriteString(b.in, verb+" "+id+"\n"); err != nil {
 		return fail(err)
 	}
 	return b.readHeader(fail)
+}
+
+// fail breaks the batch with err, said as the context's end or with what git wrote to stderr: every
+// later request fails with it.
+func (b *batch) fail(err error) error {
+	if b.ctx.Err() != nil {
+		err = b.ctx.Err()
+	} else if s := strings.TrimSpace(b.stderr.String()); s != "" {
+		err = fmt.Errorf("%w: %s", err, s)
+	}
+	b.err = fmt.Errorf("git cat-file: %w", err)
+	return b.err
 }
 
 // readHeader reads the answer's header line of one request.
@@ -387,15 +391,7 @@ func (r *Rev) ReadFiles(ctx context.Context, paths []string) (data [][]byte, err
 	if b.err != nil {
 		return failAll(b.err)
 	}
-	fail := func(err error) (string, int64, bool, error) {
-		if b.ctx.Err() != nil {
-			err = b.ctx.Err()
-		} else if s := strings.TrimSpace(b.stderr.String()); s != "" {
-			err = fmt.Errorf("%w: %s", err, s)
-		}
-		b.err = fmt.Errorf("git cat-file: %w", err)
-		return "", 0, false, b.err
-	}
+	fail := func(err error) (string, int64, bool, error) { return "", 0, false, b.fail(err) }
 	// Written beside the reads: git answers as it reads, and a pipe holds only so much.
 	written := make(chan error, 1)
 	go func() {
