@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/golang"
@@ -93,7 +93,7 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 	if !every {
 		skip = func(i int) bool { return selected(g.Apps[i]) }
 	}
-	modCache := g.prefetchedModDiffs(ctx, base, changes)
+	modCache := map[string]modDiff{}
 	lockCache := map[string]lockDiff{}
 	// A rule's text once: the files of one package share their rule, and a long range matches
 	// thousands of them (loki's 100 commits: 20,000 reasons).
@@ -150,7 +150,7 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 			switch {
 			case onlyKind(ex.Rules, "go-mod") && a.goInfo != nil:
 				var affected bool
-				affected, rule = g.goModChange(ctx, a, c.Path, base, modCache)
+				affected, rule = g.goModChange(ctx, a, c.Path, base, changes, modCache)
 				if !affected {
 					continue
 				}
@@ -404,27 +404,27 @@ type basePrefetch struct {
 	ran     bool // the definitions were read: changes named a definition file or a deleted Dockerfile
 	apps    map[string]*App
 	err     error
-	// mods are the module diffs of the changed go.mod and go.sum files, by module directory.
-	mods map[string]modDiff
+	// mods are the module diffs of the changed go.mod and go.sum files, by module directory, set
+	// before modsDone is closed (before the definitions are read).
+	mods     map[string]modDiff
+	modsDone chan struct{}
 }
 
 // prefetchBase starts reading the definitions at base, once the changes are known, beside the
 // analysis of apps (which reads no definition file and changes no app's Dockerfile).
 func (g *Graph) prefetchBase(ctx context.Context, apps []*App, base BaseReader, changes func() ([]Change, error)) {
-	p := &basePrefetch{base: base, done: make(chan struct{})}
+	p := &basePrefetch{base: base, done: make(chan struct{}), modsDone: make(chan struct{})}
 	g.pre = p
 	go func() {
 		defer close(p.done)
+		modsDone := sync.OnceFunc(func() { close(p.modsDone) })
+		defer modsDone()
 		cs, err := changes()
 		if err != nil {
 			p.err = err
 			return
 		}
 		p.changes = cs
-		if defs, deleted := g.definitionPaths(apps, cs); len(defs) > 0 || deleted {
-			p.ran = true
-			p.apps, p.err = g.loadBaseDefinitionsOf(ctx, base, cs, apps)
-		}
 		// A changed go.mod or go.sum is compared at base for the Go apps of its module: read and
 		// parsed here, beside the analysis, rather than when affected meets it.
 		p.mods = map[string]modDiff{}
@@ -435,6 +435,11 @@ func (g *Graph) prefetchBase(ctx context.Context, apps []*App, base BaseReader, 
 				}
 			}
 		}
+		modsDone()
+		if defs, deleted := g.definitionPaths(apps, cs); len(defs) > 0 || deleted {
+			p.ran = true
+			p.apps, p.err = g.loadBaseDefinitionsOf(ctx, base, cs, apps)
+		}
 	}()
 }
 
@@ -443,21 +448,23 @@ func hasModDiff(m map[string]modDiff, dir string) bool {
 	return ok
 }
 
-// prefetchedModDiffs are the module diffs the prefetch computed, when it read the same base and
+// prefetchedModDiff is the module diff of dir the prefetch computed, when it read the same base and
 // changes; affected computes the others as it meets them.
-func (g *Graph) prefetchedModDiffs(ctx context.Context, base BaseReader, changes []Change) map[string]modDiff {
-	out := map[string]modDiff{}
-	if p := g.pre; p != nil && p.base == base {
-		select {
-		case <-p.done:
-		case <-ctx.Done():
-			return out
-		}
-		if p.err == nil && slices.Equal(p.changes, changes) {
-			maps.Copy(out, p.mods)
-		}
+func (g *Graph) prefetchedModDiff(ctx context.Context, base BaseReader, changes []Change, dir string) (modDiff, bool) {
+	p := g.pre
+	if p == nil || p.base != base {
+		return modDiff{}, false
 	}
-	return out
+	select {
+	case <-p.modsDone:
+	case <-ctx.Done():
+		return modDiff{}, false
+	}
+	if !slices.Equal(p.changes, changes) {
+		return modDiff{}, false
+	}
+	d, ok := p.mods[dir]
+	return d, ok
 }
 
 // baseDefinitions is loadBaseDefinitions, from the prefetch when it read the same base and changes.
@@ -717,7 +724,7 @@ type modDiff struct {
 // goModChange decides whether a go.mod or go.sum change reaches an app narrowed by Go analysis: only
 // when its closure imports a module whose requirement or sum changed. When that cannot be decided
 // (no base, a go directive change, an unparsable file) the app is affected, with the reason.
-func (g *Graph) goModChange(ctx context.Context, a *App, p string, base BaseReader, cache map[string]modDiff) (bool, string) {
+func (g *Graph) goModChange(ctx context.Context, a *App, p string, base BaseReader, changes []Change, cache map[string]modDiff) (bool, string) {
 	dir := path.Dir(p)
 	name := path.Base(p)
 	if dir != a.goInfo.moduleDir || (name != "go.mod" && name != "go.sum") {
@@ -725,7 +732,9 @@ func (g *Graph) goModChange(ctx context.Context, a *App, p string, base BaseRead
 	}
 	d, ok := cache[dir]
 	if !ok {
-		d = g.diffModule(ctx, dir, base)
+		if d, ok = g.prefetchedModDiff(ctx, base, changes, dir); !ok {
+			d = g.diffModule(ctx, dir, base)
+		}
 		cache[dir] = d
 	}
 	if !d.decided {
