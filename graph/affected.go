@@ -74,6 +74,16 @@ func (g *Graph) AffectedApps(ctx context.Context, changes []Change, base BaseRea
 }
 
 func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader, every bool) ([]Affected, error) {
+	ix := g.inputIndex()
+	var sel *selected // the apps already selected, when one reason is enough
+	appIndex := map[string]int{}
+	if !every {
+		sel = ix.newSelected(len(g.Apps))
+		for i, a := range g.Apps {
+			appIndex[a.Name] = i
+		}
+	}
+	selectedApp := func(i int) bool { return sel.has(i) }
 	hits := map[string]*Affected{}
 	hit := func(a *App, status string, r Reason) {
 		h, ok := hits[a.Name]
@@ -84,14 +94,9 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 		if every || len(h.Reasons) == 0 {
 			h.Reasons = append(h.Reasons, r)
 		}
-	}
-	selected := func(a *App) bool {
-		_, ok := hits[a.Name]
-		return !every && ok
-	}
-	var skip func(int) bool // the apps already selected, when one reason is enough
-	if !every {
-		skip = func(i int) bool { return selected(g.Apps[i]) }
+		if i, ok := appIndex[a.Name]; ok && h.Status == "affected" {
+			sel.add(i)
+		}
 	}
 	modCache := map[string]modDiff{}
 	lockCache := map[string]lockDiff{}
@@ -106,7 +111,6 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 		}
 		return t
 	}
-	ix := g.inputIndex()
 	decisions := ignoreDecisions{}
 	for _, c := range changes {
 		if err := ctx.Err(); err != nil {
@@ -124,10 +128,10 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 			}
 			continue
 		}
-		cands := ix.candidates(cleanPath(c.Path), skip)
-		inside := ix.beneath(cleanPath(c.Path), skip)
+		cands := ix.candidates(cleanPath(c.Path), sel)
+		inside := ix.beneath(cleanPath(c.Path), sel)
 		for ai, a := range g.Apps {
-			if selected(a) {
+			if selectedApp(ai) {
 				continue
 			}
 			only, ok := cands[ai]

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"path"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -68,25 +67,25 @@ func (g *Graph) inputIndex() *inputIndex {
 }
 
 // candidates returns, per app index, the sorted indices of the inputs that may cover p.
-// Apps for which skip (when not nil) is true are left out.
-func (ix *inputIndex) candidates(p string, skip func(app int) bool) map[int][]int {
+// Apps sel has selected (when not nil) are left out.
+func (ix *inputIndex) candidates(p string, sel *selected) map[int][]int {
 	out := map[int][]int{}
 	add := func(l []appInput) {
 		for _, x := range l {
-			if skip == nil || !skip(x.app) {
+			if !sel.has(x.app) {
 				out[x.app] = append(out[x.app], x.in)
 			}
 		}
 	}
 	for a := p; ; a = path.Dir(a) {
 		add(ix.byPrefix[a])
-		for _, r := range ix.runs {
-			if skip != nil && !slices.ContainsFunc(r.apps, func(x appInput) bool { return !skip(x.app) }) {
+		for ri, r := range ix.runs {
+			if sel.allOf(ri) {
 				continue // a long range selects a shared closure's apps early: its search is spared
 			}
 			if i := r.run.find(a); i >= 0 {
 				for _, x := range r.apps {
-					if skip == nil || !skip(x.app) {
+					if !sel.has(x.app) {
 						out[x.app] = append(out[x.app], x.in+i)
 					}
 				}
@@ -107,15 +106,15 @@ func (ix *inputIndex) candidates(p string, skip func(app int) bool) map[int][]in
 // beneath returns, per app index, its first input (in input order) filed strictly under directory
 // p. git reports a changed submodule as the one path of its directory, which covers every input
 // inside it; a changed path with inputs beneath it is such a directory.
-// Apps for which skip (when not nil) is true are left out.
-func (ix *inputIndex) beneath(p string, skip func(app int) bool) map[int]int {
+// Apps sel has selected (when not nil) are left out.
+func (ix *inputIndex) beneath(p string, sel *selected) map[int]int {
 	if p == "." {
 		return nil // the root holds every input; a change is never the root itself
 	}
 	prefix := p + "/"
 	out := map[int]int{}
 	first := func(x appInput) {
-		if skip != nil && skip(x.app) {
+		if sel.has(x.app) {
 			return
 		}
 		if in, ok := out[x.app]; !ok || x.in < in {
@@ -127,8 +126,8 @@ func (ix *inputIndex) beneath(p string, skip func(app int) bool) map[int]int {
 			first(x)
 		}
 	}
-	for _, r := range ix.runs {
-		if skip != nil && !slices.ContainsFunc(r.apps, func(x appInput) bool { return !skip(x.app) }) {
+	for ri, r := range ix.runs {
+		if sel.allOf(ri) {
 			continue
 		}
 		if i := r.run.firstBeneath(p); i >= 0 {
@@ -149,3 +148,41 @@ func compactInts(l []int) []int {
 	}
 	return out
 }
+
+// selected is the apps affected has selected, by index, and how many apps of each shared run are
+// not yet: a run whose apps are all selected is not searched.
+type selected struct {
+	apps    []bool
+	left    []int   // by run: apps not yet selected
+	appRuns [][]int // by app: the runs it shares
+}
+
+func (ix *inputIndex) newSelected(apps int) *selected {
+	s := &selected{apps: make([]bool, apps), left: make([]int, len(ix.runs)), appRuns: make([][]int, apps)}
+	for ri, r := range ix.runs {
+		seen := map[int]bool{}
+		for _, x := range r.apps {
+			if !seen[x.app] {
+				seen[x.app] = true
+				s.left[ri]++
+				s.appRuns[x.app] = append(s.appRuns[x.app], ri)
+			}
+		}
+	}
+	return s
+}
+
+// add marks app selected.
+func (s *selected) add(app int) {
+	if s == nil || s.apps[app] {
+		return
+	}
+	s.apps[app] = true
+	for _, ri := range s.appRuns[app] {
+		s.left[ri]--
+	}
+}
+
+func (s *selected) has(app int) bool { return s != nil && s.apps[app] }
+
+func (s *selected) allOf(run int) bool { return s != nil && s.left[run] == 0 }

@@ -49,3 +49,29 @@ func TestInputIndexGivesTheSameExplanationAsEveryInput(t *testing.T) {
 		}
 	}
 }
+
+// A shared run counts each of its apps once, however many of the app's inputs it holds, and is
+// done when the last of them is selected.
+func TestSelectedRunsCountEachAppOnce(t *testing.T) {
+	ix := &inputIndex{runs: []indexedRun{
+		{apps: []appInput{{0, 1}, {0, 5}, {2, 0}}},
+		{apps: []appInput{{1, 0}}},
+	}}
+	s := ix.newSelected(3)
+	if s.allOf(0) || s.allOf(1) {
+		t.Fatal("a run is done before any app is selected")
+	}
+	s.add(0)
+	s.add(0)
+	if s.allOf(0) || !s.has(0) || s.has(2) {
+		t.Errorf("app 0 selected twice: run 0 done %v, has(0) %v, has(2) %v", s.allOf(0), s.has(0), s.has(2))
+	}
+	s.add(2)
+	if !s.allOf(0) || s.allOf(1) {
+		t.Errorf("apps 0 and 2 selected: run 0 done %v, run 1 done %v", s.allOf(0), s.allOf(1))
+	}
+	var none *selected
+	if none.has(0) || none.allOf(0) {
+		t.Error("no selection selected something")
+	}
+}
