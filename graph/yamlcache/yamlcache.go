@@ -51,9 +51,10 @@ type memoEntry struct {
 	err  error
 }
 
-// memoLimit bounds the content parsed nodes are kept for in memory: a run reads a few MB of YAML;
-// a process that loads many repositories (the tests) stops keeping, and parses.
-const memoLimit = 64 << 20
+// memoLimit bounds the content parsed nodes are kept for in memory (nodes take about ten times
+// their source): a run reads a few hundred KB of workflows and compose files; a process that
+// loads many repositories (the tests) stops keeping, and parses.
+const memoLimit = 16 << 20
 
 var memo struct {
 	sync.Mutex
