@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/golang"
@@ -408,29 +407,50 @@ type basePrefetch struct {
 	ran     bool // the definitions were read: changes named a definition file or a deleted Dockerfile
 	apps    map[string]*App
 	err     error
-	// mods are the module diffs of the changed go.mod and go.sum files, by module directory, set
-	// before modsDone is closed (before the definitions are read).
-	mods     map[string]modDiff
-	modsDone chan struct{}
+	// mods are the module diffs of the changed go.mod and go.sum files of modChanges, by module
+	// directory, set before modsDone is closed.
+	mods        map[string]modDiff
+	modChanges  []Change
+	modsDone    chan struct{}
+	defsStarted bool // prefetchBase started reading the definitions: done will be closed
 }
 
 // prefetchBase starts reading the definitions at base, once the changes are known, beside the
 // analysis of apps (which reads no definition file and changes no app's Dockerfile).
 func (g *Graph) prefetchBase(ctx context.Context, apps []*App, base BaseReader, changes func() ([]Change, error)) {
-	p := &basePrefetch{base: base, done: make(chan struct{}), modsDone: make(chan struct{})}
-	g.pre = p
+	p := g.pre
+	if p == nil || p.base != base {
+		p = g.prefetchModDiffs(ctx, base, changes)
+	}
+	p.defsStarted = true
 	go func() {
 		defer close(p.done)
-		modsDone := sync.OnceFunc(func() { close(p.modsDone) })
-		defer modsDone()
 		cs, err := changes()
 		if err != nil {
 			p.err = err
 			return
 		}
 		p.changes = cs
-		// A changed go.mod or go.sum is compared at base for the Go apps of its module: read and
-		// parsed here, beside the analysis, rather than when affected meets it.
+		if defs, deleted := g.definitionPaths(apps, cs); len(defs) > 0 || deleted {
+			p.ran = true
+			p.apps, p.err = g.loadBaseDefinitionsOf(ctx, base, cs, apps)
+		}
+	}()
+}
+
+// prefetchModDiffs starts comparing the changed go.mod and go.sum files at base with the head's for
+// the Go apps of their modules, once the changes are known: it needs no app, so it runs beside
+// discovery too, rather than when affected meets the file.
+func (g *Graph) prefetchModDiffs(ctx context.Context, base BaseReader, changes func() ([]Change, error)) *basePrefetch {
+	p := &basePrefetch{base: base, done: make(chan struct{}), modsDone: make(chan struct{})}
+	g.pre = p
+	go func() {
+		defer close(p.modsDone)
+		cs, err := changes()
+		if err != nil {
+			return
+		}
+		p.modChanges = cs
 		p.mods = map[string]modDiff{}
 		for _, c := range cs {
 			if n := path.Base(c.Path); n == "go.mod" || n == "go.sum" {
@@ -439,12 +459,16 @@ func (g *Graph) prefetchBase(ctx context.Context, apps []*App, base BaseReader, 
 				}
 			}
 		}
-		modsDone()
-		if defs, deleted := g.definitionPaths(apps, cs); len(defs) > 0 || deleted {
-			p.ran = true
-			p.apps, p.err = g.loadBaseDefinitionsOf(ctx, base, cs, apps)
-		}
 	}()
+	return p
+}
+
+// wait waits for what the prefetch started: a failed Load leaves nothing running.
+func (p *basePrefetch) wait() {
+	<-p.modsDone
+	if p.defsStarted {
+		<-p.done
+	}
 }
 
 func hasModDiff(m map[string]modDiff, dir string) bool {
@@ -464,7 +488,7 @@ func (g *Graph) prefetchedModDiff(ctx context.Context, base BaseReader, changes 
 	case <-ctx.Done():
 		return modDiff{}, false
 	}
-	if !slices.Equal(p.changes, changes) {
+	if !slices.Equal(p.modChanges, changes) {
 		return modDiff{}, false
 	}
 	d, ok := p.mods[dir]

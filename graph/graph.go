@@ -149,6 +149,14 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	// discovery, which is sequential: on a large repository each is a tenth of a warm run.
 	kept := lang.loadKeptClosures()
 	defer kept()
+	if o.base != nil && o.changes != nil {
+		pre := g.prefetchModDiffs(ctx, o.base, o.changes)
+		defer func() {
+			if g.Apps == nil {
+				pre.wait() // a failed Load leaves nothing running
+			}
+		}()
+	}
 	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict, o.cache)
 	if err != nil {
 		return nil, err
@@ -157,11 +165,6 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	g.discovery = d.result
 	if o.base != nil && o.changes != nil {
 		g.prefetchBase(ctx, apps, o.base, o.changes)
-		defer func() {
-			if g.Apps == nil {
-				<-g.pre.done // a failed Load leaves nothing running
-			}
-		}()
 	}
 	lang.art.tracked = o.tracked
 	if d.result != nil {
