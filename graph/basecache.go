@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/graph/discover"
 )
 
 // baseDefsKind is the cache kind of the app definitions at a base: baseApp values as JSON. Change
@@ -51,30 +52,6 @@ func fromBaseApps(list []baseApp) map[string]*App {
 	return out
 }
 
-// envNames adds the variables data may read from the environment ($NAME, ${NAME…}), as compose
-// interpolation does; over-reading only makes the key stricter. A scan, not a regexp: the
-// definitions at base are a few hundred KB.
-func envNames(data []byte, names map[string]bool) {
-	for i := bytes.IndexByte(data, '$'); i >= 0; {
-		j := i + 1
-		if j < len(data) && data[j] == '{' {
-			j++
-		}
-		k := j
-		for k < len(data) && (data[k] == '_' || '0' <= data[k] && data[k] <= '9' || 'a' <= data[k] && data[k] <= 'z' || 'A' <= data[k] && data[k] <= 'Z') {
-			k++
-		}
-		if k > j {
-			names[string(data[j:k])] = true
-		}
-		n := bytes.IndexByte(data[k:], '$')
-		if n < 0 {
-			break
-		}
-		i = k + n
-	}
-}
-
 // reachesOut reports what makes compose-go read files from the OS, outside the contents: a
 // top-level include, a service's extends (and any other line that says so: over-reading only
 // keeps less).
@@ -105,26 +82,14 @@ func baseDefsKey(root, cfgFile string, contents map[string][]byte, list, env []s
 			continue
 		}
 		write(string(data))
-		envNames(data, names)
+		discover.EnvNames(data, names)
 	}
 	write(strconv.Itoa(len(list)))
 	for _, p := range list {
 		write(p)
 	}
-	vars := map[string]string{} // the last definition wins, as in os/exec
-	for _, kv := range env {
-		n, v, _ := strings.Cut(kv, "=")
-		vars[n] = v
-		if strings.HasPrefix(n, "COMPOSE_") || strings.HasPrefix(n, "DOCKER_") || strings.HasPrefix(n, "BUILDX_") {
-			names[n] = true
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(names)) {
-		if v, ok := vars[n]; ok {
-			write(n + "=" + v)
-		} else {
-			write(n + "\x00unset")
-		}
+	for _, kv := range discover.EnvValues(env, names, "COMPOSE_", "DOCKER_", "BUILDX_") {
+		write(kv)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

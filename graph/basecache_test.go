@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/graph/discover"
 )
 
 // The definitions at base come out the same uncached, stored and kept, and with the head's apps
@@ -103,7 +104,7 @@ func TestEnvNamesIsTheComposePattern(t *testing.T) {
 			want[m[1]] = true
 		}
 		got := map[string]bool{}
-		envNames([]byte(s), got)
+		discover.EnvNames([]byte(s), got)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: %v; the pattern finds %v", s, got, want)
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,9 +46,54 @@ type composeBuild struct {
 
 const composeKind cache.Kind = "compose-model/1"
 
-// composeNameRE finds the names a compose file or .env may interpolate: every $NAME and ${NAME…}
-// (over-reading $$NAME only makes the key stricter).
-var composeNameRE = regexp.MustCompile(`\$\{?(\w+)`)
+// EnvNames adds to names the variables data may interpolate, as compose does: every $NAME and
+// ${NAME…} (over-reading $$NAME only makes a key stricter). A scan, not a regexp: keys of a large
+// repository read a few hundred KB.
+func EnvNames(data []byte, names map[string]bool) {
+	for i := bytes.IndexByte(data, '$'); i >= 0; {
+		j := i + 1
+		if j < len(data) && data[j] == '{' {
+			j++
+		}
+		k := j
+		for k < len(data) && (data[k] == '_' || '0' <= data[k] && data[k] <= '9' || 'a' <= data[k] && data[k] <= 'z' || 'A' <= data[k] && data[k] <= 'Z') {
+			k++
+		}
+		if k > j {
+			names[string(data[j:k])] = true
+		}
+		n := bytes.IndexByte(data[k:], '$')
+		if n < 0 {
+			break
+		}
+		i = k + n
+	}
+}
+
+// EnvValues is what a cache key holds of env: for each name, and each variable of env whose name
+// has one of prefixes (added to names), "NAME=value" or "NAME\x00unset", in name order; the last
+// definition in env wins, as in os/exec.
+func EnvValues(env []string, names map[string]bool, prefixes ...string) []string {
+	vars := map[string]string{}
+	for _, kv := range env {
+		n, v, _ := strings.Cut(kv, "=")
+		vars[n] = v
+		for _, p := range prefixes {
+			if strings.HasPrefix(n, p) {
+				names[n] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		if v, ok := vars[n]; ok {
+			out = append(out, n+"="+v)
+		} else {
+			out = append(out, n+"\x00unset")
+		}
+	}
+	return out
+}
 
 // composeModelOf loads the project (see composeProject) and keeps what discovery reads of it. With
 // Options.Cache it is read from and stored in the parse cache, keyed by the content of the
@@ -116,14 +160,6 @@ func newComposeModel(proj *types.Project, names map[string]bool) *composeModel {
 // the variable names the model keeps.
 func (f *finder) composeKey(pr composeProject, env []string) (string, map[string]bool) {
 	names := map[string]bool{"HOME": true}
-	vars := map[string]string{} // the last definition wins, as in os/exec
-	for _, kv := range env {
-		n, v, _ := strings.Cut(kv, "=")
-		vars[n] = v
-		if strings.HasPrefix(n, "COMPOSE_") || strings.HasPrefix(n, "DOCKER_") {
-			names[n] = true
-		}
-	}
 	h := sha256.New()
 	onDisk := true
 	write := func(s string) { h.Write([]byte(strconv.Itoa(len(s)) + ":" + s)) }
@@ -147,17 +183,11 @@ func (f *finder) composeKey(pr composeProject, env []string) (string, map[string
 			cacheable = false
 		}
 		write(string(data))
-		for _, m := range composeNameRE.FindAllSubmatch(data, -1) {
-			names[string(m[1])] = true
-		}
+		EnvNames(data, names)
 	}
 	write(strconv.FormatBool(onDisk))
-	for _, n := range slices.Sorted(maps.Keys(names)) {
-		if v, ok := vars[n]; ok {
-			write(n + "=" + v)
-		} else {
-			write(n + "\x00unset")
-		}
+	for _, kv := range EnvValues(env, names, "COMPOSE_", "DOCKER_") {
+		write(kv)
 	}
 	if !cacheable {
 		return "", names
