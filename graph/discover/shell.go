@@ -5,9 +5,10 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/monoctx/monoctx/internal/memo"
 )
 
 // part is a piece of a shell word: literal text, or a variable whose value is unknown.
@@ -386,44 +387,15 @@ func parseWord(s string) (*syntax.Word, bool) {
 // shellKey is one program of one file.
 type shellKey struct{ src, name string }
 
-type shellParse struct {
-	once sync.Once
-	f    *syntax.File
-	err  error
-}
-
 // shellParses keeps each program's syntax tree for the run: the definitions at base are mostly
 // the head's files again (a large repository's Makefile recipes were parsed twice). Bounded by the
 // source kept, for processes that load many repositories.
-var shellParses struct {
-	sync.Mutex
-	m     map[shellKey]*shellParse
-	bytes int
-}
-
-const shellParsesLimit = 16 << 20
+var shellParses = memo.New[shellKey, *syntax.File](16 << 20)
 
 // parseShell is bash's syntax tree of src, parsed once per run. The tree is shared: nothing may
 // change it.
 func parseShell(src, name string) (*syntax.File, error) {
-	k := shellKey{src, name}
-	shellParses.Lock()
-	p, ok := shellParses.m[k]
-	if !ok && shellParses.bytes+len(src) <= shellParsesLimit {
-		if shellParses.m == nil {
-			shellParses.m = map[shellKey]*shellParse{}
-		}
-		p = &shellParse{}
-		shellParses.m[k] = p
-		shellParses.bytes += len(src)
-	}
-	shellParses.Unlock()
-	parse := func() (*syntax.File, error) {
+	return shellParses.Do(shellKey{src, name}, len(src), func() (*syntax.File, error) {
 		return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), name)
-	}
-	if p == nil {
-		return parse()
-	}
-	p.once.Do(func() { p.f, p.err = parse() })
-	return p.f, p.err
+	})
 }

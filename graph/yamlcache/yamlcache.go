@@ -8,11 +8,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"sync"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/internal/memo"
 )
 
 // Kinds of the parse cache: one node tree (yaml.Unmarshal), or every document (yaml.Decoder).
@@ -45,42 +45,14 @@ type memoKey struct {
 	id   string
 }
 
-type memoEntry struct {
-	once sync.Once
-	docs []*yaml.Node
-	err  error
-}
-
-// memoLimit bounds the content parsed nodes are kept for in memory (nodes take about ten times
-// their source): a run reads a few hundred KB of workflows and compose files; a process that
-// loads many repositories (the tests) stops keeping, and parses.
-const memoLimit = 16 << 20
-
-var memo struct {
-	sync.Mutex
-	m     map[memoKey]*memoEntry
-	bytes int
-}
+// parses keep the nodes of at most 16 MiB of YAML (nodes take about ten times their source): a run
+// reads a few hundred KB of workflows and compose files; a process that loads many repositories
+// (the tests) stops keeping, and parses.
+var parses = memo.New[memoKey, []*yaml.Node](16 << 20)
 
 func parse(c *cache.Cache, kind cache.Kind, data []byte) ([]*yaml.Node, error) {
 	id := cache.BlobID(data)
-	k := memoKey{kind, id}
-	memo.Lock()
-	e, ok := memo.m[k]
-	if !ok && memo.bytes+len(data) <= memoLimit {
-		if memo.m == nil {
-			memo.m = map[memoKey]*memoEntry{}
-		}
-		e = &memoEntry{}
-		memo.m[k] = e
-		memo.bytes += len(data)
-	}
-	memo.Unlock()
-	if e == nil {
-		return load(c, kind, id, data)
-	}
-	e.once.Do(func() { e.docs, e.err = load(c, kind, id, data) })
-	return e.docs, e.err
+	return parses.Do(memoKey{kind, id}, len(data), func() ([]*yaml.Node, error) { return load(c, kind, id, data) })
 }
 
 // load takes the nodes from the cache, or parses data and stores them.

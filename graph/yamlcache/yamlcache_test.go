@@ -239,8 +239,4 @@ func FuzzEncoding(f *testing.F) {
 	})
 }
 
-func resetMemo() {
-	memo.Lock()
-	memo.m, memo.bytes = nil, 0
-	memo.Unlock()
-}
+func resetMemo() { parses.Reset() }
