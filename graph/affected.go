@@ -82,7 +82,6 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 			appIndex[a.Name] = i
 		}
 	}
-	selectedApp := func(i int) bool { return sel.has(i) }
 	hits := map[string]*Affected{}
 	hit := func(a *App, status string, r Reason) {
 		h, ok := hits[a.Name]
@@ -130,7 +129,7 @@ func (g *Graph) affected(ctx context.Context, changes []Change, base BaseReader,
 		cands := ix.candidates(cleanPath(c.Path), sel)
 		inside := ix.beneath(cleanPath(c.Path), sel)
 		for ai, a := range g.Apps {
-			if selectedApp(ai) {
+			if sel.has(ai) {
 				continue
 			}
 			only, ok := cands[ai]
@@ -454,7 +453,8 @@ func (g *Graph) prefetchModDiffs(ctx context.Context, base BaseReader, changes f
 		p.mods = map[string]modDiff{}
 		for _, c := range cs {
 			if n := path.Base(c.Path); n == "go.mod" || n == "go.sum" {
-				if dir := path.Dir(c.Path); !hasModDiff(p.mods, dir) {
+				dir := path.Dir(c.Path)
+				if _, done := p.mods[dir]; !done {
 					p.mods[dir] = g.diffModule(ctx, dir, base)
 				}
 			}
@@ -469,11 +469,6 @@ func (p *basePrefetch) wait() {
 	if p.defsStarted {
 		<-p.done
 	}
-}
-
-func hasModDiff(m map[string]modDiff, dir string) bool {
-	_, ok := m[dir]
-	return ok
 }
 
 // prefetchedModDiff is the module diff of dir the prefetch computed, when it read the same base and
