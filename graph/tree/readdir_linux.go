@@ -100,15 +100,22 @@ func readDirent(fd int, buf []byte) (int, error) {
 	}
 }
 
-// readFile is os.ReadFile without what an *os.File sets up for the poller (four fcntl, an
-// epoll_ctl and an fstat for every file): open, read to the end, close.
+// readFile is os.ReadFile without what an *os.File sets up for the poller (four fcntl and an
+// epoll_ctl for every file): open, fstat, read to the end, close. The fstat sizes the buffer:
+// growing it from 512 bytes copied a warm run's large files (go.sum, workflows, Makefiles) a
+// dozen times each, 8 ms of a 120 ms run on a large repository.
 func readFile(name string) ([]byte, error) {
 	fd, err := openFile(name)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer syscall.Close(fd)
-	data := make([]byte, 0, 512)
+	size := 512
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Size > 0 && st.Size < 1<<30 {
+		size = int(st.Size) + 1 // one more byte: the read that finds the end needs no growth
+	}
+	data := make([]byte, 0, size)
 	for {
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
