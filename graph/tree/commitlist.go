@@ -74,10 +74,8 @@ func commitFromIndex(ctx context.Context, root, rev string, readIndex IndexRecor
 	if err != nil || derr != nil {
 		return nil, false
 	}
-	if ok {
-		staged = nil // the index's entries are in m
-	} else {
-		m = map[string]entry{}
+	if !ok {
+		m = map[string]entry{} // filled from ls-files's records below
 	}
 	for rec := range records(staged) {
 		meta, p, ok := strings.Cut(rec, "\t")
