@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/golang"
 	"github.com/monoctx/monoctx/graph/jsdeps"
@@ -815,7 +816,7 @@ func (g *Graph) diffModule(ctx context.Context, dir string, base BaseReader) mod
 	if err != nil {
 		return modDiff{why: err.Error()}
 	}
-	changed, decided, err := golang.ChangedModules(oldMod, newMod, oldSum, newSum)
+	changed, decided, err := changedModules(g.cache, oldMod, newMod, oldSum, newSum)
 	if err != nil {
 		return modDiff{why: err.Error()}
 	}
@@ -827,4 +828,41 @@ func (g *Graph) diffModule(ctx context.Context, dir string, base BaseReader) mod
 		d.changed[m] = true
 	}
 	return d
+}
+
+// modDiffKind is the cache kind of a module comparison (golang.ChangedModules): decided, then the
+// changed modules. Change the number when ChangedModules' answer for the same files changes.
+const modDiffKind cache.Kind = "module-diff/1"
+
+// changedModules is golang.ChangedModules kept in c (nil: none) by the blob ids of the four
+// files: parsing a large go.mod and go.sum at base and head was a tenth of a warm run's CPU, and
+// a CI job compares the same base with every push. Errors are not kept.
+func changedModules(c *cache.Cache, oldMod, newMod, oldSum, newSum []byte) ([]string, bool, error) {
+	if c == nil {
+		return golang.ChangedModules(oldMod, newMod, oldSum, newSum)
+	}
+	var k cache.Encoder
+	for _, data := range [][]byte{oldMod, newMod, oldSum, newSum} {
+		k.Bool(data != nil) // a missing file is not an empty one
+		if data != nil {
+			k.String(cache.BlobID(data))
+		}
+	}
+	id := string(k.Bytes())
+	if v, ok := c.Get(modDiffKind, id, ""); ok {
+		d := cache.NewDecoder(v)
+		decided, changed := d.Bool(), d.Strings()
+		if d.Err() == nil {
+			return changed, decided, nil
+		}
+	}
+	changed, decided, err := golang.ChangedModules(oldMod, newMod, oldSum, newSum)
+	if err != nil {
+		return nil, false, err
+	}
+	var e cache.Encoder
+	e.Bool(decided)
+	e.Strings(changed)
+	c.Put(modDiffKind, id, "", e.Bytes())
+	return changed, decided, nil
 }

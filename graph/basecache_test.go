@@ -10,6 +10,7 @@ import (
 
 	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/discover"
+	"github.com/monoctx/monoctx/graph/golang"
 )
 
 // The definitions at base come out the same uncached, stored and kept, and with the head's apps
@@ -107,6 +108,63 @@ func TestEnvNamesIsTheComposePattern(t *testing.T) {
 		discover.EnvNames([]byte(s), got)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: %v; the pattern finds %v", s, got, want)
+		}
+	}
+}
+
+// A module comparison is kept by the four files' contents: the same files answer from the cache
+// (a value planted under their key is what comes back), other files or a missing one do not, a
+// kept answer survives a flush, and errors are not kept.
+func TestChangedModulesKept(t *testing.T) {
+	oldMod := []byte("module example.com/m\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n")
+	newMod := []byte("module example.com/m\n\ngo 1.22\n\nrequire (\n\texample.com/a v1.1.0\n\texample.com/b v0.1.0\n)\n")
+	sum := []byte("example.com/a v1.0.0 h1:aaa=\n")
+	want, wantDecided, err := golang.ChangedModules(oldMod, newMod, sum, sum)
+	if err != nil || !wantDecided || !reflect.DeepEqual(want, []string{"example.com/a", "example.com/b"}) {
+		t.Fatalf("uncached: %v %v %v", want, wantDecided, err)
+	}
+	dir := t.TempDir()
+	c := cache.Open(dir, "test")
+	for run := range 2 {
+		got, decided, err := changedModules(c, oldMod, newMod, sum, sum)
+		if err != nil || decided != wantDecided || !reflect.DeepEqual(got, want) {
+			t.Fatalf("run %d: %v %v %v", run, got, decided, err)
+		}
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c = cache.Open(dir, "test")
+	got, _, err := changedModules(c, oldMod, newMod, sum, sum)
+	if hits, _ := c.Stats(); err != nil || hits != 1 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a flush: %v %v, %d hits", got, err, hits)
+	}
+
+	// The kept value is what answers: plant another under the same files' key, in a fresh cache.
+	c = cache.Open(t.TempDir(), "test")
+	var k cache.Encoder
+	for _, data := range [][]byte{oldMod, newMod, sum, sum} {
+		k.Bool(true)
+		k.String(cache.BlobID(data))
+	}
+	var v cache.Encoder
+	v.Bool(true)
+	v.Strings([]string{"example.com/planted"})
+	c.Put(modDiffKind, string(k.Bytes()), "", v.Bytes())
+	if got, _, _ := changedModules(c, oldMod, newMod, sum, sum); !reflect.DeepEqual(got, []string{"example.com/planted"}) {
+		t.Fatalf("the kept value was not read: %v", got)
+	}
+	// A missing go.sum is not an empty one, nor another file's.
+	if got, _, _ := changedModules(c, oldMod, newMod, nil, sum); !reflect.DeepEqual(got, want) {
+		t.Errorf("missing base go.sum: %v, want %v", got, want)
+	}
+	if _, decided, _ := changedModules(c, nil, newMod, sum, sum); decided {
+		t.Error("a missing base go.mod was decided")
+	}
+	bad := []byte("module example.com/m\nrequire (\n")
+	for range 2 {
+		if _, _, err := changedModules(c, bad, newMod, sum, sum); err == nil {
+			t.Fatal("a broken go.mod parsed")
 		}
 	}
 }
