@@ -164,7 +164,7 @@ func makeBuildLines(fsys files, root, file, dir string, data []byte) []buildLine
 	}
 	vars := map[string]string{}
 	for _, l := range lines {
-		if strings.HasPrefix(l.text, "\t") {
+		if strings.HasPrefix(l.text, "\t") || !strings.Contains(l.text, "=") { // every assignment has one
 			continue
 		}
 		m := makeAssignRE.FindStringSubmatch(strings.TrimSpace(l.text))

@@ -66,7 +66,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 	// allowlist: that is derived from the input set, and would hide a new COPY source until
 	// regeneration.
 	if rel, err := repoRel(root, applicable); err == nil && fsys.fileExists(applicable) {
-		f, generated, err := ignore.ReadUserIn(fsys.ReadFile, applicable, rel)
+		f, generated, err := lang.readIgnore(applicable, rel)
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func computeInputs(ctx context.Context, root string, cfg *Config, a *App, lang *
 			// A generated per-Dockerfile file that took nothing over carries the context's file.
 			ctxIgnore := joinRel(a.Context, ".dockerignore")
 			if p := filepath.Join(root, filepath.FromSlash(ctxIgnore)); fsys.fileExists(p) {
-				if a.ignore, _, err = ignore.ReadUserIn(fsys.ReadFile, p, ctxIgnore); err != nil {
+				if a.ignore, _, err = lang.readIgnore(p, ctxIgnore); err != nil {
 					return err
 				}
 			}

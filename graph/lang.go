@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"github.com/monoctx/monoctx/ignore"
 	"maps"
 	"path"
 	"path/filepath"
@@ -46,6 +47,9 @@ type langCache struct {
 	mkMu sync.Mutex
 	mk   map[string]*mkEntry // the include lines of the Makefiles RUN make reads, by path
 
+	igMu sync.Mutex
+	ig   map[[2]string]*ignoreEntry // ignore files read, by path and name
+
 	cache *cache.Cache // parse results across runs (nil: none)
 	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
 
@@ -63,7 +67,7 @@ type goEntry struct {
 }
 
 func newLangCache(root string, fsys files) *langCache {
-	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}, mk: map[string]*mkEntry{}}
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}, mk: map[string]*mkEntry{}, ig: map[[2]string]*ignoreEntry{}}
 }
 
 // entryOf returns m's entry for k, a new one the first time; mu guards m. The entries memoize
@@ -77,6 +81,22 @@ func entryOf[K comparable, E any](mu *sync.Mutex, m map[K]*E, k K) *E {
 		m[k] = e
 	}
 	return e
+}
+
+// ignoreEntry is an ignore file read once per Load: the apps of one context share its
+// .dockerignore (33 apps on loki read and parsed it each). A parsed ignore.File is only read.
+type ignoreEntry struct {
+	once      sync.Once
+	f         *ignore.File
+	generated bool
+	err       error
+}
+
+// readIgnore is ignore.ReadUserIn through the view, once per file and name.
+func (l *langCache) readIgnore(p, name string) (*ignore.File, bool, error) {
+	e := entryOf(&l.igMu, l.ig, [2]string{p, name})
+	e.once.Do(func() { e.f, e.generated, e.err = ignore.ReadUserIn(l.fs.ReadFile, p, name) })
+	return e.f, e.generated, e.err
 }
 
 // runKey names a run of inputs: a closure brought in by one rule.

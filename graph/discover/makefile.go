@@ -207,6 +207,15 @@ func (m *makeFile) evalCond(kw, rest string) (bool, bool) {
 	return false, true
 }
 
+// matchIf is re's submatches of line, nil without calling re when line lacks sub (which every match
+// of re contains).
+func matchIf(line, sub string, re *regexp.Regexp) []string {
+	if !strings.Contains(line, sub) {
+		return nil
+	}
+	return re.FindStringSubmatch(line)
+}
+
 var quotedArgsRE = regexp.MustCompile(`("([^"]*)"|'([^']*)')`)
 
 // rule is the rule header a recipe belongs to: its targets and, for a static pattern rule, the
@@ -314,7 +323,9 @@ func (m *makeFile) parseText(file, text string, depth int) {
 			defineStart = i + 1 // the body starts on the next line (0-based index)
 			continue
 		}
-		if mm := makeIncludeRE.FindStringSubmatch(line); mm != nil {
+		// The substring tests are the regexps' prefilters: most lines are neither, and matching
+		// each was a tenth of a large Makefile's parse.
+		if mm := matchIf(line, "include", makeIncludeRE); mm != nil {
 			for _, inc := range strings.Fields(m.expand(mm[1], nil, 0)) {
 				if strings.Contains(inc, "${__MK_") {
 					continue
@@ -326,7 +337,7 @@ func (m *makeFile) parseText(file, text string, depth int) {
 			}
 			continue
 		}
-		if mm := makeAssignRE.FindStringSubmatch(line); mm != nil && !isRuleLine(line, mm) {
+		if mm := matchIf(line, "=", makeAssignRE); mm != nil && !isRuleLine(line, mm) {
 			if unknownCond {
 				// Set on a branch monoctx cannot decide: its value is unknown (and matched
 				// against the repository's files where a build uses it), with this branch's
