@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"github.com/monoctx/monoctx/graph/cache"
 	"path"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ type artifactState struct {
 	gitignores map[string][]gitPattern // by repo-relative directory
 	ignoredMem map[ignoredKey]bool     // ignored's answers: apps built from one template ask alike
 	tracked    TrackedFunc             // nil: see isTracked
+	cache      *cache.Cache            // the parse cache, for the workflows' YAML (nil: none)
 
 	linesOnce sync.Once
 	lines     []buildLine

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/monoctx/monoctx/graph/cache"
 	"github.com/monoctx/monoctx/graph/yamlcache"
 )
 
@@ -44,7 +45,7 @@ func (st *artifactState) buildLines(root string, cfg *Config) []buildLine {
 			if err != nil || !bytes.Contains(data, []byte("build")) {
 				continue
 			}
-			for _, bl := range parseBuildFile(st.fs, root, f, buildScriptKind(f), data) {
+			for _, bl := range parseBuildFile(st.fs, st.cache, root, f, buildScriptKind(f), data) {
 				if st.fs.isGoMain(filepath.Join(root, filepath.FromSlash(bl.pkg))) {
 					st.lines = append(st.lines, bl)
 				}
@@ -125,7 +126,7 @@ func buildScriptKind(rel string) string {
 }
 
 // parseBuildFile finds the go build lines of one file.
-func parseBuildFile(fsys files, root, file, kind string, data []byte) []buildLine {
+func parseBuildFile(fsys files, c *cache.Cache, root, file, kind string, data []byte) []buildLine {
 	dir := path.Dir(file)
 	switch kind {
 	case "make":
@@ -136,7 +137,7 @@ func parseBuildFile(fsys files, root, file, kind string, data []byte) []buildLin
 		out := shellBuildLines(fsys, root, file, 1, string(data), []string{dir, "."}, "")
 		return out
 	case "workflow":
-		return workflowBuildLines(fsys, root, file, data)
+		return workflowBuildLines(fsys, c, root, file, data)
 	}
 	return nil
 }
@@ -470,9 +471,10 @@ var workflowExprRE = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
 
 // workflowBuildLines reads the run: steps of a GitHub workflow, from the repository root or the
 // step's literal working-directory.
-func workflowBuildLines(fsys files, root, file string, data []byte) []buildLine {
-	// Discovery parsed the same workflow: the nodes come from memory.
-	doc, err := yamlcache.Document(nil, data)
+func workflowBuildLines(fsys files, c *cache.Cache, root, file string, data []byte) []buildLine {
+	// The nodes come from memory where discovery parsed the same workflow, else from the cache (a
+	// kept discovery parses nothing).
+	doc, err := yamlcache.Document(c, data)
 	if err != nil || len(doc.Content) == 0 {
 		return nil
 	}

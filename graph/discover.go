@@ -44,8 +44,9 @@ type discovered struct {
 }
 
 // discover finds every app definition under root.
-func discoverApps(ctx context.Context, root string, v tree.View, cfg *Config, warn func(string), strict bool, c *cache.Cache) (*discovered, error) {
-	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{View: v, Cache: c}, nil)
+// A non-nil keep keeps the result across runs.
+func discoverApps(ctx context.Context, root string, v tree.View, cfg *Config, warn func(string), strict bool, c *cache.Cache, keep discover.Keeper) (*discovered, error) {
+	return discoverWith(ctx, root, cfg, warn, strict, discover.Options{View: v, Cache: c, Keep: keep}, nil)
 }
 
 // discoverWith is discover with options for the walk (a file list instead of a walk, at base) and

@@ -157,7 +157,12 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 			}
 		}()
 	}
-	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict, o.cache)
+	var keep discover.Keeper
+	if lang.traceOn && lang.traceCommit == "" && lang.cache != nil {
+		// Kept as the Go closures are, on a view of the disk (a commit's tree: not yet).
+		keep = &keptDiscovery{c: lang.cache, root: root, since: lang.traceSince, index: lang.traceIndex}
+	}
+	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict, o.cache, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +171,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	if o.base != nil && o.changes != nil {
 		g.prefetchBase(ctx, apps, o.base, o.changes)
 	}
-	lang.art.tracked = o.tracked
+	lang.art.tracked, lang.art.cache = o.tracked, o.cache
 	if d.result != nil {
 		lang.art.listing = d.result.Paths()
 		if dv, ok := v.(*tree.Dir); ok && dv.Root() == root {

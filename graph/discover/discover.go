@@ -112,6 +112,8 @@ type Options struct {
 	View tree.View
 	// Cache keeps loaded compose projects (nil: none).
 	Cache *cache.Cache
+	// Keep keeps the result across runs (nil: never); not with Files.
+	Keep Keeper
 }
 
 // Result is what Find found.
@@ -249,6 +251,16 @@ func Find(ctx context.Context, root string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := ""
+	if opts.Keep != nil && opts.Files == nil {
+		key = keptKey(root, opts, t.files)
+		if val, ok := opts.Keep.Kept(key); ok {
+			if res, ok := decodeResult(val, t); ok {
+				return res, nil
+			}
+		}
+		v = opts.Keep.Tracing(v)
+	}
 	f := &finder{root: root, view: v, opts: opts, tree: t, res: &Result{tree: t}, files: map[string]bool{}}
 	f.workflowDocs = parseWorkflows(ctx, v, f.opts.Cache, t.workflows)
 	defer f.workflowDocs() // nothing reads the view once Find returns
@@ -285,6 +297,9 @@ func Find(ctx context.Context, root string, opts Options) (*Result, error) {
 		said[w] = true
 		return dup
 	})
+	if key != "" && f.keepable(v) {
+		opts.Keep.Keep(key, encodeResult(f.res))
+	}
 	return f.res, nil
 }
 

@@ -269,6 +269,9 @@ var (
 // files itself (compose-go) sees what the view would: always for a Dir, for a WorkTree unless the
 // file is one a sparse checkout left out, never for a Commit.
 func OnDisk(v View, name string) bool {
+	if w, ok := v.(Wrapper); ok {
+		return OnDisk(w.Unwrap(), name)
+	}
 	switch v := v.(type) {
 	case *Dir:
 		return true
@@ -281,6 +284,13 @@ func OnDisk(v View, name string) bool {
 		return !sparse || v.present(n)
 	}
 	return false
+}
+
+// Wrapper is a view that reads through another (recording what it reads, say): OnDisk answers
+// for the view it wraps.
+type Wrapper interface {
+	View
+	Unwrap() View
 }
 
 // lstatDirect is an Lstat of a name whose parent is already resolved: it must not resolve again.

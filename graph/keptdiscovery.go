@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"io/fs"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/graph/golang"
+	"github.com/monoctx/monoctx/graph/tree"
+)
+
+// keptDiscoveryKind is the cache kind of a kept discovery: the trace of what it read, then
+// discover's encoding of its result.
+const keptDiscoveryKind cache.Kind = "kept-discovery/1"
+
+// keptDiscovery keeps discovery's result across runs in the parse cache, as the Go closures are
+// (WithClosureCache): with the stat identity of every definition file it read and every path it
+// looked for, so that a run whose trace holds parses no Makefile, workflow or compose file. The
+// key (discover's) holds the listing, the options and the environment.
+type keptDiscovery struct {
+	c     *cache.Cache
+	root  string
+	since time.Time // when the run began: a file changed after it (or just before) is not vouched for
+	index string    // git's index, for a view that answers paths from it (a sparse checkout)
+	rec   *golang.Tracer
+}
+
+func (k *keptDiscovery) Kept(key string) ([]byte, bool) {
+	v, ok := k.c.Get(keptDiscoveryKind, key, "")
+	if !ok {
+		return nil, false
+	}
+	d := cache.NewDecoder(v)
+	trace := golang.DecodeTrace(d)
+	val := d.String()
+	if d.Err() != nil || !trace.Holds(k.root) {
+		return nil, false
+	}
+	return []byte(val), true
+}
+
+func (k *keptDiscovery) Tracing(v tree.View) tree.View {
+	k.rec = golang.NewTracer()
+	return &tracedView{View: v, rec: k.rec}
+}
+
+func (k *keptDiscovery) Keep(key string, val []byte) {
+	if k.rec == nil {
+		return
+	}
+	trace, ok := k.rec.Trace(k.root, k.since, k.index)
+	if !ok {
+		return
+	}
+	var e cache.Encoder
+	trace.Encode(&e)
+	e.String(string(val))
+	k.c.Put(keptDiscoveryKind, key, "", e.Bytes())
+}
+
+// tracedView is a view that records what is read through it, by absolute path. Its listing is
+// not recorded: the key holds it.
+type tracedView struct {
+	tree.View
+	rec *golang.Tracer
+}
+
+func (v *tracedView) Unwrap() tree.View { return v.View }
+
+func (v *tracedView) abs(name string) string {
+	return filepath.Join(v.Root(), filepath.FromSlash(path.Clean(name)))
+}
+
+func (v *tracedView) ReadFile(name string) ([]byte, error) {
+	b, err := v.View.ReadFile(name)
+	v.rec.Read(v.abs(name), err)
+	return b, err
+}
+
+func (v *tracedView) ReadDir(name string) ([]fs.DirEntry, error) {
+	ents, err := v.View.ReadDir(name)
+	v.rec.List(v.abs(name), err)
+	return ents, err
+}
+
+func (v *tracedView) Stat(name string) (fs.FileInfo, error) {
+	fi, err := v.View.Stat(name)
+	v.rec.Stat(v.abs(name), fi, err)
+	return fi, err
+}
+
+func (v *tracedView) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := v.View.Lstat(name)
+	v.rec.Lstat(v.abs(name), fi, err)
+	return fi, err
+}
+
+// ReadLink records the link's Lstat: retargeting a link changes its identity.
+func (v *tracedView) ReadLink(name string) (string, error) {
+	t, err := v.View.ReadLink(name)
+	fi, lerr := v.View.Lstat(name)
+	v.rec.Lstat(v.abs(name), fi, lerr)
+	return t, err
+}

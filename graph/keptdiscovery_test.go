@@ -1,0 +1,115 @@
+//go:build linux
+
+package graph
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/graph/tree"
+)
+
+// A kept discovery answers while what it read reads the same: a value kept through the traced
+// view comes back, and not once a file it read, or a path it found missing, changed.
+func TestKeptDiscoveryHoldsWhileTheFilesDo(t *testing.T) {
+	dir := newTree(t, map[string]string{"Makefile": "all:\n", "sub/x.sh": "echo\n"})
+	since := time.Now().Add(3 * time.Second) // the files are older than the run
+	c := cache.Open(t.TempDir(), "test")
+	keep := func() *keptDiscovery {
+		k := &keptDiscovery{c: c, root: dir, since: since}
+		v := k.Tracing(tree.NewDir(dir))
+		if _, err := v.ReadFile("Makefile"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.ReadFile("compose.yaml"); err == nil {
+			t.Fatal("compose.yaml exists")
+		}
+		if fi, err := v.Stat("sub"); err != nil || !fi.IsDir() {
+			t.Fatal(fi, err)
+		}
+		if _, ok := v.(tree.Wrapper); !ok || !tree.OnDisk(v, "Makefile") {
+			t.Fatal("the traced view does not answer for the disk view it wraps")
+		}
+		k.Keep("key", []byte("value"))
+		return k
+	}
+	k := keep()
+	if v, ok := k.Kept("key"); !ok || string(v) != "value" {
+		t.Fatalf("kept %q, %v", v, ok)
+	}
+	if _, ok := k.Kept("other"); ok {
+		t.Fatal("another key answered")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Makefile"), []byte("all:\n\ttrue\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Kept("key"); ok {
+		t.Error("kept after the Makefile changed")
+	}
+	k = keep()
+	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := k.Kept("key"); ok {
+		t.Error("kept after a missing file appeared")
+	}
+	// A run that began before the files were written vouches for nothing.
+	k = &keptDiscovery{c: cache.Open(t.TempDir(), "test"), root: dir, since: time.Now().Add(-time.Minute)}
+	if _, err := k.Tracing(tree.NewDir(dir)).ReadFile("Makefile"); err != nil {
+		t.Fatal(err)
+	}
+	k.Keep("key", []byte("value"))
+	if _, ok := k.Kept("key"); ok {
+		t.Error("kept what changed during the run")
+	}
+}
+
+// Loads through the kept discovery find what a load without a cache finds, also after a
+// definition file changes, one appears, and the environment a compose file reads changes.
+func TestKeptDiscoveryLoadsAsFound(t *testing.T) {
+	dir := newTree(t, map[string]string{
+		"Makefile":       "img:\n\tdocker build -t web -f web/Dockerfile web\n",
+		"web/Dockerfile": "FROM scratch\nCOPY . /\n",
+		"api/Dockerfile": "FROM scratch\nCOPY . /\n",
+	})
+	cdir := t.TempDir()
+	describe := func(g *Graph) []string {
+		var out []string
+		for _, a := range g.Apps {
+			out = append(out, fmt.Sprintf("%s %s %s %s %s %v", a.Name, a.Dockerfile, a.Context, a.Origin, a.DefinedAt, a.Args))
+		}
+		return append(out, g.Warnings...)
+	}
+	check := func(what string) {
+		t.Helper()
+		want := describe(mustLoad(t, dir))
+		for run := range 2 {
+			c := cache.Open(cdir, "test")
+			// The run begins after the files were written, so that the trace vouches for them.
+			g := mustLoad(t, dir, WithCache(c, nil), WithClosureCache(time.Now().Add(3*time.Second), ""))
+			if err := c.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if got := describe(g); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, run %d:\n%q\nwant\n%q", what, run, got, want)
+			}
+		}
+	}
+	check("first")
+	write := func(p, s string) {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Makefile", "img:\n\tdocker build -t web2 -f web/Dockerfile web\n\tdocker build -t api -f api/Dockerfile api\n")
+	check("a changed Makefile")
+	write("compose.yaml", "services:\n  svc:\n    build:\n      context: api\n      args: {V: \"${MONOCTX_TEST_TAG:-none}\"}\n")
+	check("a new compose file")
+	t.Setenv("MONOCTX_TEST_TAG", "v2")
+	check("another environment")
+}
