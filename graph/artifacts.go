@@ -27,6 +27,7 @@ type artifactState struct {
 	ignoredMem map[ignoredKey]bool     // ignored's answers: apps built from one template ask alike
 	tracked    TrackedFunc             // nil: see isTracked
 	cache      *cache.Cache            // the parse cache, for the workflows' YAML (nil: none)
+	keep       *keptByTrace            // keeps the build lines across runs (nil: never)
 
 	linesOnce sync.Once
 	lines     []buildLine

@@ -314,7 +314,7 @@ func TestBuildFilesFromTheListingAreTheWalksOnes(t *testing.T) {
 		t.Fatal("Load gave the artifacts no listing: the test tests nothing")
 	}
 	cfg := g.Config
-	got, want := st.buildFiles(g.Root), st.walkBuildFiles(g.Root, cfg)
+	got, want := st.buildFiles(st.fs, g.Root), st.walkBuildFiles(g.Root, cfg)
 	if !reflect.DeepEqual(got, want) || len(want) < 5 {
 		t.Errorf("build files from the listing %q, from a walk %q", got, want)
 	}

@@ -2,11 +2,14 @@ package graph
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -14,6 +17,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/graph/tree"
 	"github.com/monoctx/monoctx/graph/yamlcache"
 )
 
@@ -32,39 +36,104 @@ const varMark = "\x00var\x00"
 // buildLines reads every Makefile, *.mk, shell script and GitHub workflow of the repository once,
 // outside the directories discovery skips, and keeps the `go build` lines whose package is a Go
 // main package of the repository.
+// With discovery's listing they are kept across runs (artifactState.keep), vouched for by what
+// reading them read: every build script of a large repository was read and parsed on every run.
 func (st *artifactState) buildLines(root string, cfg *Config) []buildLine {
 	st.linesOnce.Do(func() {
-		var files []string
-		if st.listing != nil {
-			files = st.buildFiles(root)
-		} else {
-			files = st.walkBuildFiles(root, cfg)
+		if st.listing == nil {
+			st.lines = st.readBuildLines(st.fs, root, st.walkBuildFiles(root, cfg))
+			return
 		}
-		for _, f := range files {
-			data, err := st.fs.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
-			if err != nil || !bytes.Contains(data, []byte("build")) {
-				continue
-			}
-			for _, bl := range parseBuildFile(st.fs, st.cache, root, f, buildScriptKind(f), data) {
-				if st.fs.isGoMain(filepath.Join(root, filepath.FromSlash(bl.pkg))) {
-					st.lines = append(st.lines, bl)
+		fsys, key := st.fs, ""
+		if st.keep != nil && st.fs.View() != nil {
+			key = buildLinesKey(root, st.listing)
+			if v, ok := st.keep.Kept(key); ok {
+				if lines, ok := decodeBuildLines(v); ok {
+					st.lines = lines
+					return
 				}
 			}
+			fsys = files{tree.AbsOf(st.keep.Tracing(st.fs.View()))}
+		}
+		st.lines = st.readBuildLines(fsys, root, st.buildFiles(fsys, root))
+		if key != "" {
+			st.keep.Keep(key, encodeBuildLines(st.lines))
 		}
 	})
 	return st.lines
 }
 
+// readBuildLines reads the build lines of files through fsys.
+func (st *artifactState) readBuildLines(fsys files, root string, list []string) []buildLine {
+	var out []buildLine
+	for _, f := range list {
+		data, err := fsys.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
+		if err != nil || !bytes.Contains(data, []byte("build")) {
+			continue
+		}
+		for _, bl := range parseBuildFile(fsys, st.cache, root, f, buildScriptKind(f), data) {
+			if fsys.isGoMain(filepath.Join(root, filepath.FromSlash(bl.pkg))) {
+				out = append(out, bl)
+			}
+		}
+	}
+	return out
+}
+
+// buildLinesKey is what the build lines depend on besides the files reading them read: the
+// root and the listing.
+func buildLinesKey(root string, listing []string) string {
+	h := sha256.New()
+	write := func(s string) { h.Write([]byte(strconv.Itoa(len(s)) + ":" + s)) }
+	write(string(keptBuildLinesKind))
+	write(root)
+	write(strconv.Itoa(len(listing)))
+	for _, p := range listing {
+		write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func encodeBuildLines(lines []buildLine) []byte {
+	var e cache.Encoder
+	e.Uint(uint64(len(lines)))
+	for _, l := range lines {
+		e.String(l.file)
+		e.Uint(uint64(l.line))
+		e.String(l.text)
+		e.String(l.out)
+		e.String(l.pkg)
+	}
+	return e.Bytes()
+}
+
+func decodeBuildLines(v []byte) ([]buildLine, bool) {
+	d := cache.NewDecoder(v)
+	n := d.Uint()
+	if n > uint64(len(v)) {
+		return nil, false
+	}
+	var out []buildLine
+	for range n {
+		l := buildLine{file: d.String(), line: int(d.Uint()), text: d.String(), out: d.String(), pkg: d.String()}
+		if d.Failed() {
+			return nil, false
+		}
+		out = append(out, l)
+	}
+	return out, d.Err() == nil
+}
+
 // buildFiles are the build files of discovery's listing (sorted, outside the skipped
 // directories): its regular files buildScriptKind names, outside any .git directory, as the walk
 // of walkBuildFiles finds them without walking the repository a second time.
-func (st *artifactState) buildFiles(root string) []string {
+func (st *artifactState) buildFiles(fsys files, root string) []string {
 	var files []string
 	for _, p := range st.listing {
 		if buildScriptKind(p) == "" || strings.HasPrefix(p, ".git/") || strings.Contains(p, "/.git/") {
 			continue
 		}
-		if fi, err := st.fs.Lstat(filepath.Join(root, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := fsys.Lstat(filepath.Join(root, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
 		files = append(files, p)

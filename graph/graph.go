@@ -158,9 +158,8 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 		}()
 	}
 	var keep discover.Keeper
-	if lang.traceOn && lang.traceCommit == "" && lang.cache != nil {
-		// Kept as the Go closures are, on a view of the disk (a commit's tree: not yet).
-		keep = &keptDiscovery{c: lang.cache, root: root, since: lang.traceSince, index: lang.traceIndex}
+	if k := lang.keeper(keptDiscoveryKind); k != nil {
+		keep = k
 	}
 	d, err := discoverApps(ctx, root, v, cfg, warn, o.strict, o.cache, keep)
 	if err != nil {
@@ -171,7 +170,7 @@ func Load(ctx context.Context, root string, opts ...Option) (*Graph, error) {
 	if o.base != nil && o.changes != nil {
 		g.prefetchBase(ctx, apps, o.base, o.changes)
 	}
-	lang.art.tracked, lang.art.cache = o.tracked, o.cache
+	lang.art.tracked, lang.art.cache, lang.art.keep = o.tracked, o.cache, lang.keeper(keptBuildLinesKind)
 	if d.result != nil {
 		lang.art.listing = d.result.Paths()
 		if dv, ok := v.(*tree.Dir); ok && dv.Root() == root {

@@ -212,6 +212,15 @@ func (l *langCache) keepClosures(v tree.View, root string, since time.Time, inde
 	}
 }
 
+// keeper is a keptByTrace of kind where results are kept as the Go closures are: on a view of the
+// disk (a commit's tree: not yet); nil elsewhere.
+func (l *langCache) keeper(kind cache.Kind) *keptByTrace {
+	if !l.traceOn || l.traceCommit != "" || l.cache == nil {
+		return nil
+	}
+	return &keptByTrace{kind: kind, c: l.cache, root: l.root, since: l.traceSince, index: l.traceIndex}
+}
+
 // loadKeptClosures starts loading the Go closures an earlier run kept (nothing when keeping is
 // off); the function returned waits for it.
 func (l *langCache) loadKeptClosures() (wait func()) {

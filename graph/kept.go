@@ -11,15 +11,21 @@ import (
 	"github.com/monoctx/monoctx/graph/tree"
 )
 
-// keptDiscoveryKind is the cache kind of a kept discovery: the trace of what it read, then
-// discover's encoding of its result.
-const keptDiscoveryKind cache.Kind = "kept-discovery/1"
+// Cache kinds of results kept by a trace: the trace of what computing them read, then the
+// result's encoding.
+const (
+	keptDiscoveryKind  cache.Kind = "kept-discovery/1"  // discover's encoding of its Result
+	keptBuildLinesKind cache.Kind = "kept-buildlines/1" // the artifact trace's build lines
+)
 
-// keptDiscovery keeps discovery's result across runs in the parse cache, as the Go closures are
-// (WithClosureCache): with the stat identity of every definition file it read and every path it
-// looked for, so that a run whose trace holds parses no Makefile, workflow or compose file. The
-// key (discover's) holds the listing, the options and the environment.
-type keptDiscovery struct {
+// keptByTrace keeps a result across runs in the parse cache, as the Go closures are
+// (WithClosureCache): with the stat identity of every file computing it read, every path it
+// looked for and every directory it listed or statted, so that a run whose trace holds computes
+// nothing. The key holds the rest of what the result depends on. Discovery's (a discover.Keeper)
+// spares a warm run the parses of its Makefiles, workflows and compose files; the build lines',
+// those of every build script.
+type keptByTrace struct {
+	kind  cache.Kind
 	c     *cache.Cache
 	root  string
 	since time.Time // when the run began: a file changed after it (or just before) is not vouched for
@@ -27,8 +33,8 @@ type keptDiscovery struct {
 	rec   *golang.Tracer
 }
 
-func (k *keptDiscovery) Kept(key string) ([]byte, bool) {
-	v, ok := k.c.Get(keptDiscoveryKind, key, "")
+func (k *keptByTrace) Kept(key string) ([]byte, bool) {
+	v, ok := k.c.Get(k.kind, key, "")
 	if !ok {
 		return nil, false
 	}
@@ -41,12 +47,12 @@ func (k *keptDiscovery) Kept(key string) ([]byte, bool) {
 	return []byte(val), true
 }
 
-func (k *keptDiscovery) Tracing(v tree.View) tree.View {
+func (k *keptByTrace) Tracing(v tree.View) tree.View {
 	k.rec = golang.NewTracer()
 	return &tracedView{View: v, rec: k.rec}
 }
 
-func (k *keptDiscovery) Keep(key string, val []byte) {
+func (k *keptByTrace) Keep(key string, val []byte) {
 	if k.rec == nil {
 		return
 	}
@@ -57,7 +63,7 @@ func (k *keptDiscovery) Keep(key string, val []byte) {
 	var e cache.Encoder
 	trace.Encode(&e)
 	e.String(string(val))
-	k.c.Put(keptDiscoveryKind, key, "", e.Bytes())
+	k.c.Put(k.kind, key, "", e.Bytes())
 }
 
 // tracedView is a view that records what is read through it, by absolute path. Its listing is

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,8 +22,8 @@ func TestKeptDiscoveryHoldsWhileTheFilesDo(t *testing.T) {
 	dir := newTree(t, map[string]string{"Makefile": "all:\n", "sub/x.sh": "echo\n"})
 	since := time.Now().Add(3 * time.Second) // the files are older than the run
 	c := cache.Open(t.TempDir(), "test")
-	keep := func() *keptDiscovery {
-		k := &keptDiscovery{c: c, root: dir, since: since}
+	keep := func() *keptByTrace {
+		k := &keptByTrace{kind: keptDiscoveryKind, c: c, root: dir, since: since}
 		v := k.Tracing(tree.NewDir(dir))
 		if _, err := v.ReadFile("Makefile"); err != nil {
 			t.Fatal(err)
@@ -59,7 +61,7 @@ func TestKeptDiscoveryHoldsWhileTheFilesDo(t *testing.T) {
 		t.Error("kept after a missing file appeared")
 	}
 	// A run that began before the files were written vouches for nothing.
-	k = &keptDiscovery{c: cache.Open(t.TempDir(), "test"), root: dir, since: time.Now().Add(-time.Minute)}
+	k = &keptByTrace{kind: keptDiscoveryKind, c: cache.Open(t.TempDir(), "test"), root: dir, since: time.Now().Add(-time.Minute)}
 	if _, err := k.Tracing(tree.NewDir(dir)).ReadFile("Makefile"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +114,52 @@ func TestKeptDiscoveryLoadsAsFound(t *testing.T) {
 	check("a new compose file")
 	t.Setenv("MONOCTX_TEST_TAG", "v2")
 	check("another environment")
+}
+
+// The artifact trace's build lines, kept, give the inputs an uncached load gives, also after the
+// Makefile builds another package and after the package it builds stops being a main package.
+func TestKeptBuildLinesLoadAsFound(t *testing.T) {
+	r := fixtureRepo(t, "make")
+	cdir := t.TempDir()
+	describe := func(g *Graph) []string {
+		a := mustApp(t, g, g.Apps[0].Name)
+		var out []string
+		for _, in := range a.Inputs() {
+			out = append(out, in.Path+" "+in.Rule.String())
+		}
+		if a.Always != nil {
+			out = append(out, "always: "+a.Always.String())
+		}
+		return append(out, g.Warnings...)
+	}
+	check := func(what string, has string) {
+		t.Helper()
+		want := describe(mustLoad(t, r.dir))
+		if !slices.ContainsFunc(want, func(s string) bool { return strings.Contains(s, has) }) {
+			t.Fatalf("%s: the uncached load has no %q: %q", what, has, want)
+		}
+		for run := range 2 {
+			c := cache.Open(cdir, "test")
+			g := mustLoad(t, r.dir, WithCache(c, nil), WithClosureCache(time.Now().Add(3*time.Second), ""))
+			if err := c.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if got := describe(g); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s, run %d:\n%q\nwant\n%q", what, run, got, want)
+			}
+		}
+	}
+	check("first", "cmd/x/main.go")
+	r.edit(map[string]string{
+		"cmd/y/main.go": "package main\n\nfunc main() {}\n",
+		"Makefile":      "ARCH ?= amd64\n\nbuild:\n\tCGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -o x-linux-$(ARCH) ./cmd/y\n",
+	})
+	check("another package built", "cmd/y/main.go")
+	// The listing stays as it is from here on: only what reading the Makefile read changes.
+	r.edit(map[string]string{"Makefile": "ARCH ?= amd64\n\nbuild:\n\tgo build -o x-linux-$(ARCH) ./cmd/x\n"})
+	check("the Makefile changed back", "Makefile:4 go build -o x-linux-$(ARCH) ./cmd/x")
+	r.edit(map[string]string{"Makefile": "ARCH ?= amd64\n\nbuild:\n\tgo build -o x-linux-$(ARCH) ./cmd/y\n"})
+	check("the Makefile changed again", "Makefile:4 go build -o x-linux-$(ARCH) ./cmd/y")
+	r.edit(map[string]string{"cmd/y/main.go": "package y\n"})
+	check("no main package", "the main package named after it")
 }
