@@ -171,7 +171,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 	}
 	if name := binaryName(path.Base(s.path)); name != "" {
 		for _, d := range namedPackageDirs(a, name) {
-			if !l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(d))) {
+			if !l.isMain(filepath.Join(l.root, filepath.FromSlash(d))) {
 				continue
 			}
 			ok, err := l.addArtifactGo(ctx, a, s, d, fmt.Sprintf("%s built from Go package %s (the main package named after it)", head, d))
@@ -180,7 +180,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 			}
 		}
 	}
-	if binaryLooking(path.Base(s.path)) && l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))) {
+	if binaryLooking(path.Base(s.path)) && l.isMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))) {
 		return l.addArtifactGo(ctx, a, s, a.Dir(), fmt.Sprintf("%s built from Go package %s (the main package in the Dockerfile's directory)", head, a.Dir()))
 	}
 	return false, nil
@@ -189,7 +189,7 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 // addArtifactGo adds the import closure of the Go package pkg as the artifact's inputs. ok is false
 // when pkg cannot be analysed as Go.
 func (l *langCache) addArtifactGo(ctx context.Context, a *App, s artifactSource, pkg, text string) (bool, error) {
-	if !l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(pkg))) {
+	if !l.isMain(filepath.Join(l.root, filepath.FromSlash(pkg))) {
 		return false, nil
 	}
 	an, err := l.goAnalyzer(false)

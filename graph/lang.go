@@ -50,6 +50,12 @@ type langCache struct {
 	igMu sync.Mutex
 	ig   map[[2]string]*ignoreEntry // ignore files read, by path and name
 
+	mainMu sync.Mutex
+	mains  map[string]bool // isMain's answers, by directory
+
+	genMu   sync.Mutex
+	genRuns map[genFiles]bool // whether a closure's files can be a run
+
 	cache *cache.Cache // parse results across runs (nil: none)
 	blobs cache.Blobs  // blob ids git knows (nil: hash the files)
 
@@ -67,7 +73,7 @@ type goEntry struct {
 }
 
 func newLangCache(root string, fsys files) *langCache {
-	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}, mk: map[string]*mkEntry{}, ig: map[[2]string]*ignoreEntry{}}
+	return &langCache{root: root, fs: fsys, art: artifactState{fs: fsys}, goA: map[bool]*golang.Analyzer{}, js: map[string]*jsEntry{}, jsRoots: map[string]jsRootEntry{}, jsMemo: jsdeps.NewMemo(), df: map[string]*dfEntry{}, gc: map[string]*goEntry{}, runs: map[runKey]*runEntry{}, mk: map[string]*mkEntry{}, ig: map[[2]string]*ignoreEntry{}, mains: map[string]bool{}, genRuns: map[genFiles]bool{}}
 }
 
 // entryOf returns m's entry for k, a new one the first time; mu guards m. The entries memoize
@@ -99,6 +105,22 @@ func (l *langCache) readIgnore(p, name string) (*ignore.File, bool, error) {
 	return e.f, e.generated, e.err
 }
 
+// isMain is fs.isGoMain of dir, once per Load: the apps of one Dockerfile directory (loki's
+// cmd/loki, 21 of them) each asked it, listing the directory and reading a Go file. Not for a
+// traced read (buildLines'), which must read what it depends on.
+func (l *langCache) isMain(dir string) bool {
+	l.mainMu.Lock()
+	v, ok := l.mains[dir]
+	l.mainMu.Unlock()
+	if !ok {
+		v = l.fs.isGoMain(dir)
+		l.mainMu.Lock()
+		l.mains[dir] = v
+		l.mainMu.Unlock()
+	}
+	return v
+}
+
 // runKey names a run of inputs: a closure brought in by one rule.
 type runKey struct {
 	closure any // an artifact's *golang.Closure; for a narrowed app, its closure's first *Input
@@ -128,11 +150,39 @@ func (l *langCache) run(k runKey, build func() []Input) *runEntry {
 func (l *langCache) genRun(k runKey, g *genInputs) *runEntry {
 	e := entryOf(&l.runMu, l.runs, k)
 	e.once.Do(func() {
-		if e.run = newGenRun(g); e.run == nil {
+		if e.run = l.newGenRun(g); e.run == nil {
 			e.ins = newGenRunUnchecked(g).all()
 		}
 	})
 	return e
+}
+
+// genFiles names a closure's files: the same slice, shared by the runs made of it.
+type genFiles struct {
+	first *golang.Input
+	n     int
+}
+
+// newGenRun is newGenRun, checking each closure's files once per Load: the apps that copy an
+// artifact built from one closure (loki: nine) each made a run of it, checking 9,000 paths.
+func (l *langCache) newGenRun(g *genInputs) *inputRun {
+	if len(g.files) == 0 {
+		return newGenRun(g)
+	}
+	k := genFiles{&g.files[0], len(g.files)}
+	l.genMu.Lock()
+	ok, known := l.genRuns[k]
+	l.genMu.Unlock()
+	if !known {
+		ok = newGenRun(g) != nil
+		l.genMu.Lock()
+		l.genRuns[k] = ok
+		l.genMu.Unlock()
+	}
+	if !ok {
+		return nil
+	}
+	return newGenRunUnchecked(g)
 }
 
 // addInputs adds a run's inputs to the app: shared, or copied when they cannot be a run.
@@ -325,7 +375,7 @@ func (l *langCache) narrow(ctx context.Context, a *App) error {
 			}
 			cs = append(cs, c...)
 		}
-	case l.fs.isGoMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))):
+	case l.isMain(filepath.Join(l.root, filepath.FromSlash(a.Dir()))):
 		c, err := l.goClosure(ctx, a, a.Dir())
 		if err != nil {
 			return nil // not analysable as Go after all: keep the whole context, never under-select

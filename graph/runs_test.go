@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/monoctx/monoctx/graph/golang"
 )
 
 func in(p, kind string) Input { return Input{Path: p, Match: "path", Rule: Rule{Kind: kind}} }
@@ -200,5 +202,29 @@ func TestInputIndexWithRunsIsEveryInput(t *testing.T) {
 	}
 	if want := []string{"a", "a-cross", "a-debug", "b", "one", "two"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("a change of pkg/token/token.go affects %v, want %v", names, want)
+	}
+}
+
+// A closure's files are checked once per Load, by slice: the same files answer alike again, and a
+// shorter slice of them (which may leave out the path that cannot be a run) is checked itself.
+func TestLoadChecksAClosuresFilesOnce(t *testing.T) {
+	l := newLangCache(t.TempDir(), files{})
+	fs := []golang.Input{{Path: "a.go"}, {Path: "b.go"}, {Path: "c[1].go"}}
+	for range 2 {
+		if r := l.newGenRun(&genInputs{files: fs}); r != nil {
+			t.Fatal("a path with a pattern byte made a run")
+		}
+	}
+	if r := l.newGenRun(&genInputs{files: fs[:2]}); r == nil || r.len() != 2 {
+		t.Fatalf("the plain prefix: %v", r)
+	}
+	plain := []golang.Input{{Path: "a.go"}, {Path: "b.go"}}
+	for range 2 {
+		if r := l.newGenRun(&genInputs{files: plain}); r == nil || r.path(1) != "b.go" {
+			t.Fatalf("plain files: %v", r)
+		}
+	}
+	if len(l.genRuns) != 3 {
+		t.Errorf("%d checks kept, want 3", len(l.genRuns))
 	}
 }
