@@ -391,7 +391,7 @@ func (f *finder) resolveCommand(bc buildCommand, dir word, stdin bool) []Build {
 			}
 		}
 		b.Name = DockerfileAppName(f.root, b.Dockerfile)
-		if len(b.Tags) > 0 {
+		if len(b.Tags) > 0 && ImageName(b.Tags[0]) != "" {
 			b.Name = ImageName(b.Tags[0])
 		} else if len(bc.tags) > 0 {
 			// `-t $(REGISTRY)/daprd:$(TAG)`: the image's own name is often literal.

@@ -423,3 +423,69 @@ func TestWorkflowCheckoutIntoASubdirectoryIsTheRepositoryRoot(t *testing.T) {
 		t.Errorf("warnings:\ngot  %q\nwant %q", res.Warnings, wantWarn)
 	}
 }
+
+// open-telemetry/opentelemetry-demo builds its images from one matrix axis whose values are
+// objects (matrix.file_tag.file), with build args a step loads from .env into $GITHUB_ENV.
+func TestWorkflowMatrixObjectsAndGitHubEnvFromADotenvFile(t *testing.T) {
+	wf := `jobs:
+  images:
+    strategy:
+      matrix:
+        file_tag:
+          - file: ./src/ad/Dockerfile
+            context: ./
+            meta: {suffix: ad}
+          - file: ./src/cart/Dockerfile
+            context: ./src/cart
+            meta: {suffix: cart}
+        exclude:
+          - file_tag: {meta: {suffix: cart}}
+        include:
+          - file_tag: {file: ./src/email/Dockerfile, context: ./src/email}
+    steps:
+      - run: docker build -t before:${{ env.VERSION }} src/pre
+      - name: Load environment variables from .env file
+        run: |
+          grep -vE '^\s*#|^\s*$' .env | while read -r line; do
+            echo "$line" >> $GITHUB_ENV
+          done
+          cat ci/missing.env >> "$GITHUB_ENV"
+      - uses: docker/build-push-action@v6
+        with:
+          context: ${{ matrix.file_tag.context }}
+          file: ${{ matrix.file_tag.file }}
+          tags: example/${{ matrix.file_tag.meta.suffix }}:${{ env.VERSION }}
+          build-args: |
+            VERSION=${{ env.VERSION }}
+            GITSHA=${{ github.sha }}
+`
+	res := find(t, map[string]string{
+		".github/workflows/images.yml": wf,
+		".env":                         "# versions\nVERSION=1.2.3\n",
+		"src/ad/Dockerfile":            scratch,
+		"src/cart/Dockerfile":          scratch,
+		"src/email/Dockerfile":         scratch,
+		"src/pre/Dockerfile":           scratch,
+	})
+	var got []string
+	for _, l := range lines(res) {
+		if !strings.Contains(l, " dockerfile ") {
+			got = append(got, l)
+		}
+	}
+	w := " workflow:.github/workflows/images.yml .github/workflows/images.yml:"
+	want := []string{
+		// Before the step that loads .env, env.VERSION is unknown.
+		"src/pre src/pre/Dockerfile ctx=src/pre target= args= tags= platforms=" + w + "17",
+		"src/pre src/pre/Dockerfile ctx=src/pre target= args= tags= platforms=" + w + "17",
+		"ad src/ad/Dockerfile ctx=. target= args=VERSION=1.2.3 tags=example/ad:1.2.3 platforms=" + w + "24",
+		// The include entry has no meta.suffix: its tag names no image, the Dockerfile does.
+		"src/email src/email/Dockerfile ctx=src/email target= args=VERSION=1.2.3 tags=example/:1.2.3 platforms=" + w + "24",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("builds:\ngot  %q\nwant %q\nwarnings: %q", got, want, res.Warnings)
+	}
+	if !slices.Contains(res.Files, ".env") {
+		t.Errorf("files %q lack .env, which defines the builds' args", res.Files)
+	}
+}

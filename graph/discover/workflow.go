@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"path"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"gopkg.in/yaml.v3"
 
 	"github.com/monoctx/monoctx/graph/cache"
@@ -65,8 +67,55 @@ func (f *finder) workflows(ctx context.Context) []Build {
 				for _, combo := range combos {
 					out = append(out, f.workflowStep(wf, group, step, combo, env, jobDir, cos)...)
 				}
+				if loaded := f.githubEnvFiles(step, jobDir); len(loaded) > 0 {
+					env = maps.Clone(env)
+					maps.Copy(env, loaded) // the job's later steps see them as env.NAME
+				}
 			}
 		}
+	}
+	return out
+}
+
+// githubEnvFiles reads the dotenv files of the repository a run step appends to $GITHUB_ENV
+// (`cat .env >> $GITHUB_ENV`, or a loop over its lines), as the job's later steps see them:
+// opentelemetry-demo passes its image versions from .env to build-push-action's build-args
+// this way. A file so read is a definition file: a change to it is a change of the builds.
+func (f *finder) githubEnvFiles(step *yaml.Node, jobDir string) map[string]string {
+	run := mapValue(step, "run")
+	if run == nil || !strings.Contains(run.Value, "GITHUB_ENV") {
+		return nil
+	}
+	dir := mapString(step, "working-directory")
+	if dir == "" {
+		dir = jobDir
+	}
+	var out map[string]string
+	for _, tok := range strings.FieldsFunc(run.Value, func(r rune) bool {
+		return strings.ContainsRune(" \t\n|;&<>()'\"`", r)
+	}) {
+		base := path.Base(tok)
+		if strings.HasPrefix(tok, "$") || strings.HasPrefix(tok, "-") ||
+			!(base == ".env" || strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".env")) {
+			continue
+		}
+		p := cleanRel(path.Join(dir, tok))
+		if Escapes(p) || !f.tree.isFile(p) {
+			continue
+		}
+		f.read(p)
+		data, err := f.readFile(p)
+		if err != nil {
+			continue
+		}
+		env, err := dotenv.Parse(bytes.NewReader(data))
+		if err != nil {
+			continue // not a dotenv file: its values stay unknown
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		maps.Copy(out, env)
 	}
 	return out
 }
@@ -363,11 +412,15 @@ func matrixCombos(m *yaml.Node) []map[string]string {
 		var next []map[string]string
 		for _, c := range combos {
 			for _, item := range v.Content {
-				if item.Kind != yaml.ScalarNode {
+				n := maps.Clone(c)
+				switch item.Kind {
+				case yaml.ScalarNode:
+					n[k] = item.Value
+				case yaml.MappingNode:
+					flattenInto(n, k+".", item) // an object value: matrix.<axis>.<key>
+				default:
 					continue
 				}
-				n := maps.Clone(c)
-				n[k] = item.Value
 				next = append(next, n)
 			}
 		}
@@ -377,7 +430,7 @@ func matrixCombos(m *yaml.Node) []map[string]string {
 	}
 	if exclude != nil && exclude.Kind == yaml.SequenceNode {
 		for _, e := range exclude.Content {
-			ex := literalMap(e)
+			ex := matrixEntry(e)
 			combos = slices.DeleteFunc(combos, func(c map[string]string) bool {
 				for k, v := range ex {
 					if c[k] != v {
@@ -390,7 +443,7 @@ func matrixCombos(m *yaml.Node) []map[string]string {
 	}
 	if include != nil && include.Kind == yaml.SequenceNode {
 		for _, in := range include.Content {
-			inc := literalMap(in)
+			inc := matrixEntry(in)
 			matched := false
 			for _, c := range combos {
 				if len(c) == 0 {
@@ -420,6 +473,29 @@ func matrixCombos(m *yaml.Node) []map[string]string {
 		}
 	}
 	return combos
+}
+
+// matrixEntry is an include or exclude entry's values by the names an expression reads them
+// by: an object's keys under its own (`matrix.image.file`).
+func matrixEntry(n *yaml.Node) map[string]string {
+	out := map[string]string{}
+	if n != nil && n.Kind == yaml.MappingNode {
+		flattenInto(out, "", n)
+	}
+	return out
+}
+
+// flattenInto sets out[prefix+key] for each scalar of mapping n, nested mappings by their
+// dotted path, as GitHub's expressions address an object's properties.
+func flattenInto(out map[string]string, prefix string, n *yaml.Node) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k, v := n.Content[i].Value, n.Content[i+1]; v.Kind {
+		case yaml.ScalarNode:
+			out[prefix+k] = v.Value
+		case yaml.MappingNode:
+			flattenInto(out, prefix+k+".", v)
+		}
+	}
 }
 
 func mapString(n *yaml.Node, key string) string {
