@@ -260,9 +260,18 @@ type appDef struct {
 
 // defOf is a's definition to compare with other's. A context no source set is inferred from the
 // Dockerfile, which base discovery does not read: when neither side set it, it is not compared
-// (a change in the Dockerfile is an input change already).
-func defOf(a, other *App) appDef {
-	d := appDef{Dockerfile: a.Dockerfile, Context: a.Context, Target: a.Target, Args: a.Args, Contexts: a.Contexts, Config: a.config}
+// (a change in the Dockerfile is an input change already). Nor are the args the Dockerfile
+// cannot read (uses).
+func defOf(a, other *App, uses func(df, arg string) bool) appDef {
+	d := appDef{Dockerfile: a.Dockerfile, Context: a.Context, Target: a.Target, Contexts: a.Contexts, Config: a.config}
+	for k, v := range a.Args {
+		if uses(a.Dockerfile, k) {
+			if d.Args == nil {
+				d.Args = map[string]string{}
+			}
+			d.Args[k] = v
+		}
+	}
 	if (a.contextUnknown || a.Origin == "dockerfile") && (other.contextUnknown || other.Origin == "dockerfile") {
 		d.Context = ""
 	}
@@ -309,12 +318,14 @@ func (g *Graph) definitionChanges(ctx context.Context, changes []Change, base Ba
 				}
 			}
 		} else {
+			// By the head's Dockerfiles: a change to one is an input change of its apps.
+			uses := argUses(func(rel string) ([]byte, error) { return g.fs.ReadFile(filepath.Join(g.Root, filepath.FromSlash(rel))) })
 			for _, a := range g.Apps {
 				b, ok := baseApps[a.Name]
 				switch {
 				case !ok && a.Origin != "dockerfile":
 					out = append(out, defChange{app: a, reason: Reason{Path: originFile(a), Rule: "new app in " + originFile(a)}})
-				case ok && !reflect.DeepEqual(defOf(a, b), defOf(b, a)):
+				case ok && !reflect.DeepEqual(defOf(a, b, uses), defOf(b, a, uses)):
 					out = append(out, defChange{app: a, reason: Reason{Path: originFile(a), Rule: "app definition changed in " + why}})
 				}
 			}
@@ -595,6 +606,13 @@ func (g *Graph) baseDefinitionFiles(ctx context.Context, base BaseReader, change
 		if !listed[c.Path] {
 			list = append(list, c.Path)
 			listed[c.Path] = true
+		}
+	}
+	// The apps' Dockerfiles too: which build args a Dockerfile reads decides which definitions
+	// are one build (buildKey), at base as at head.
+	for _, a := range apps {
+		if a.Dockerfile != "" && !filepath.IsAbs(a.Dockerfile) {
+			defs = append(defs, a.Dockerfile)
 		}
 	}
 	contents := map[string][]byte{}

@@ -25,7 +25,7 @@ func monorepo() map[string]string {
 		"libs/auth/token.txt":          "token\n",
 		"libs/auth/NOTES.md":           "notes\n",
 		"libs/proto/api.proto":         "syntax = \"proto3\";\n",
-		"services/api/Dockerfile":      "FROM scratch\nARG SERVICE\nCOPY libs/auth /auth\nCOPY services/${SERVICE} /svc\n",
+		"services/api/Dockerfile":      "FROM scratch\nARG SERVICE\nCOPY libs/auth /auth\nCOPY services/${SERVICE} /svc\nARG VERSION\n",
 		"services/api/main.txt":        "api\n",
 		"services/billing/Dockerfile":  "FROM scratch\nCOPY libs/proto /proto\nCOPY libs/auth /auth\nCOPY services/billing /svc\n",
 		"services/billing/main.txt":    "billing\n",
@@ -89,6 +89,12 @@ func TestAffected(t *testing.T) {
 				"        SERVICE: api\n", "        SERVICE: api\n        VERSION: \"2\"\n", 1)},
 			want:    []string{"api:affected"},
 			reasons: map[string][]string{"api": {"compose.yaml app definition changed in compose.yaml"}},
+		},
+		{
+			name: "a compose arg the Dockerfile never names affects nothing",
+			edit: map[string]string{"compose.yaml": strings.Replace(monorepo()["compose.yaml"],
+				"      dockerfile: services/billing/Dockerfile\n", "      dockerfile: services/billing/Dockerfile\n      args: {VERSION: \"2\"}\n", 1)},
+			want: []string{},
 		},
 		{
 			name: "a compose change to a service without a build affects nothing",
@@ -427,3 +433,66 @@ func TestAffectedAppsGivesTheFirstChangeThatSelects(t *testing.T) {
 		}
 	}
 }
+
+// A build arg the Dockerfile never names changes nothing: grafana/loki's Makefile passes
+// BUILD_IMAGE and GO_VERSION to Dockerfiles its workflows build without them, and bumping
+// GO_VERSION renamed those apps (removed at base, new at head). opentelemetry-demo's workflow
+// passes each matrix image all the versions its .env holds, loaded into $GITHUB_ENV.
+func TestBuildArgsTheDockerfileNeverNamesAreOneBuild(t *testing.T) {
+	wf := `jobs:
+  images:
+    strategy:
+      matrix:
+        img:
+          - {file: ./svc/Dockerfile, name: svc}
+          - {file: ./tool/Dockerfile, name: tool}
+    steps:
+      - run: cat .env >> $GITHUB_ENV
+      - uses: docker/build-push-action@v6
+        with:
+          file: ${{ matrix.img.file }}
+          tags: example/${{ matrix.img.name }}
+          build-args: |
+            GO_VERSION=${{ env.GO_VERSION }}
+            NODE_VERSION=${{ env.NODE_VERSION }}
+`
+	r := newRepo(t, map[string]string{
+		".github/workflows/images.yml": wf,
+		".env":                         "GO_VERSION=1.25\nNODE_VERSION=22\n",
+		"Makefile":                     wfMake,
+		"svc/Dockerfile":               "FROM scratch\nARG GO_VERSION\nCOPY svc/go${GO_VERSION} /bin/\n",
+		"svc/go1.25":                   "v1\n",
+		"svc/go1.26":                   "v2\n",
+		"tool/Dockerfile":              "FROM scratch\nCOPY tool /tool\n",
+		"tool/x":                       "x\n",
+	})
+	g := mustLoad(t, r.dir)
+	if got, want := appNames(g), []string{"svc", "tool"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("apps: got %q, want %q (the Makefile's build of svc is the workflow's)", got, want)
+	}
+	if a := mustApp(t, g, "svc"); a.Args["GO_VERSION"] != "1.25" || a.Origin != "workflow:.github/workflows/images.yml" {
+		t.Errorf("svc: args %v origin %s, want GO_VERSION=1.25 from the workflow", a.Args, a.Origin)
+	}
+
+	// NODE_VERSION reaches no Dockerfile: nothing is affected.
+	r.edit(map[string]string{".env": "GO_VERSION=1.25\nNODE_VERSION=24\n"})
+	r.commit("node")
+	if got := r.affected("HEAD~1"); len(got) != 0 {
+		t.Errorf("NODE_VERSION bump: got %+v, want nothing", got)
+	}
+	// GO_VERSION in the Makefile and .env: svc's build changes (and so does its input).
+	r.edit(map[string]string{
+		".env":     "GO_VERSION=1.26\nNODE_VERSION=24\n",
+		"Makefile": strings.Replace(wfMake, "1.25", "1.26", 1),
+	})
+	r.commit("go")
+	got := r.affected("HEAD~1")
+	if s := summary(got); !reflect.DeepEqual(s, []string{"svc:affected"}) {
+		t.Fatalf("GO_VERSION bump: got %q, want svc affected", s)
+	}
+	if rs := got[0].Reasons; len(rs) == 0 || !strings.Contains(rs[0].Rule, "app definition changed") {
+		t.Errorf("GO_VERSION bump: reasons %+v, want a definition change", rs)
+	}
+}
+
+const wfMake = "GO_VERSION := 1.25\nsvc:\n\tdocker build --build-arg GO_VERSION=$(GO_VERSION) --build-arg BUILD_IMAGE=golang:$(GO_VERSION) -t example/svc-make -f svc/Dockerfile .\n"

@@ -240,7 +240,7 @@ target "web" { context = "apps/web" }
 			t.Parallel()
 			r := newRepo(t, map[string]string{
 				"docker-bake.hcl":         bake,
-				"services/api/Dockerfile": df,
+				"services/api/Dockerfile": "FROM scratch\nARG MODE\nCOPY main.go /\n",
 				"services/api/main.go":    "package main\n",
 				"apps/web/Dockerfile":     df,
 				"apps/web/main.go":        "package main\n",

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -87,6 +88,11 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 		defs = append(defs, found{app: a, authority: auth, group: b.Group, source: b.Source})
 	}
 
+	read := func(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(root, filepath.FromSlash(rel))) }
+	if opts.View != nil {
+		read = opts.View.ReadFile
+	}
+	uses := argUses(read)
 	byName := map[string]int{}
 	var apps []*App
 	sort.SliceStable(defs, func(i, j int) bool { return defs[i].authority < defs[j].authority })
@@ -107,7 +113,7 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 				continue
 			}
 		}
-		key := buildKey(a)
+		key := buildKey(a, uses)
 		if i, dup := seen[key]; dup {
 			prev := sourceOf[i]
 			// Two services of one compose project (or two bake targets) with the same build but
@@ -246,11 +252,15 @@ func discoverWith(ctx context.Context, root string, cfg *Config, warn func(strin
 	return &discovered{apps: out, result: res}, nil
 }
 
-// buildKey identifies what a definition builds: Dockerfile, context, target and args.
-func buildKey(a App) string {
+// buildKey identifies what a definition builds: Dockerfile, context, target, the args its
+// Dockerfile can read (uses), and named contexts. A workflow that passes every image of its
+// matrix the same three build args builds what compose builds with the one each needs.
+func buildKey(a App, uses func(df, arg string) bool) string {
 	keys := make([]string, 0, len(a.Args))
 	for k := range a.Args {
-		keys = append(keys, k)
+		if uses(a.Dockerfile, k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	var b strings.Builder
@@ -267,6 +277,58 @@ func buildKey(a App) string {
 		b.WriteString("\x00@" + k + "=" + a.Contexts[k])
 	}
 	return b.String()
+}
+
+// argUses reports whether a build arg can change what a Dockerfile builds: the predefined ones
+// (proxies, BUILDKIT_*, SOURCE_DATE_EPOCH) always, any other where the Dockerfile's text holds
+// its name. The test is textual, so that it can only over-count: an unreadable Dockerfile, or
+// one whose `# syntax=` names another frontend (which may read any arg), uses every arg.
+func argUses(read func(rel string) ([]byte, error)) func(df, arg string) bool {
+	texts := map[string][]byte{} // nil: every arg counts
+	return func(df, arg string) bool {
+		if predefinedArg(arg) {
+			return true
+		}
+		text, ok := texts[df]
+		if !ok {
+			var err error
+			text, err = read(df)
+			if err != nil || otherFrontend(text) {
+				text = nil
+			}
+			texts[df] = text
+		}
+		return text == nil || bytes.Contains(text, []byte(arg))
+	}
+}
+
+func predefinedArg(k string) bool {
+	switch strings.ToUpper(k) {
+	case "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY", "SOURCE_DATE_EPOCH":
+		return true
+	}
+	return strings.HasPrefix(k, "BUILDKIT_")
+}
+
+// otherFrontend reports whether a Dockerfile's syntax directive names a frontend other than
+// Docker's Dockerfile frontend.
+func otherFrontend(text []byte) bool {
+	for len(text) > 0 {
+		line, rest, _ := bytes.Cut(text, []byte("\n"))
+		text = rest
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 {
+			continue
+		}
+		if t[0] != '#' {
+			return false // directives come first
+		}
+		d := bytes.ToLower(bytes.ReplaceAll(t[1:], []byte(" "), nil))
+		if v, ok := bytes.CutPrefix(d, []byte("syntax=")); ok {
+			return !bytes.Contains(v, []byte("docker/dockerfile"))
+		}
+	}
+	return false
 }
 
 // nameCompose names compose services: by the service, unless several compose projects (in
