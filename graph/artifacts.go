@@ -71,7 +71,7 @@ func (l *langCache) resolveArtifacts(ctx context.Context, cfg *Config, a *App) e
 		}
 		if !ctxArtifact {
 			u, absent := st.untrackedOrAbsent(ctx, l.root, in.Path, false)
-			if !u && !(absent && l.writtenByBuild(cfg, in.Path)) {
+			if !u && !(absent && (l.writtenByBuild(cfg, in.Path) || st.madeBeforeBuild(l.root, in.Path))) {
 				continue
 			}
 		}
@@ -149,10 +149,22 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 
 	var pkgs []string
 	var hows []string
-	for _, bl := range l.art.buildLines(l.root, cfg) {
+	lines := l.art.buildLines(l.root, cfg)
+	for _, bl := range lines {
 		if globsOverlap(bl.out, s.path) && !containsStr(pkgs, bl.pkg) {
 			pkgs = append(pkgs, bl.pkg)
 			hows = append(hows, fmt.Sprintf("%s:%d %s", bl.file, bl.line, bl.text))
+		}
+	}
+	if name := binaryName(path.Base(s.path)); len(pkgs) == 0 && name != "" {
+		// A binary built under its name elsewhere and moved beside the Dockerfile before the
+		// build (temporalio/temporal: `go build -o temporal-server ./cmd/server`, copied to
+		// docker/build/$TARGETARCH/ by its CI).
+		for _, bl := range lines {
+			if binaryName(path.Base(bl.out)) == name && !containsStr(pkgs, bl.pkg) {
+				pkgs = append(pkgs, bl.pkg)
+				hows = append(hows, fmt.Sprintf("%s:%d %s, by its name", bl.file, bl.line, bl.text))
+			}
 		}
 	}
 	if len(pkgs) > 0 {
@@ -299,6 +311,23 @@ func artifactGlobMatch(glob, p string) bool {
 		return true
 	}
 	return !strings.Contains(glob, "**") && globsOverlap(glob, p)
+}
+
+// madeBeforeBuild reports whether a COPY source pattern that matches nothing, though the
+// repository does not ignore it, must be made before the build: its literal directory does not
+// exist (temporalio/temporal's CI copies its binaries to docker/build/$TARGETARCH/ just before
+// `docker buildx bake`). A pattern in an existing directory (`COPY yarn.lock* ./`) may match
+// nothing on purpose; a literal path that is missing makes the app unresolved (inputs.go).
+func (st *artifactState) madeBeforeBuild(root, p string) bool {
+	if !hasGlob(p) {
+		return false
+	}
+	dir := literalPrefix(p)
+	if dir == "." {
+		return false
+	}
+	_, err := st.fs.Lstat(filepath.Join(root, filepath.FromSlash(dir)))
+	return err != nil
 }
 
 // untracked reports whether the repo-relative path p (a file, a directory, or a pattern of Docker

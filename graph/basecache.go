@@ -16,7 +16,7 @@ import (
 
 // baseDefsKind is the cache kind of the app definitions at a base: baseApp values as JSON. Change
 // the number when baseApp or what discovery finds changes.
-const baseDefsKind cache.Kind = "base-definitions/1"
+const baseDefsKind cache.Kind = "base-definitions/2"
 
 // baseApp is what affected compares of an app defined at base (definitionChanges, defOf,
 // originFile). The definitions at base are always returned through it, kept or not, so that both

@@ -444,11 +444,18 @@ func goBuildArgs(words []string) (out, pkg, dir string, ok bool) {
 		return "", "", "", false
 	}
 	var pkgs []string
+	unknown := false
 	for j := i + 2; j < len(words); j++ {
 		w := words[j]
 		if w == "--" {
 			pkgs = append(pkgs, words[j+1:]...)
 			break
+		}
+		if w == "*" {
+			// A variable's whole value, unknown: flags most often (temporalio/temporal's
+			// `go build $(BUILD_TAG_FLAG) -o temporal-server ./cmd/server`), else the package.
+			unknown = true
+			continue
 		}
 		if !strings.HasPrefix(w, "-") {
 			pkgs = append(pkgs, w)
@@ -473,6 +480,9 @@ func goBuildArgs(words []string) (out, pkg, dir string, ok bool) {
 	}
 	switch len(pkgs) {
 	case 0:
+		if unknown {
+			return "", "", "", false // the package may be the variable's
+		}
 		pkg = "."
 	case 1:
 		pkg = pkgs[0]

@@ -15,6 +15,10 @@ func TestGoBuildArgsFileArguments(t *testing.T) {
 		{"go build -o x main.go", "x", ".", true},
 		{"go build -o x a/main.go b/main.go", "", "", false}, // two directories
 		{"go build -o x ./a ./b", "", "", false},
+		// A make variable's unknown whole value (flags, as $(BUILD_TAG_FLAG) is) is no package;
+		// alone, it may be the package.
+		{"go build * -o temporal-server ./cmd/server", "temporal-server", "./cmd/server", true},
+		{"go build -o x *", "", "", false},
 	}
 	for _, tt := range tests {
 		out, pkg, _, ok := goBuildArgs(splitWords(tt.cmd))

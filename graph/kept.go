@@ -15,7 +15,7 @@ import (
 // result's encoding.
 const (
 	keptDiscoveryKind  cache.Kind = "kept-discovery/1"  // discover's encoding of its Result
-	keptBuildLinesKind cache.Kind = "kept-buildlines/1" // the artifact trace's build lines
+	keptBuildLinesKind cache.Kind = "kept-buildlines/2" // the artifact trace's build lines
 )
 
 // keptByTrace keeps a result across runs in the parse cache, as the Go closures are

@@ -26,7 +26,7 @@ type Keeper interface {
 
 // keptKind names the encoding of a kept Result, and what Find computes: change the number when
 // either changes.
-const keptKind = "discovery/1"
+const keptKind = "discovery/2"
 
 // keptKey is what a Find's result depends on besides the files it reads: the root, the options
 // and the environment (compose and bake read variables of any name), and the listing (which
