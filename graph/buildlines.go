@@ -188,7 +188,8 @@ func buildScriptKind(rel string) string {
 		return "make"
 	case strings.HasSuffix(base, ".sh") || strings.HasSuffix(base, ".bash"):
 		return "sh"
-	case strings.HasPrefix(rel, ".github/workflows/") && (strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml")):
+	case strings.HasPrefix(rel, ".github/workflows/") && (strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml")),
+		strings.HasPrefix(rel, ".github/") && (base == "action.yml" || base == "action.yaml"): // composite actions
 		return "workflow"
 	}
 	return ""

@@ -181,13 +181,19 @@ func (t *bakeTarget) GetName(ectx *hcl.EvalContext, block *hcl.Block, loadDeps f
 // workflow names (`files:`, relative to its `workdir:`) is read the same way.
 func (f *finder) bake(ctx context.Context) []Build {
 	sets := []bakeSet{{dir: ".", files: bakeFiles}}
-	seen := map[string]bool{".\n" + strings.Join(bakeFiles, "\n"): true}
+	seen := map[string]bool{sets[0].key(): true}
 	for _, set := range f.bakeActionFiles() {
-		if k := set.dir + "\n" + strings.Join(set.files, "\n"); !seen[k] {
+		if k := set.key(); !seen[k] {
 			seen[k] = true
 			sets = append(sets, set)
 		}
 	}
+	f.bakeLoaded = seen
+	return f.loadBakeSets(sets)
+}
+
+// loadBakeSets loads each set of bake files, a broken one reported.
+func (f *finder) loadBakeSets(sets []bakeSet) []Build {
 	var out []Build
 	for _, set := range sets {
 		builds, err := f.loadBake(set)
@@ -198,6 +204,49 @@ func (f *finder) bake(ctx context.Context) []Build {
 		out = append(out, builds...)
 	}
 	return out
+}
+
+// noteBake records the bake files a `docker buildx bake` command reads (its -f files, else the
+// default ones), from the first of dirs that holds one: temporalio/temporal bakes
+// docker/docker-bake.hcl from a composite action. Find reads them after the other sources, as
+// the bake source's (joinBake).
+func (f *finder) noteBake(args []word, dirs []word, from string) {
+	files, ok := parseBakeCommand(args)
+	if !ok {
+		return
+	}
+	for _, dw := range dirs {
+		dir, ok := dw.text()
+		if !ok {
+			continue
+		}
+		dir = cleanRel(dir)
+		if Escapes(dir) || path.IsAbs(dir) {
+			continue
+		}
+		var set []string
+		if len(files) == 0 {
+			for _, n := range bakeFiles {
+				set = append(set, cleanRel(path.Join(dir, n)))
+			}
+		}
+		for _, w := range files {
+			// A compose file baked (`docker buildx bake -f compose.yaml`, opentelemetry-demo's
+			// Makefile) is the compose source's: bake builds its services as compose does.
+			if n, ok := w.text(); ok && !path.IsAbs(n) && (strings.HasSuffix(n, ".hcl") || strings.HasSuffix(n, ".json")) {
+				if p := cleanRel(path.Join(dir, n)); !Escapes(p) {
+					set = append(set, p)
+				}
+			}
+		}
+		for _, p := range set {
+			if f.tree.isFile(p) {
+				f.read(from)
+				f.bakeSets = append(f.bakeSets, bakeSet{dir: dir, files: set})
+				return
+			}
+		}
+	}
 }
 
 // bakeSet is a list of bake files read together, and the directory bake runs in.
@@ -481,3 +530,5 @@ func isTrue(v string) bool {
 	b, _ := strconv.ParseBool(v)
 	return b
 }
+
+func (s bakeSet) key() string { return s.dir + "\n" + strings.Join(s.files, "\n") }

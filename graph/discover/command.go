@@ -51,35 +51,9 @@ var globalValueFlags = map[string]bool{
 // parseBuildCommand recognises a build command line; ok is false for any other command.
 func parseBuildCommand(args []word) (buildCommand, bool) {
 	var bc buildCommand
-	// Wrappers: sudo, env A=B, time, exec, command.
-	for len(args) > 0 {
-		s, _ := args[0].text()
-		if s == "sudo" || s == "time" || s == "exec" || s == "command" || s == "env" {
-			args = args[1:]
-			continue
-		}
-		if s != "" && strings.Contains(s, "=") && !strings.HasPrefix(s, "-") && len(args) > 1 {
-			args = args[1:] // env's A=B
-			continue
-		}
-		break
-	}
-	if len(args) < 2 {
+	tool, rest, ok := commandStart(args)
+	if !ok {
 		return bc, false
-	}
-	tool, _ := args[0].text()
-	tool = path.Base(tool)
-	rest := args[1:]
-	// Global flags before the subcommand.
-	for len(rest) > 0 {
-		s, ok := rest[0].text()
-		if !ok || !strings.HasPrefix(s, "-") {
-			break
-		}
-		rest = rest[1:]
-		if globalValueFlags[s] && len(rest) > 0 {
-			rest = rest[1:]
-		}
 	}
 	sub := func(want ...string) bool {
 		if len(rest) < len(want) {
@@ -168,6 +142,85 @@ func parseBuildCommand(args []word) (buildCommand, bool) {
 		break
 	}
 	return bc, true
+}
+
+// commandStart strips a command's wrappers (sudo, env A=B, time, exec, command) and the tool's
+// global flags: the tool's base name and the words after it.
+func commandStart(args []word) (string, []word, bool) {
+	for len(args) > 0 {
+		s, _ := args[0].text()
+		if s == "sudo" || s == "time" || s == "exec" || s == "command" || s == "env" {
+			args = args[1:]
+			continue
+		}
+		if s != "" && strings.Contains(s, "=") && !strings.HasPrefix(s, "-") && len(args) > 1 {
+			args = args[1:] // env's A=B
+			continue
+		}
+		break
+	}
+	if len(args) < 2 {
+		return "", nil, false
+	}
+	tool, _ := args[0].text()
+	rest := args[1:]
+	for len(rest) > 0 {
+		s, ok := rest[0].text()
+		if !ok || !strings.HasPrefix(s, "-") {
+			break
+		}
+		rest = rest[1:]
+		if globalValueFlags[s] && len(rest) > 0 {
+			rest = rest[1:]
+		}
+	}
+	return path.Base(tool), rest, true
+}
+
+// bakeValueFlags are the flags of `docker buildx bake` that take a value.
+var bakeValueFlags = map[string]bool{"-f": true, "--file": true, "--set": true, "--progress": true,
+	"--metadata-file": true, "--builder": true, "--allow": true, "--call": true, "--provenance": true,
+	"--sbom": true, "--list": true}
+
+// parseBakeCommand reads a `docker buildx bake` (or `docker bake`) command: the files it names
+// with -f/--file, none when it reads the default ones.
+func parseBakeCommand(args []word) ([]word, bool) {
+	tool, rest, ok := commandStart(args)
+	if !ok || len(rest) == 0 {
+		return nil, false
+	}
+	first, _ := rest[0].text()
+	switch {
+	case (tool == "docker" || tool == "nerdctl") && first == "buildx" && len(rest) > 1:
+		if s, _ := rest[1].text(); s != "bake" {
+			return nil, false
+		}
+		rest = rest[2:]
+	case (tool == "docker" || tool == "docker-buildx" || tool == "buildx") && first == "bake":
+		rest = rest[1:]
+	default:
+		return nil, false
+	}
+	var files []word
+	for i := 0; i < len(rest); i++ {
+		s, _ := rest[i].text()
+		name, val, hasVal := strings.Cut(s, "=")
+		if !strings.HasPrefix(name, "-") {
+			continue // a target, or a word of unknown value
+		}
+		isFile := name == "-f" || name == "--file"
+		if !hasVal && bakeValueFlags[name] && i+1 < len(rest) {
+			i++
+			if isFile {
+				files = append(files, rest[i])
+			}
+			continue
+		}
+		if hasVal && isFile {
+			files = append(files, litWord(val))
+		}
+	}
+	return files, true
 }
 
 // cutWord splits a word at the first sep in a literal part.

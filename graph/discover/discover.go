@@ -167,6 +167,9 @@ type finder struct {
 	composeCache map[string]map[string]bool
 	composeDocs  map[string]*yaml.Node
 	workflowDocs func() []workflowDoc // the workflows, read and parsed beside the other sources
+
+	bakeSets   []bakeSet       // the bake files build commands read (noteBake)
+	bakeLoaded map[string]bool // the sets the bake source read, by key
 }
 
 // sources are discovery's sources in authority order.
@@ -198,6 +201,21 @@ func (f *finder) runSources(ctx context.Context) error {
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	// The bake files that build commands of the other sources read are bake's, after its own.
+	const bakeIdx = 1 // sources[1] is (*finder).bake
+	var more []bakeSet
+	loaded := maps.Clone(subs[bakeIdx].bakeLoaded)
+	for _, sub := range subs {
+		for _, set := range sub.bakeSets {
+			if k := set.key(); !loaded[k] {
+				loaded[k] = true
+				more = append(more, set)
+			}
+		}
+	}
+	if len(more) > 0 {
+		found[bakeIdx] = append(found[bakeIdx], subs[bakeIdx].loadBakeSets(more)...)
 	}
 	for i, sub := range subs {
 		f.res.Builds = append(f.res.Builds, found[i]...)

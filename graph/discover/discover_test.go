@@ -489,3 +489,74 @@ func TestWorkflowMatrixObjectsAndGitHubEnvFromADotenvFile(t *testing.T) {
 		t.Errorf("files %q lack .env, which defines the builds' args", res.Files)
 	}
 }
+
+// Bake files that are not at the root are read where a build command bakes them: a Makefile's
+// `docker buildx bake -f`, a script's `docker bake` of a directory's default files.
+func TestBakeFilesNamedByBuildCommands(t *testing.T) {
+	res := find(t, map[string]string{
+		"Makefile":                  "images:\n\tdocker buildx bake --progress plain -f build/bake.hcl --set '*.platform=linux/amd64' api\n",
+		"build/bake.hcl":            "target \"api\" {\n  context = \"svc/api\"\n}\n",
+		"svc/api/Dockerfile":        scratch,
+		"deploy/release.sh":         "#!/bin/sh\ncd \"$(dirname \"$0\")\"\ndocker bake --push\n",
+		"deploy/docker-bake.hcl":    "target \"web\" {\n  context = \"web\"\n}\n",
+		"deploy/web/Dockerfile":     scratch,
+		"tools/other.sh":            "docker buildx bake -f missing.hcl\ndocker buildx bake -f compose.yaml -f compose.ci.yml\n",
+		"compose.yaml":              "services:\n  api:\n    build: svc/api\n",
+		"compose.ci.yml":            "services:\n  api:\n    build: {args: {X: 1}}\n",
+		"docs/notes-docker-bake.md": "not a bake file\n",
+	})
+	var got []string
+	for _, l := range lines(res) {
+		if !strings.Contains(l, " dockerfile ") {
+			got = append(got, l)
+		}
+	}
+	want := []string{
+		// The compose files baked are read by the compose source, not as HCL.
+		"api svc/api/Dockerfile ctx=svc/api target= args= tags= platforms= compose:compose.yaml compose.yaml:2",
+		"api svc/api/Dockerfile ctx=svc/api target= args=X=1 tags= platforms= compose:compose.ci.yml compose.ci.yml:2",
+		"api svc/api/Dockerfile ctx=svc/api target= args= tags= platforms= bake:build/bake.hcl build/bake.hcl:1",
+		"web deploy/web/Dockerfile ctx=deploy/web target= args= tags= platforms= bake:deploy/docker-bake.hcl deploy/docker-bake.hcl:1",
+	}
+	if !reflect.DeepEqual(got, want) || len(res.Broken) > 0 {
+		t.Errorf("builds:\ngot  %q\nwant %q\nwarnings: %q broken: %v", got, want, res.Warnings, res.Broken)
+	}
+	for _, p := range []string{"Makefile", "build/bake.hcl", "deploy/release.sh", "deploy/docker-bake.hcl"} {
+		if !slices.Contains(res.Files, p) {
+			t.Errorf("files %q lack %s", res.Files, p)
+		}
+	}
+}
+
+func TestParseBakeCommand(t *testing.T) {
+	for cmd, want := range map[string][]string{
+		"docker buildx bake":                           {},
+		"docker buildx bake -f a.hcl --file=b.hcl x y": {"a.hcl", "b.hcl"},
+		"sudo docker --context ci bake -f c.json":      {"c.json"},
+		"docker buildx bake --set *.tags=x -f d.hcl":   {"d.hcl"},
+		"docker buildx build -f Dockerfile .":          nil,
+		"docker build .":                               nil,
+		"bake -f x.hcl":                                nil,
+	} {
+		var args []word
+		for _, f := range strings.Fields(cmd) {
+			args = append(args, litWord(f))
+		}
+		files, ok := parseBakeCommand(args)
+		var got []string
+		for _, w := range files {
+			s, _ := w.text()
+			got = append(got, s)
+		}
+		if ok != (want != nil) || (ok && !slices.Equal(got, want)) {
+			t.Errorf("parseBakeCommand(%q) = %q, %v; want %q", cmd, got, ok, want)
+		}
+	}
+}
+
+// runSources splices the bake files build commands name after the bake source's own builds.
+func TestBakeIsTheSecondSource(t *testing.T) {
+	if reflect.ValueOf(sources[1]).Pointer() != reflect.ValueOf((*finder).bake).Pointer() {
+		t.Fatal("sources[1] is not (*finder).bake: update bakeIdx in runSources")
+	}
+}

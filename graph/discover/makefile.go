@@ -58,6 +58,11 @@ func (f *finder) recipeBuilds(m *makeFile, mf string, r makeRecipe) []Build {
 	for i, c := range cmds {
 		bc, ok := parseBuildCommand(c.args)
 		if !ok {
+			dir := litWord(path.Dir(mf))
+			if len(c.dir) > 0 {
+				dir = merge(append(append(slices.Clone(dir), part{lit: "/"}), c.dir...))
+			}
+			f.noteBake(c.args, []word{dir}, mf)
 			continue
 		}
 		builds := f.makeBuilds(bc, c, mf, r, true)
@@ -497,7 +502,7 @@ func (m *makeFile) assignAlt(name, op, value string) {
 
 // mentionsBuildCmd is a cheap test for text that may hold a build command.
 func mentionsBuildCmd(text string) bool {
-	return strings.Contains(text, "build") || strings.Contains(text, "bud")
+	return strings.Contains(text, "build") || strings.Contains(text, "bud") || strings.Contains(text, "bake")
 }
 
 // stripRecipePrefixes drops make's @, - and + from the start of each recipe line of a canned

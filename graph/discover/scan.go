@@ -82,8 +82,9 @@ func (t *fileTree) add(p string) {
 		t.makefiles = append(t.makefiles, p)
 	case strings.HasSuffix(name, ".sh") || strings.HasSuffix(name, ".bash"):
 		t.scripts = append(t.scripts, p)
-	case (dir == ".github/workflows") && (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")):
-		t.workflows = append(t.workflows, p)
+	case (dir == ".github/workflows") && (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")),
+		(name == "action.yml" || name == "action.yaml") && strings.HasPrefix(dir, ".github/"):
+		t.workflows = append(t.workflows, p) // workflows, and the composite actions they use
 	case name == "devcontainer.json" || name == ".devcontainer.json":
 		t.devcont = append(t.devcont, p)
 	case name == "skaffold.yaml" || name == "skaffold.yml":

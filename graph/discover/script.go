@@ -32,13 +32,14 @@ func (f *finder) scripts(ctx context.Context) []Build {
 			continue
 		}
 		for _, c := range cmds {
-			bc, ok := parseBuildCommand(c.args)
-			if !ok {
-				continue
-			}
 			dirs := []word{litWord("."), litWord(dir), litWord(path.Dir(dir))}
 			if len(c.dir) > 0 {
 				dirs = []word{c.dir}
+			}
+			bc, ok := parseBuildCommand(c.args)
+			if !ok {
+				f.noteBake(c.args, dirs, sc)
+				continue
 			}
 			out = append(out, f.commandBuildsPiped(bc, c.piped, dirs, SourceScript, sc, c.line, sc)...)
 		}
@@ -50,7 +51,7 @@ func (f *finder) scripts(ctx context.Context) []Build {
 func mentionsBuild(data []byte) bool {
 	s := string(data)
 	return (strings.Contains(s, "docker") || strings.Contains(s, "podman") || strings.Contains(s, "buildah") ||
-		strings.Contains(s, "nerdctl")) && (strings.Contains(s, "build") || strings.Contains(s, "bud"))
+		strings.Contains(s, "nerdctl")) && (strings.Contains(s, "build") || strings.Contains(s, "bud") || strings.Contains(s, "bake"))
 }
 
 var (

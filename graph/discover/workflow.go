@@ -42,6 +42,14 @@ func (f *finder) workflows(ctx context.Context) []Build {
 			continue
 		}
 		top := doc.Content[0]
+		if runs := mapValue(top, "runs"); runs != nil && mapString(runs, "using") == "composite" {
+			// A composite action (.github/actions/NAME/action.yml): its steps run in the job
+			// that uses it, from the workspace (temporalio/temporal bakes its images in one).
+			if steps := mapValue(runs, "steps"); steps != nil && steps.Kind == yaml.SequenceNode {
+				out = append(out, f.jobSteps(wf, wf+"#composite", steps, map[string]string{}, []map[string]string{{}}, "")...)
+			}
+			continue
+		}
 		wfEnv := literalMap(mapValue(top, "env"))
 		wfDir := mapString(mapValue(mapValue(top, "defaults"), "run"), "working-directory")
 		jobs := mapValue(top, "jobs")
@@ -61,17 +69,23 @@ func (f *finder) workflows(ctx context.Context) []Build {
 			env := maps.Clone(wfEnv)
 			maps.Copy(env, literalMap(mapValue(job, "env")))
 			combos := matrixCombos(mapValue(mapValue(job, "strategy"), "matrix"))
-			group := wf + "#" + jobID
-			cos := jobCheckouts(steps, env)
-			for _, step := range steps.Content {
-				for _, combo := range combos {
-					out = append(out, f.workflowStep(wf, group, step, combo, env, jobDir, cos)...)
-				}
-				if loaded := f.githubEnvFiles(step, jobDir); len(loaded) > 0 {
-					env = maps.Clone(env)
-					maps.Copy(env, loaded) // the job's later steps see them as env.NAME
-				}
-			}
+			out = append(out, f.jobSteps(wf, wf+"#"+jobID, steps, env, combos, jobDir)...)
+		}
+	}
+	return out
+}
+
+// jobSteps reads the builds of a job's steps, once per matrix combination.
+func (f *finder) jobSteps(wf, group string, steps *yaml.Node, env map[string]string, combos []map[string]string, jobDir string) []Build {
+	var out []Build
+	cos := jobCheckouts(steps, env)
+	for _, step := range steps.Content {
+		for _, combo := range combos {
+			out = append(out, f.workflowStep(wf, group, step, combo, env, jobDir, cos)...)
+		}
+		if loaded := f.githubEnvFiles(step, jobDir); len(loaded) > 0 {
+			env = maps.Clone(env)
+			maps.Copy(env, loaded) // the job's later steps see them as env.NAME
 		}
 	}
 	return out
@@ -299,7 +313,7 @@ func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[
 		return f.inCheckout(bc, litWord("."), cos, SourceWorkflow, wf, step.Line, group, nil)
 	case run != nil:
 		script := run.Value
-		dir := mapString(step, "working-directory")
+		dir := sub(mapString(step, "working-directory"))
 		if dir == "" {
 			dir = jobDir
 		}
@@ -320,13 +334,14 @@ func (f *finder) workflowStep(wf, group string, step *yaml.Node, combo, env map[
 		}
 		var out []Build
 		for _, c := range cmds {
-			bc, ok := parseBuildCommand(c.args)
-			if !ok {
-				continue
-			}
 			d := litWord(dir)
 			if len(c.dir) > 0 {
 				d = merge(append(append(word{}, d...), append(word{{lit: "/"}}, c.dir...)...))
+			}
+			bc, ok := parseBuildCommand(c.args)
+			if !ok {
+				f.noteBake(c.args, []word{d}, wf)
+				continue
 			}
 			out = append(out, f.inCheckout(bc, d, cos, SourceWorkflow, wf, c.line, group, c.piped)...)
 		}
@@ -357,6 +372,9 @@ func ghExpand(s string, combo, env map[string]string) string {
 			if v, ok := env[k]; ok && !strings.Contains(v, "${{") {
 				return v
 			}
+		}
+		if expr == "github.workspace" {
+			return "." // the workspace, where actions/checkout puts the repository by default
 		}
 		return m
 	})
