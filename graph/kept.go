@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"errors"
 	"io/fs"
 	"path"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/monoctx/monoctx/graph/cache"
@@ -31,9 +33,16 @@ type keptByTrace struct {
 	since time.Time // when the run began: a file changed after it (or just before) is not vouched for
 	index string    // git's index, for a view that answers paths from it (a sparse checkout)
 	rec   *golang.Tracer
+	// commit, when set, is the object id of the commit the view reads (--head <sha>): its tree
+	// cannot change, so the result is kept under it with no trace.
+	commit string
+	failed atomic.Bool // a read of the commit's tree failed other than by a missing path
 }
 
 func (k *keptByTrace) Kept(key string) ([]byte, bool) {
+	if k.commit != "" {
+		return k.c.Get(k.kind, k.commit+"\x00"+key, "")
+	}
 	v, ok := k.c.Get(k.kind, key, "")
 	if !ok {
 		return nil, false
@@ -48,11 +57,20 @@ func (k *keptByTrace) Kept(key string) ([]byte, bool) {
 }
 
 func (k *keptByTrace) Tracing(v tree.View) tree.View {
+	if k.commit != "" {
+		return &failView{View: v, failed: &k.failed}
+	}
 	k.rec = golang.NewTracer()
 	return &tracedView{View: v, rec: k.rec}
 }
 
 func (k *keptByTrace) Keep(key string, val []byte) {
+	if k.commit != "" {
+		if !k.failed.Load() { // a blob a partial clone lacked may be there next time
+			k.c.Put(k.kind, k.commit+"\x00"+key, "", val)
+		}
+		return
+	}
 	if k.rec == nil {
 		return
 	}
@@ -108,5 +126,49 @@ func (v *tracedView) ReadLink(name string) (string, error) {
 	t, err := v.View.ReadLink(name)
 	fi, lerr := v.View.Lstat(name)
 	v.rec.Lstat(v.abs(name), fi, lerr)
+	return t, err
+}
+
+// failView notes a read of a commit's tree that failed other than by a missing path.
+type failView struct {
+	tree.View
+	failed *atomic.Bool
+}
+
+func (v *failView) Unwrap() tree.View { return v.View }
+
+func (v *failView) note(err error) {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		v.failed.Store(true)
+	}
+}
+
+func (v *failView) ReadFile(name string) ([]byte, error) {
+	b, err := v.View.ReadFile(name)
+	v.note(err)
+	return b, err
+}
+
+func (v *failView) ReadDir(name string) ([]fs.DirEntry, error) {
+	ents, err := v.View.ReadDir(name)
+	v.note(err)
+	return ents, err
+}
+
+func (v *failView) Stat(name string) (fs.FileInfo, error) {
+	fi, err := v.View.Stat(name)
+	v.note(err)
+	return fi, err
+}
+
+func (v *failView) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := v.View.Lstat(name)
+	v.note(err)
+	return fi, err
+}
+
+func (v *failView) ReadLink(name string) (string, error) {
+	t, err := v.View.ReadLink(name)
+	v.note(err)
 	return t, err
 }

@@ -163,3 +163,34 @@ func TestKeptBuildLinesLoadAsFound(t *testing.T) {
 	r.edit(map[string]string{"cmd/y/main.go": "package y\n"})
 	check("no main package", "the main package named after it")
 }
+
+// On a commit's tree (--head <sha>) a result is kept under the commit's id with no trace, and not
+// when a read failed other than by a missing path (a blob a partial clone had not fetched).
+func TestKeptUnderACommit(t *testing.T) {
+	c := cache.Open(t.TempDir(), "test")
+	files := map[string][]byte{"Makefile": []byte("all:\n")}
+	k := &keptByTrace{kind: keptDiscoveryKind, c: c, root: "/r", commit: "c1"}
+	v := k.Tracing(tree.NewMem("/r", files, nil))
+	if _, err := v.ReadFile("Makefile"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.ReadFile("compose.yaml"); err == nil {
+		t.Fatal("compose.yaml exists")
+	}
+	k.Keep("key", []byte("value"))
+	if got, ok := k.Kept("key"); !ok || string(got) != "value" {
+		t.Fatalf("kept %q, %v", got, ok)
+	}
+	other := &keptByTrace{kind: keptDiscoveryKind, c: c, root: "/r", commit: "c2"}
+	if _, ok := other.Kept("key"); ok {
+		t.Error("another commit's value answered")
+	}
+	failing := &keptByTrace{kind: keptDiscoveryKind, c: c, root: "/r", commit: "c3"}
+	if _, err := failing.Tracing(tree.NewMem("/r", files, nil)).ReadFile("../x"); err == nil {
+		t.Fatal("a path outside the tree read")
+	}
+	failing.Keep("key", []byte("value"))
+	if _, ok := failing.Kept("key"); ok {
+		t.Error("kept after a failed read")
+	}
+}

@@ -263,12 +263,12 @@ func (l *langCache) keepClosures(v tree.View, root string, since time.Time, inde
 }
 
 // keeper is a keptByTrace of kind where results are kept as the Go closures are: on a view of the
-// disk (a commit's tree: not yet); nil elsewhere.
+// disk, by a trace; on a commit's tree, under the commit's id; nil elsewhere (the index's tree).
 func (l *langCache) keeper(kind cache.Kind) *keptByTrace {
-	if !l.traceOn || l.traceCommit != "" || l.cache == nil {
+	if !l.traceOn || l.cache == nil {
 		return nil
 	}
-	return &keptByTrace{kind: kind, c: l.cache, root: l.root, since: l.traceSince, index: l.traceIndex}
+	return &keptByTrace{kind: kind, c: l.cache, root: l.root, since: l.traceSince, index: l.traceIndex, commit: l.traceCommit}
 }
 
 // loadKeptClosures starts loading the Go closures an earlier run kept (nothing when keeping is
