@@ -398,12 +398,7 @@ func TestWorkflowCheckoutIntoASubdirectoryIsTheRepositoryRoot(t *testing.T) {
 		"cmd/y/Dockerfile":              scratch,
 		"web/Dockerfile":                scratch,
 	})
-	var got []string
-	for _, l := range lines(res) {
-		if !strings.Contains(l, " dockerfile ") {
-			got = append(got, l)
-		}
-	}
+	got := definedLines(res)
 	w := " workflow:.github/workflows/release.yml .github/workflows/release.yml:"
 	want := []string{
 		"cmd/x cmd/x/Dockerfile ctx=. target= args= tags= platforms=linux/amd64" + w + "17",
@@ -467,12 +462,7 @@ func TestWorkflowMatrixObjectsAndGitHubEnvFromADotenvFile(t *testing.T) {
 		"src/email/Dockerfile":         scratch,
 		"src/pre/Dockerfile":           scratch,
 	})
-	var got []string
-	for _, l := range lines(res) {
-		if !strings.Contains(l, " dockerfile ") {
-			got = append(got, l)
-		}
-	}
+	got := definedLines(res)
 	w := " workflow:.github/workflows/images.yml .github/workflows/images.yml:"
 	want := []string{
 		// Before the step that loads .env, env.VERSION is unknown.
@@ -505,12 +495,7 @@ func TestBakeFilesNamedByBuildCommands(t *testing.T) {
 		"compose.ci.yml":            "services:\n  api:\n    build: {args: {X: 1}}\n",
 		"docs/notes-docker-bake.md": "not a bake file\n",
 	})
-	var got []string
-	for _, l := range lines(res) {
-		if !strings.Contains(l, " dockerfile ") {
-			got = append(got, l)
-		}
-	}
+	got := definedLines(res)
 	want := []string{
 		// The compose files baked are read by the compose source, not as HCL.
 		"api svc/api/Dockerfile ctx=svc/api target= args= tags= platforms= compose:compose.yaml compose.yaml:2",
@@ -559,4 +544,15 @@ func TestBakeIsTheSecondSource(t *testing.T) {
 	if reflect.ValueOf(sources[1]).Pointer() != reflect.ValueOf((*finder).bake).Pointer() {
 		t.Fatal("sources[1] is not (*finder).bake: update bakeIdx in runSources")
 	}
+}
+
+// definedLines are lines(res) but the bare Dockerfiles': the builds a definition file defines.
+func definedLines(res *Result) []string {
+	var out []string
+	for _, l := range lines(res) {
+		if !strings.Contains(l, " dockerfile ") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
