@@ -31,6 +31,9 @@ type artifactState struct {
 
 	linesOnce sync.Once
 	lines     []buildLine
+
+	releaseOnce sync.Once
+	release     []releaseBuild // the GoReleaser configuration's builds
 	// listing is discovery's listing of the view (nil: buildLines walks it).
 	listing []string
 }
@@ -116,8 +119,9 @@ func (l *langCache) writtenByBuild(cfg *Config, p string) bool {
 }
 
 // explainArtifact adds the inputs of what builds the artifact: a monoctx.yaml artifacts: entry, a
-// `go build -o` line that writes it, the main package named after it, or the main package in the
-// Dockerfile's directory, in that order.
+// `go build -o` line that writes it (by its path, else by its name), a GoReleaser build of that
+// name, the main package named after it, or the main package in the Dockerfile's directory, in
+// that order.
 func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s artifactSource) (bool, error) {
 	head := fmt.Sprintf("%s → artifact %s", s.text, s.path)
 	for i := range cfg.Artifacts {
@@ -182,6 +186,25 @@ func (l *langCache) explainArtifact(ctx context.Context, cfg *Config, a *App, s 
 		}
 	}
 	if name := binaryName(path.Base(s.path)); name != "" {
+		any := false
+		for _, rb := range l.art.releaseBuilds(l.root) {
+			if binaryName(rb.binary) != name {
+				continue
+			}
+			ok, err := l.addArtifactGo(ctx, a, s, rb.pkg, fmt.Sprintf("%s built from Go package %s (%s:%d GoReleaser build of %s)", head, rb.pkg, rb.file, rb.line, rb.binary))
+			if err != nil {
+				return false, err
+			}
+			if ok && !any {
+				// A change to how the release builds it (its dir, main, flags) is a change too.
+				a.inputs = append(a.inputs, Input{Path: rb.file, Match: "path",
+					Rule: Rule{Kind: "artifact", Where: s.where, Text: fmt.Sprintf("%s built by the GoReleaser configuration %s", head, rb.file)}})
+			}
+			any = any || ok
+		}
+		if any {
+			return true, nil
+		}
 		for _, d := range namedPackageDirs(a, name) {
 			if !l.isMain(filepath.Join(l.root, filepath.FromSlash(d))) {
 				continue
