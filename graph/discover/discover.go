@@ -353,7 +353,7 @@ func IsDockerfileName(name string) bool {
 	case "Dockerfile", "dockerfile", "Containerfile", "containerfile":
 		return true
 	}
-	for _, p := range []string{"Dockerfile.", "Dockerfile-", "dockerfile.", "Containerfile.", "Containerfile-"} {
+	for _, p := range []string{"Dockerfile.", "Dockerfile-", "Dockerfile_", "dockerfile.", "dockerfile-", "dockerfile_", "Containerfile.", "Containerfile-", "Containerfile_"} {
 		if strings.HasPrefix(name, p) && len(name) > len(p) {
 			return true
 		}

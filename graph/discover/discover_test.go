@@ -343,7 +343,8 @@ func TestIsDockerfileName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"Dockerfile": true, "dockerfile": true, "Containerfile": true, "Dockerfile.prod": true,
 		"Dockerfile-windows": true, "Containerfile.dev": true, "api.Dockerfile": true,
-		"migrate.containerfile": true, "x.dockerfile": true,
+		"migrate.containerfile": true, "x.dockerfile": true, "Dockerfile_debug": true, "dockerfile-dev": true,
+		"Dockerfile_":             false,
 		"Dockerfile.dockerignore": false, "Dockerfile-": false, ".dockerfile": false, "Dockerfiles": false,
 		"docker-compose.yml": false, "Containerfile.containerignore": false,
 	} {
