@@ -208,8 +208,8 @@ func (f *finder) loadBakeSets(sets []bakeSet) []Build {
 
 // noteBake records the bake files a `docker buildx bake` command reads (its -f files, else the
 // default ones), from the first of dirs that holds one: temporalio/temporal bakes
-// docker/docker-bake.hcl from a composite action. Find reads them after the other sources, as
-// the bake source's (joinBake).
+// docker/docker-bake.hcl from a composite action. runSources reads them after the other
+// sources, as the bake source's.
 func (f *finder) noteBake(args []word, dirs []word, from string) {
 	files, ok := parseBakeCommand(args)
 	if !ok {

@@ -441,6 +441,7 @@ func TestWorkflowMatrixObjectsAndGitHubEnvFromADotenvFile(t *testing.T) {
     steps:
       - run: docker build -t before:${{ env.VERSION }} src/pre
       - name: Load environment variables from .env file
+        working-directory: ${{ github.workspace }}
         run: |
           grep -vE '^\s*#|^\s*$' .env | while read -r line; do
             echo "$line" >> $GITHUB_ENV
@@ -469,9 +470,9 @@ func TestWorkflowMatrixObjectsAndGitHubEnvFromADotenvFile(t *testing.T) {
 		// Before the step that loads .env, env.VERSION is unknown.
 		"src/pre src/pre/Dockerfile ctx=src/pre target= args= tags= platforms=" + w + "17",
 		"src/pre src/pre/Dockerfile ctx=src/pre target= args= tags= platforms=" + w + "17",
-		"ad src/ad/Dockerfile ctx=. target= args=VERSION=1.2.3 tags=example/ad:1.2.3 platforms=" + w + "24",
+		"ad src/ad/Dockerfile ctx=. target= args=VERSION=1.2.3 tags=example/ad:1.2.3 platforms=" + w + "25",
 		// The include entry has no meta.suffix: its tag names no image, the Dockerfile does.
-		"src/email src/email/Dockerfile ctx=src/email target= args=VERSION=1.2.3 tags=example/:1.2.3 platforms=" + w + "24",
+		"src/email src/email/Dockerfile ctx=src/email target= args=VERSION=1.2.3 tags=example/:1.2.3 platforms=" + w + "25",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("builds:\ngot  %q\nwant %q\nwarnings: %q", got, want, res.Warnings)

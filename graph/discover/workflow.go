@@ -100,7 +100,7 @@ func (f *finder) githubEnvFiles(step *yaml.Node, jobDir string) map[string]strin
 	if run == nil || !strings.Contains(run.Value, "GITHUB_ENV") {
 		return nil
 	}
-	dir := mapString(step, "working-directory")
+	dir := ghExpand(mapString(step, "working-directory"), nil, nil) // ${{ github.workspace }}
 	if dir == "" {
 		dir = jobDir
 	}
