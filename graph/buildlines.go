@@ -17,6 +17,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/monoctx/monoctx/graph/cache"
+	"github.com/monoctx/monoctx/graph/discover"
 	"github.com/monoctx/monoctx/graph/tree"
 	"github.com/monoctx/monoctx/graph/yamlcache"
 )
@@ -188,8 +189,7 @@ func buildScriptKind(rel string) string {
 		return "make"
 	case strings.HasSuffix(base, ".sh") || strings.HasSuffix(base, ".bash"):
 		return "sh"
-	case strings.HasPrefix(rel, ".github/workflows/") && (strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml")),
-		strings.HasPrefix(rel, ".github/") && (base == "action.yml" || base == "action.yaml"): // composite actions
+	case discover.IsWorkflowFile(rel): // as discovery reads them
 		return "workflow"
 	}
 	return ""

@@ -58,11 +58,7 @@ func (f *finder) recipeBuilds(m *makeFile, mf string, r makeRecipe) []Build {
 	for i, c := range cmds {
 		bc, ok := parseBuildCommand(c.args)
 		if !ok {
-			dir := litWord(path.Dir(mf))
-			if len(c.dir) > 0 {
-				dir = merge(append(append(slices.Clone(dir), part{lit: "/"}), c.dir...))
-			}
-			f.noteBake(c.args, []word{dir}, mf)
+			f.noteBake(c.args, []word{recipeDir(mf, c)}, mf)
 			continue
 		}
 		builds := f.makeBuilds(bc, c, mf, r, true)
@@ -105,15 +101,22 @@ func (m *makeFile) commands(r makeRecipe, overridable bool) []command {
 
 // makeBuilds resolves one build command of a recipe; quiet drops the warnings (a first try).
 func (f *finder) makeBuilds(bc buildCommand, c command, mf string, r makeRecipe, quiet bool) []Build {
-	dir := litWord(path.Dir(mf)) // make runs recipes in the directory of the Makefile it read
-	if len(c.dir) > 0 {
-		dir = merge(append(append(slices.Clone(dir), part{lit: "/"}), c.dir...))
-	}
+	dir := recipeDir(mf, c)
 	if quiet {
 		saved := len(f.res.Warnings)
 		defer func() { f.res.Warnings = f.res.Warnings[:saved] }()
 	}
 	return f.commandBuildsPiped(bc, c.piped, []word{dir}, SourceMake, r.file, c.line, mf)
+}
+
+// recipeDir is where a recipe's command runs: make runs recipes in the directory of the Makefile
+// it read, and the command may cd from there.
+func recipeDir(mf string, c command) word {
+	dir := litWord(path.Dir(mf))
+	if len(c.dir) > 0 {
+		dir = merge(append(append(slices.Clone(dir), part{lit: "/"}), c.dir...))
+	}
+	return dir
 }
 
 type makeVar struct {

@@ -82,14 +82,30 @@ func (t *fileTree) add(p string) {
 		t.makefiles = append(t.makefiles, p)
 	case strings.HasSuffix(name, ".sh") || strings.HasSuffix(name, ".bash"):
 		t.scripts = append(t.scripts, p)
-	case (dir == ".github/workflows") && (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")),
-		(name == "action.yml" || name == "action.yaml") && strings.HasPrefix(dir, ".github/"):
-		t.workflows = append(t.workflows, p) // workflows, and the composite actions they use
+	case isWorkflowFile(dir, name):
+		t.workflows = append(t.workflows, p)
 	case name == "devcontainer.json" || name == ".devcontainer.json":
 		t.devcont = append(t.devcont, p)
 	case name == "skaffold.yaml" || name == "skaffold.yml":
 		t.skaffold = append(t.skaffold, p)
 	}
+}
+
+// IsWorkflowFile reports whether a repo-relative path is a GitHub Actions workflow, or an action
+// under .github/ (a composite action's steps run in the job that uses it).
+func IsWorkflowFile(p string) bool {
+	dir, name := ".", p
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		dir, name = p[:i], p[i+1:]
+	}
+	return isWorkflowFile(dir, name)
+}
+
+func isWorkflowFile(dir, name string) bool {
+	if name == "action.yml" || name == "action.yaml" {
+		return strings.HasPrefix(dir, ".github/")
+	}
+	return dir == ".github/workflows" && (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml"))
 }
 
 // isComposeFile reports whether a file name is one docker compose reads or a layer of one:
